@@ -1,0 +1,33 @@
+"""Exceptions raised by the reference implementation.
+
+Every message is one line that names the file (where there is one) and the
+problem, so that the command line can print it as it is.
+"""
+
+__all__ = [
+    "ReferenceImplError",
+    "InputFileError",
+    "ReferenceFileError",
+    "ShapeMismatchError",
+    "NotImplementedStepError",
+]
+
+
+class ReferenceImplError(Exception):
+    """Base class of every error the reference implementation raises on purpose."""
+
+
+class InputFileError(ReferenceImplError):
+    """The science (raw) input cannot be read or is not a STIS CCD exposure."""
+
+
+class ReferenceFileError(ReferenceImplError):
+    """A reference file is missing, unreadable, or does not fit the science data."""
+
+
+class ShapeMismatchError(ReferenceFileError):
+    """A reference array does not cover the science array pixel for pixel."""
+
+
+class NotImplementedStepError(ReferenceImplError, NotImplementedError):
+    """A calibration switch is PERFORM but the reference has no code for it."""

@@ -1,0 +1,1 @@
+"""File adapters: everything that touches FITS files and headers lives here."""

@@ -1,0 +1,326 @@
+"""Find, read and select rows of the reference files, and cut images to the science pixels.
+
+Resolution of ``oref$name`` (spec §1.4): the ``--oref`` directory if given, else
+the ``oref`` environment variable, else a CRDS cache (``$CRDS_PATH/references/hst/``
+and its ``stis/`` folder). A name may be stored as ``name`` or ``name.gz``.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reference_impl.binning import match_reference
+from reference_impl.errors import ReferenceFileError, ShapeMismatchError
+from reference_impl.geometry import Placement, placement_from_lt
+from reference_impl.imset import Imset
+from reference_impl.io.fitsutil import extension_data, find_hdu, open_fits
+from reference_impl.steps.dqicorr import BadPixelRun
+
+__all__ = [
+    "CCDParameters",
+    "ReferenceImage",
+    "BadPixelTable",
+    "is_blank_name",
+    "resolve_reference",
+    "read_pedigree",
+    "read_ccdtab",
+    "read_bpixtab",
+    "read_reference_image",
+    "cut_to_science",
+]
+
+
+def is_blank_name(name: str | None) -> bool:
+    """True for an absent, blank or ``N/A`` reference name (gotfilename.c)."""
+    return name is None or name.strip() == "" or name.strip().upper() == "N/A"
+
+
+def resolve_reference(
+    name: str, *, keyword: str, raw_name: str, oref_dir: Path | None = None
+) -> Path:
+    """
+    Turn a header reference name into an existing file path.
+
+    Parameters
+    ----------
+    name : str
+        Header value, e.g. ``oref$x_bia.fits`` or a plain path.
+    keyword : str
+        The header keyword (``BIASFILE``), for messages.
+    raw_name : str
+        The raw file's name, for messages.
+    oref_dir : Path, optional
+        Overrides the ``oref`` environment variable.
+
+    Returns
+    -------
+    Path
+        The file, ``.fits`` or ``.fits.gz``.
+
+    Raises
+    ------
+    ReferenceFileError
+        When no candidate exists; the message lists where it looked.
+    """
+    if "$" in name:
+        prefix, base = name.split("$", 1)
+        dirs: list[Path] = []
+        if prefix == "oref":
+            if oref_dir is not None:
+                dirs.append(Path(oref_dir))
+            elif os.environ.get("oref"):
+                dirs.append(Path(os.environ["oref"]))
+        elif os.environ.get(prefix):
+            dirs.append(Path(os.environ[prefix]))
+        if os.environ.get("CRDS_PATH") and not dirs:
+            root = Path(os.environ["CRDS_PATH"]) / "references" / "hst"
+            dirs += [root, root / "stis"]
+        if not dirs:
+            raise ReferenceFileError(
+                f"{base}: reference file not found ({keyword} in {raw_name}; "
+                f"give --oref DIR or set the '{prefix}' environment variable)"
+            )
+        candidates = [d / base for d in dirs]
+    else:
+        candidates = [Path(name)]
+        base = name
+    for c in candidates:
+        for path in (c, c.with_name(c.name + ".gz")):
+            if path.is_file():
+                return path
+    where = ", ".join(str(d.parent) + "/" for d in candidates)
+    raise ReferenceFileError(
+        f"{base}: reference file not found ({keyword} in {raw_name}, looked in {where})"
+    )
+
+
+def read_pedigree(path: Path) -> tuple[str, str]:
+    """Return ``(PEDIGREE, DESCRIP)`` from the primary header (imgpedigree.c, tabpedigree.c)."""
+    with open_fits(path, error_cls=ReferenceFileError, what="reference file") as hdul:
+        header = hdul[0].header
+        return str(header.get("PEDIGREE", "")).strip(), str(header.get("DESCRIP", "")).strip()
+
+
+def is_dummy(pedigree: str) -> bool:
+    """True when a pedigree starts with the five letters DUMMY (case-sensitive)."""
+    return pedigree.startswith("DUMMY")
+
+
+@dataclass(frozen=True)
+class CCDParameters:
+    """The selected CCDTAB row (getccdtab.c); values are float32 as calstis reads them.
+
+    Attributes
+    ----------
+    atodgain : numpy.float32
+        Gain, electrons per DN.
+    ccdbias : numpy.float32
+        Default bias level, DN.
+    readnse : numpy.float32
+        Read noise, electrons.
+    saturate : numpy.float32
+        Saturation threshold, raw DN.
+    blev_clip : numpy.float32
+        Virtual-overscan outlier clip (default 50.0 when the column is absent).
+    row : int
+        1-based row number of the match, for messages.
+    """
+
+    atodgain: np.float32
+    ccdbias: np.float32
+    readnse: np.float32
+    saturate: np.float32
+    blev_clip: np.float32
+    row: int
+
+
+def _same_int(table_value, wanted: int) -> bool:
+    return int(table_value) == -1 or int(table_value) == wanted
+
+
+def _same_string(table_value, wanted: str) -> bool:
+    value = str(table_value).strip()
+    return value.upper() == "ANY" or value == wanted
+
+
+def _table_hdu(hdul, path: Path):
+    if len(hdul) < 2 or not hasattr(hdul[1], "columns"):
+        raise ReferenceFileError(f"{path.name}: not a FITS table")
+    return hdul[1]
+
+
+def read_ccdtab(
+    path: Path, *, ccdamp: str, ccdgain: int, ccdoffst: int, binaxis1: int, binaxis2: int
+) -> CCDParameters:
+    """
+    Select the first CCDTAB row matching amp, gain, offset and binning.
+
+    ``-1`` and ``ANY`` are wildcards; string comparison is case-sensitive.
+
+    Raises
+    ------
+    ReferenceFileError
+        For a DUMMY table, a missing column or no matching row.
+    """
+    with open_fits(path, error_cls=ReferenceFileError, what="CCDTAB") as hdul:
+        pedigree = str(hdul[0].header.get("PEDIGREE", "")).strip()
+        if is_dummy(pedigree):
+            raise ReferenceFileError(f"{path.name}: CCDTAB is a dummy table (PEDIGREE = DUMMY)")
+        data = _table_hdu(hdul, path).data
+        names = [n.upper() for n in data.columns.names]
+        for col in (
+            "CCDAMP",
+            "CCDGAIN",
+            "CCDOFFST",
+            "BINAXIS1",
+            "BINAXIS2",
+            "ATODGAIN",
+            "CCDBIAS",
+            "READNSE",
+            "SATURATE",
+        ):
+            if col not in names:
+                raise ReferenceFileError(f"{path.name}: CCDTAB has no {col} column")
+        has_clip = "BLEV_CLIP" in names
+        for k, row in enumerate(data, start=1):
+            if (
+                _same_string(row["CCDAMP"], ccdamp)
+                and _same_int(row["CCDGAIN"], ccdgain)
+                and _same_int(row["CCDOFFST"], ccdoffst)
+                and _same_int(row["BINAXIS1"], binaxis1)
+                and _same_int(row["BINAXIS2"], binaxis2)
+            ):
+                return CCDParameters(
+                    atodgain=np.float32(row["ATODGAIN"]),
+                    ccdbias=np.float32(row["CCDBIAS"]),
+                    readnse=np.float32(row["READNSE"]),
+                    saturate=np.float32(row["SATURATE"]),
+                    blev_clip=np.float32(row["BLEV_CLIP"] if has_clip else 50.0),
+                    row=k,
+                )
+    raise ReferenceFileError(
+        f"{path.name}: no CCDTAB row matches CCDAMP={ccdamp} CCDGAIN={ccdgain} "
+        f"CCDOFFST={ccdoffst} BINAXIS1={binaxis1} BINAXIS2={binaxis2}"
+    )
+
+
+@dataclass(frozen=True)
+class BadPixelTable:
+    """Selected BPIXTAB rows and the reference-pixel frame they live in."""
+
+    runs: list[BadPixelRun]
+    shape: tuple[int, int]  # (SIZAXIS2, SIZAXIS1)
+    n_out_of_range: int
+
+
+def read_bpixtab(path: Path, *, opt_elem: str) -> BadPixelTable:
+    """
+    Read the bad-pixel table rows that apply to ``opt_elem`` (dodqi.c).
+
+    Rows whose OPT_ELEM is the data's or ``ANY`` are kept (a table without
+    OPT_ELEM applies every row); rows starting outside SIZAXIS are dropped,
+    as calstis does with a warning.
+
+    Raises
+    ------
+    ReferenceFileError
+        For a missing column or SIZAXIS keyword, AXIS not 1 or 2, LENGTH <= 0.
+    """
+    with open_fits(path, error_cls=ReferenceFileError, what="BPIXTAB") as hdul:
+        hdu = _table_hdu(hdul, path)
+        header, data = hdu.header, hdu.data
+        names = [n.upper() for n in data.columns.names]
+        for col in ("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE"):
+            if col not in names:
+                raise ReferenceFileError(f"{path.name}: BPIXTAB has no {col} column")
+        for key in ("SIZAXIS1", "SIZAXIS2"):
+            if key not in header:
+                raise ReferenceFileError(f"{path.name}: BPIXTAB header has no {key}")
+        nx, ny = int(header["SIZAXIS1"]), int(header["SIZAXIS2"])
+        has_opt = "OPT_ELEM" in names
+        runs, n_out = [], 0
+        for row in data:
+            if has_opt and not _same_string(row["OPT_ELEM"], opt_elem):
+                continue
+            axis, length = int(row["AXIS"]), int(row["LENGTH"])
+            if axis not in (1, 2):
+                raise ReferenceFileError(f"{path.name}: AXIS = {axis} in BPIXTAB; must be 1 or 2")
+            if length <= 0:
+                raise ReferenceFileError(f"{path.name}: LENGTH = {length} in BPIXTAB; must be > 0")
+            x0, y0 = int(row["PIX1"]) - 1, int(row["PIX2"]) - 1
+            if x0 < 0 or x0 >= nx or y0 < 0 or y0 >= ny:
+                n_out += 1
+                continue
+            runs.append(
+                BadPixelRun(x0=x0, y0=y0, length=length, axis=axis, value=int(row["VALUE"]))
+            )
+    return BadPixelTable(runs=runs, shape=(ny, nx), n_out_of_range=n_out)
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """Imset 1 of a reference image and where it lies on the detector."""
+
+    path: Path
+    imset: Imset
+    placement: Placement
+    primary_header: object
+
+
+def read_reference_image(path: Path, *, what: str) -> ReferenceImage:
+    """
+    Read ``[SCI,1]``, ``[ERR,1]``, ``[DQ,1]`` of a reference image.
+
+    Raises
+    ------
+    ReferenceFileError
+        When the file is unreadable or lacks imset 1.
+    """
+    with open_fits(path, error_cls=ReferenceFileError, what=what) as hdul:
+        sci_hdu = find_hdu(hdul, "SCI", 1)
+        if sci_hdu is None:
+            raise ReferenceFileError(f"{path.name}: {what} has no [SCI,1] extension")
+        sci = extension_data(sci_hdu, np.float32)
+        err_hdu, dq_hdu = find_hdu(hdul, "ERR", 1), find_hdu(hdul, "DQ", 1)
+        err = extension_data(err_hdu, np.float32) if err_hdu is not None else np.zeros_like(sci)
+        dq = (
+            extension_data(dq_hdu, np.int16)
+            if dq_hdu is not None
+            else np.zeros(sci.shape, np.int16)
+        )
+        if err.shape != sci.shape or dq.shape != sci.shape:
+            raise ReferenceFileError(f"{path.name}: {what} SCI, ERR and DQ differ in shape")
+        h = sci_hdu.header
+        placement = placement_from_lt(
+            float(h.get("LTV1", 0.0)),
+            float(h.get("LTV2", 0.0)),
+            float(h.get("LTM1_1", 1.0)),
+            float(h.get("LTM2_2", 1.0)),
+        )
+        return ReferenceImage(path, Imset(sci, err, dq), placement, hdul[0].header.copy())
+
+
+def cut_to_science(
+    ref: ReferenceImage,
+    sci_placement: Placement,
+    sci_shape: tuple[int, int],
+    *,
+    average: bool,
+    what: str,
+) -> Imset:
+    """Match a reference image to the science pixels (spec §7); errors name the file."""
+    try:
+        return match_reference(
+            ref.imset,
+            ref.placement,
+            sci_placement,
+            sci_shape,
+            average=average,
+            what=f"{what} {ref.path.name}",
+        )
+    except ShapeMismatchError as err:
+        raise ShapeMismatchError(
+            f"{ref.path.name}: {err}".replace(f"{what} {ref.path.name}: ", "")
+        ) from None

@@ -1,0 +1,1 @@
+"""One module per calibration switch; each holds pure functions on arrays."""

@@ -1,0 +1,59 @@
+"""ERR initialisation: the CCD noise model (spec §3; hstcal ``cs1/donoise.c``)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reference_impl.imset import Imset
+
+__all__ = ["init_errors", "needs_error_init"]
+
+
+def needs_error_init(err: NDArray[np.float32]) -> bool:
+    """Return True when calstis would initialise the ERR array (every pixel exactly 0)."""
+    return not np.any(err)
+
+
+def init_errors(
+    science: Imset, *, bias_dn: float, gain_e_per_dn: float, readnoise_e: float
+) -> Imset:
+    """
+    Fill the ERR array from Poisson and read noise.
+
+    Parameters
+    ----------
+    science : Imset
+        SCI in DN, float32, shape (ny, nx); ERR must be all zero (use
+        `needs_error_init`); DQ is passed through.
+    bias_dn : float
+        Bias level still present in SCI, DN: 0 when BLEVCORR ran in this same
+        calstis1 run, otherwise CCDBIAS from the CCDTAB.
+    gain_e_per_dn : float
+        ATODGAIN from the CCDTAB row (float32), electrons per DN.
+    readnoise_e : float
+        READNSE from the CCDTAB row (float32), electrons.
+
+    Returns
+    -------
+    Imset
+        Same SCI and DQ (copies); ERR in DN, float32:
+        ``sqrt((SCI - b) g + r^2) / g`` where ``(SCI - b) g > 0``, else ``r / g``.
+
+    Notes
+    -----
+    Exact arithmetic (spec §3, verified bit-exact against calstis 3.5.0):
+    ``v = f32(f32(SCI - b) * g)``, ``r2 = f32(r * r)``,
+    ``ERR = f32(sqrt(f64(f32(v + r2))) / f64(g))``; the floor is the float32
+    division ``f32(r / g)``. The step runs after BLEVCORR, so overscan pixels
+    are covered only when BLEVCORR is off.
+    """
+    g = np.float32(gain_e_per_dn)
+    r = np.float32(readnoise_e)
+    b = np.float32(bias_dn)
+    electrons = (science.sci - b).astype(np.float32) * g
+    r2 = np.float32(r * r)
+    variance = (electrons + r2).astype(np.float32)
+    with np.errstate(invalid="ignore"):  # negative variances are replaced by the floor below
+        poisson = (np.sqrt(variance.astype(np.float64)) / np.float64(g)).astype(np.float32)
+    floor = np.float32(r / g)
+    err = np.where(electrons > 0, poisson, floor).astype(np.float32)
+    return Imset(sci=science.sci.copy(), err=err, dq=science.dq.copy())
