@@ -5,6 +5,7 @@ ERR or DQ arrays that are constant become null extensions (``NAXIS = 0`` with
 ``NPIX1``, ``NPIX2``, ``PIXVALUE``; spec §14). SCI is never written null.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -126,5 +127,8 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
                 header[key] = value
             hdus.append(_image_hdu(data, header, extname, k, allow_null=allow_null))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fits.HDUList(hdus).writeto(path, output_verify="silentfix")
+    with warnings.catch_warnings():
+        # Long raw-header comments are truncated on write, as hstio does.
+        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+        fits.HDUList(hdus).writeto(path, output_verify="silentfix")
     return path

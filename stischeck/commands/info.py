@@ -1,0 +1,30 @@
+"""``stischeck info``: what stischeck found on this machine."""
+
+from stischeck import environment
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> None:
+    """Register ``info``."""
+    p = subparsers.add_parser("info", help="show cs0.e, library versions and corpus location")
+    p.add_argument("--calstis", metavar="PATH", help="cs0.e to report on")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Print one ``name: value`` line per item; exit 0."""
+    path, source = environment.find_calstis(args.calstis)
+    if path is None:
+        print(f"cs0.e: {source}")
+    else:
+        version = environment.calstis_version(path) or "(printed no version)"
+        print(f"cs0.e: {path} (from {source})")
+        print(f"cs0.e version: {version}")
+    for name, version in environment.library_versions().items():
+        print(f"{name}: {version}")
+    corpus = environment.find_corpus()
+    print(
+        f"corpus: {corpus if corpus else 'not found (../shared/calstis-corpus, STISCHECK_CORPUS)'}"
+    )
+    return 0

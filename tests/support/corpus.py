@@ -1,0 +1,86 @@
+"""Read corpus cases and products for the regression tests."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from reference_impl.io.fitsutil import extension_data, find_hdu
+
+PER_IMSET_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR")
+
+
+@dataclass(frozen=True)
+class CorpusStep:
+    case: str
+    step: str
+    case_dir: Path
+    manifest: dict
+    step_entry: dict
+
+    @property
+    def id(self) -> str:
+        return f"{self.case}-{self.step}"
+
+    @property
+    def raw(self) -> Path:
+        return self.case_dir / self.manifest["raw"]["file"]
+
+    @property
+    def products(self) -> list[Path]:
+        return [self.case_dir / p["file"] for p in self.step_entry["products"]]
+
+
+def steps_without_cr_rejection(corpus: Path) -> list[CorpusStep]:
+    """Every corpus step that the per-imset reference covers (no multi-imset CRCORR)."""
+    out = []
+    for case_dir in sorted(p for p in corpus.iterdir() if (p / "manifest.json").is_file()):
+        manifest = json.loads((case_dir / "manifest.json").read_text())
+        single = manifest["raw"]["nimsets"] == 1
+        for entry in manifest["steps"]:
+            if single or entry["step"] in PER_IMSET_STEPS:
+                out.append(CorpusStep(case_dir.name, entry["step"], case_dir, manifest, entry))
+    return out
+
+
+def write_raw_with_switches(step: CorpusStep, dest: Path) -> Path:
+    """Copy the case's raw file to ``dest`` with the step's switches set (as the corpus did)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / f"{step.manifest['params']['rootname']}_raw.fits"
+    with fits.open(step.raw) as hdul:
+        for key, value in step.step_entry["switches"].items():
+            hdul[0].header[key] = value
+        hdul.writeto(out)
+    return out
+
+
+def read_imsets(path: Path) -> tuple[list[tuple[np.ndarray, ...]], fits.HDUList]:
+    """SCI, ERR, DQ of every imset (null extensions expanded) and the open HDU list."""
+    hdul = fits.open(path)
+    n = int(hdul[0].header.get("NEXTEND", 3)) // 3
+    imsets = []
+    for v in range(1, n + 1):
+        imsets.append(
+            tuple(
+                extension_data(find_hdu(hdul, e, v), dt)
+                for e, dt in (("SCI", np.float32), ("ERR", np.float32), ("DQ", np.int16))
+            )
+        )
+    return imsets, hdul
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> int:
+    """Largest float32 ulp distance between two arrays (NaN at the same place counts 0)."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    b = np.ascontiguousarray(b, dtype=np.float32)
+    both_nan = np.isnan(a) & np.isnan(b)
+
+    def ordered(x):
+        i = x.view(np.int32).astype(np.int64)
+        return np.where(i < 0, -(i & 0x7FFFFFFF), i)
+
+    d = np.abs(ordered(a) - ordered(b))
+    d[both_nan] = 0
+    return int(d.max()) if d.size else 0
