@@ -1,5 +1,9 @@
 """Small FITS helpers shared by the readers: opening with clear errors, null extensions."""
 
+import gzip
+import io
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +30,18 @@ def open_fits(path: Path, *, error_cls=InputFileError, what: str = "file"):
     if path.stat().st_size == 0:
         raise error_cls(f"{path}: empty file, not a FITS {what}")
     try:
-        hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
-        for hdu in hdul:
-            # Touch the data now so truncation is reported here, not later.
-            _ = hdu.data
-    except (OSError, ValueError, TypeError, IndexError, EOFError) as err:
+        with warnings.catch_warnings():
+            # A truncated file is an error here, not a warning and a short array.
+            warnings.filterwarnings("error", message=".*truncated.*")
+            raw_bytes = path.read_bytes()
+            if raw_bytes[:2] == b"\x1f\x8b":
+                raw_bytes = gzip.decompress(raw_bytes)
+            # Reading from memory leaves no file handle open if astropy gives up halfway.
+            hdul = fits.open(io.BytesIO(raw_bytes), memmap=False, lazy_load_hdus=False)
+            for hdu in hdul:
+                # Touch the data now so truncation is reported here, not later.
+                _ = hdu.data
+    except (OSError, ValueError, TypeError, IndexError, EOFError, Warning, zlib.error) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise error_cls(f"{path}: not a readable FITS {what} ({reason})") from err
     return hdul

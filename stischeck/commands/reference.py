@@ -1,4 +1,4 @@
-"""``stischeck reference RAW --outroot DIR/``: the reference pipeline, used like ``cs0.e RAW DIR/``."""
+"""``stischeck reference RAW --outroot DIR/``: the reference pipeline, like ``cs0.e RAW DIR/``."""
 
 from pathlib import Path
 
