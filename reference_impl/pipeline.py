@@ -289,8 +289,11 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         binaxis2=info.binaxis2,
     )
     plan = _plan(raw, found)
+    # A DUMMY step is not runnable on its own (getflags1.c): with only a DUMMY
+    # DQICORR calstis writes nothing, although it flags saturation when another
+    # step runs.
     runnable = (
-        plan.dqicorr != "OMIT"
+        plan.dqicorr == "PERFORM"
         or plan.blevcorr == "PERFORM"
         or plan.biascorr == "PERFORM"
         or plan.darkcorr == "PERFORM"

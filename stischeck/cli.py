@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        # stdout closed early (e.g. piped into head): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("stischeck: interrupted", file=sys.stderr)
         return 130

@@ -36,7 +36,7 @@ def derived_raw(corpus_dir, tmp_path_factory):
 def test_reference_matches_live_calstis(case, config, derived_raw, calstis_path, tmp_path):
     raw, oref = derived_raw(case)
     raw_cfg = set_switches(raw, case.configurations[config], tmp_path / "in")
-    live = run_calstis(calstis_path, raw_cfg, oref, tmp_path / "calstis")
+    live = run_calstis(calstis_path, raw_cfg, oref, tmp_path / "calstis", expect_products=False)
     exposure = read_raw(raw_cfg)
     result = calibrate(exposure, oref_dir=oref)
     assert [p.suffix for p in result.products] == sorted(live.products), live.trailer[-2000:]
