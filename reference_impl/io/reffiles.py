@@ -240,22 +240,40 @@ def read_bpixtab(path: Path, *, opt_elem: str) -> BadPixelTable:
                 raise ReferenceFileError(f"{path.name}: BPIXTAB header has no {key}")
         nx, ny = int(header["SIZAXIS1"]), int(header["SIZAXIS2"])
         has_opt = "OPT_ELEM" in names
-        runs, n_out = [], 0
-        for row in data:
-            if has_opt and not _same_string(row["OPT_ELEM"], opt_elem):
-                continue
-            axis, length = int(row["AXIS"]), int(row["LENGTH"])
-            if axis not in (1, 2):
-                raise ReferenceFileError(f"{path.name}: AXIS = {axis} in BPIXTAB; must be 1 or 2")
-            if length <= 0:
-                raise ReferenceFileError(f"{path.name}: LENGTH = {length} in BPIXTAB; must be > 0")
-            x0, y0 = int(row["PIX1"]) - 1, int(row["PIX2"]) - 1
-            if x0 < 0 or x0 >= nx or y0 < 0 or y0 >= ny:
-                n_out += 1
-                continue
-            runs.append(
-                BadPixelRun(x0=x0, y0=y0, length=length, axis=axis, value=int(row["VALUE"]))
+        # Whole columns at once: row-by-row record access is slow in astropy.
+        axis = np.asarray(data["AXIS"], dtype=np.int64)
+        length = np.asarray(data["LENGTH"], dtype=np.int64)
+        x0 = np.asarray(data["PIX1"], dtype=np.int64) - 1
+        y0 = np.asarray(data["PIX2"], dtype=np.int64) - 1
+        value = np.asarray(data["VALUE"], dtype=np.int64)
+        if has_opt:
+            opt = np.char.strip(np.asarray(data["OPT_ELEM"]).astype(str))
+            selected = (np.char.upper(opt) == "ANY") | (opt == opt_elem)
+        else:
+            selected = np.ones(len(axis), dtype=bool)
+        bad_axis = selected & (axis != 1) & (axis != 2)
+        if bad_axis.any():
+            raise ReferenceFileError(
+                f"{path.name}: AXIS = {axis[bad_axis][0]} in BPIXTAB; must be 1 or 2"
             )
+        bad_length = selected & (length <= 0)
+        if bad_length.any():
+            raise ReferenceFileError(
+                f"{path.name}: LENGTH = {length[bad_length][0]} in BPIXTAB; must be > 0"
+            )
+        inside = (x0 >= 0) & (x0 < nx) & (y0 >= 0) & (y0 < ny)
+        n_out = int(np.count_nonzero(selected & ~inside))
+        keep = np.flatnonzero(selected & inside)
+        runs = [
+            BadPixelRun(
+                x0=int(x0[k]),
+                y0=int(y0[k]),
+                length=int(length[k]),
+                axis=int(axis[k]),
+                value=int(value[k]),
+            )
+            for k in keep
+        ]
     return BadPixelTable(runs=runs, shape=(ny, nx), n_out_of_range=n_out)
 
 
