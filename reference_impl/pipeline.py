@@ -20,10 +20,11 @@ from reference_impl.errors import NotImplementedStepError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset
 from reference_impl.io import reffiles
-from reference_impl.io.rawfile import RawExposure, RawImset
+from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
 from reference_impl.numerics import header_float
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
+from reference_impl.steps.crcorr import reject_cosmic_rays
 from reference_impl.steps.darkcorr import dark_scale, dark_temperature_factor, subtract_dark
 from reference_impl.steps.dqicorr import ApertureGeometry, flag_bad_pixels, parse_aper_fov
 from reference_impl.steps.flatcorr import apply_flat, combine_flats
@@ -71,6 +72,8 @@ class Product:
     primary_keywords: dict
     history: list[str]
     imsets: list[OutputImset]
+    #: Primary header of the file this product was made from (raw, _blv_tmp or _crj_tmp).
+    base_header: object = None
 
 
 @dataclass
@@ -158,31 +161,30 @@ def _check_references(raw: RawExposure, oref_dir: Path | None, *, cr_rejection: 
     return found
 
 
-def _plan(raw: RawExposure, found: dict) -> _StepPlan:
+def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
     """getflags1.c: PERFORM switches become DUMMY when their reference's PEDIGREE says so."""
-    info = raw.info
-    plan = _StepPlan(statflag=info.statflag)
+    plan = _StepPlan(statflag=statflag)
 
     def pedigree(path: Path) -> str:
         if path not in plan.pedigrees:
             plan.pedigrees[path] = reffiles.read_pedigree(path)
         return plan.pedigrees[path][0]
 
-    if info.performs("DQICORR"):
+    if "DQICORR" in perform:
         plan.bpix_path = found.get("BPIXTAB")
         if plan.bpix_path is not None and reffiles.is_dummy(pedigree(plan.bpix_path)):
             plan.dqicorr = "DUMMY"
         else:
             plan.dqicorr = "PERFORM"
-    if info.performs("BLEVCORR"):
+    if "BLEVCORR" in perform:
         plan.blevcorr = "PERFORM"
-    if info.performs("BIASCORR"):
+    if "BIASCORR" in perform:
         plan.bias_path = found["BIASFILE"]
         plan.biascorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.bias_path)) else "PERFORM"
-    if info.performs("DARKCORR"):
+    if "DARKCORR" in perform:
         plan.dark_path = found["DARKFILE"]
         plan.darkcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.dark_path)) else "PERFORM"
-    if info.performs("FLATCORR"):
+    if "FLATCORR" in perform:
         any_dummy = False
         for keyword in ("PFLTFILE", "DFLTFILE", "LFLTFILE"):
             path = found.get(keyword)
@@ -269,17 +271,38 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         return RunResult([], messages, "No calibration switch was set to PERFORM.")
 
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
-    if cr_rejection:
-        raise NotImplementedStepError(
-            f"{raw.path.name}: CRCORR on {info.n_imsets} imsets needs cosmic-ray rejection, "
-            "which the reference does not implement yet; refusing to write a wrong product"
-        )
-    for switch in ("ATODCORR", "SHADCORR", "PHOTCORR", "LORSCORR", "GLINCORR", "LFLGCORR"):
-        if info.performs(switch) and switch in ("ATODCORR", "SHADCORR", "PHOTCORR"):
+    for switch in ("ATODCORR", "SHADCORR", "PHOTCORR"):
+        if info.performs(switch):
             raise NotImplementedStepError(
                 f"{raw.path.name}: {switch} = PERFORM is not implemented in the reference"
             )
+    performed = {s for s in _CS1_SWITCHES if info.performs(s)}
+    if not cr_rejection:
+        product = _calstis1(raw, found, performed, info.statflag, messages, "flt")
+        if product is None:
+            return RunResult([], messages, _NOTHING_RUNNABLE)
+        return RunResult([product], messages)
+    return _calibrate_with_cr_rejection(raw, found, performed, messages)
 
+
+_NOTHING_RUNNABLE = (
+    "No calibration switch was set to PERFORM, or all reference files had PEDIGREE = DUMMY."
+)
+
+
+def _calstis1(
+    raw: RawExposure,
+    found: dict,
+    perform: set[str],
+    statflag: bool,
+    messages: list[str],
+    suffix: str,
+) -> "Product | None":
+    """One calstis1 run over every imset of ``raw`` with the switches in ``perform``.
+
+    Returns None when no step is runnable (calstis then writes nothing).
+    """
+    info = raw.info
     ccd = reffiles.read_ccdtab(
         found["CCDTAB"],
         ccdamp=info.ccdamp,
@@ -288,7 +311,7 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         binaxis1=info.binaxis1,
         binaxis2=info.binaxis2,
     )
-    plan = _plan(raw, found)
+    plan = _plan(found, perform, statflag)
     # A DUMMY step is not runnable on its own (getflags1.c): with only a DUMMY
     # DQICORR calstis writes nothing, although it flags saturation when another
     # step runs.
@@ -300,12 +323,7 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         or plan.flatcorr == "PERFORM"
     )
     if not runnable:
-        return RunResult(
-            [],
-            messages,
-            "No calibration switch was set to PERFORM, or all "
-            "reference files had PEDIGREE = DUMMY.",
-        )
+        return None
 
     bpix = None
     if plan.dqicorr == "PERFORM" and plan.bpix_path is not None:
@@ -366,8 +384,7 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         # the primary header reaches the file only with imset 1.
         primary_keywords = {"CAL_VER": CAL_VER}
         history = []
-    product = Product("flt", primary_keywords, history, out_imsets)
-    return RunResult([product], messages)
+    return Product(suffix, primary_keywords, history, out_imsets, raw.primary_header)
 
 
 def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict:
@@ -523,3 +540,160 @@ def _calibrate_imset(
                 out.err_keywords[key] = header_float(value)
     out.imset = current
     return out
+
+
+#: Switches calstis1 runs before CR rejection ("part a", calstis0.c SetCs1Sw).
+_PART_A = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
+#: Switches that make cs0 run calstis1 after CR rejection ("basic 2-D").
+_BASIC_2D = ("DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "LORSCORR", "GLINCORR", "LFLGCORR")
+
+
+def _double_keyword(x: float) -> float:
+    """A double keyword as calstis writes it (``%#20.12E``, 13 significant digits)."""
+    return float(f"{float(x):.12E}")
+
+
+def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
+    """The exposure calstis would read back from ``product`` written to disk.
+
+    Header values pass through their written (rounded) form, as calstis
+    re-reads them in the next stage (spec §14).
+    """
+    primary = exposure.primary_header.copy()
+    for key, value in product.primary_keywords.items():
+        primary[key] = value
+    for line in product.history:
+        primary.add_history(line)
+    primary["NEXTEND"] = 3 * len(product.imsets)
+    parts = []
+    for out in product.imsets:
+        headers = {}
+        for ext, extra in (
+            ("SCI", out.sci_keywords),
+            ("ERR", out.err_keywords),
+            ("DQ", out.dq_keywords),
+        ):
+            header = out.source.headers[ext].copy()
+            for key, value in {**out.all_keywords, **extra}.items():
+                header[key] = value
+            headers[ext] = header
+        parts.append((out.imset, headers))
+    return exposure_from_parts(exposure.path, primary, parts)
+
+
+def _calstis2(blv: RawExposure, found: dict, messages: list[str]):
+    """Cosmic-ray rejection of the part-a imsets (calstis2): the ``_crj`` and flagged inputs."""
+    info = blv.info
+    good = [rim for rim in blv.imsets if rim.headers["SCI"].get("IMSET_OK", True) is not False]
+    if len(good) < 2:
+        raise ReferenceFileError(
+            f"{blv.path.name}: CR rejection needs two or more good imsets, found {len(good)}"
+        )
+    gain = float(blv.primary_header.get("ATODGAIN", 0.0))
+    readnse = float(blv.primary_header.get("READNSE", 0.0))
+    if gain == 0.0:
+        raise ReferenceFileError(
+            f"{blv.path.name}: ATODGAIN is 0 in the CR-rejection input (no part-a step ran)"
+        )
+    g32, r32 = np.float32(gain), np.float32(readnse)
+    noise = np.float32(r32 / g32)
+    exptime = np.array([np.float32(rim.info.exptime_s) for rim in good], dtype=np.float32)
+    exptot = np.cumsum(exptime, dtype=np.float32)[-1]
+    params, meanexp = reffiles.read_crrejtab(
+        found["CRREJTAB"], n_imsets=len(good), exptot_s=float(exptot), obstype=info.obstype
+    )
+    result = reject_cosmic_rays(
+        np.stack([rim.imset.sci for rim in good]),
+        np.stack([rim.imset.dq for rim in good]),
+        exptime_s=exptime,
+        noise_dn=np.full(len(good), noise, dtype=np.float32),
+        gain_e_per_dn=np.full(len(good), g32, dtype=np.float32),
+        params=params,
+    )
+    temps = [rim.headers["SCI"].get("OCCDHTAV") for rim in good]
+    temptot = np.float32(0.0)
+    for t, e in zip(temps, exptime, strict=True):
+        t32 = np.float32(-1.0) if t is None else np.float32(t)
+        temptot = np.float32(temptot + np.float32(t32 * e))
+    expstart = min(rim.info.expstart_mjd for rim in good)
+    expend = max(rim.info.expend_mjd for rim in good)
+
+    primary_keywords = {
+        "TEXPTIME": header_float(result.exptot_s),
+        "SKYSUM": header_float(result.skysum_dn),
+        "TEXPSTRT": _double_keyword(expstart),
+        "TEXPEND": _double_keyword(expend),
+        "INITGUES": params.initial,
+        "SKYSUB": params.skysub,
+        "CRSIGMAS": params.sigmas_text,
+        "MEANEXP": header_float(np.float32(meanexp)),
+        "CRRADIUS": header_float(params.radius_pix),
+        "CRTHRESH": header_float(params.thresh),
+        "SCALENSE": header_float(params.scalense_percent),
+        "BADINPDQ": params.badinpdq,
+        "CRMASK": params.crmask,
+        "CRCORR": "COMPLETE",
+        "CAL_VER": CAL_VER,
+    }
+    if result.exptot_s > 0:
+        primary_keywords["REJ_RATE"] = header_float(
+            np.float32(np.float32(result.n_rejected) / result.exptot_s)
+        )
+    first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
+    sci_keywords = {
+        "EXPTIME": header_float(result.exptot_s),
+        "EXPSTART": _double_keyword(expstart),
+        "EXPEND": _double_keyword(expend),
+        "NCOMBINE": len(good),
+    }
+    if result.exptot_s > 0 and temptot > 0:
+        sci_keywords["OCCDHTAV"] = header_float(np.float32(temptot / result.exptot_s))
+    crj = Product(
+        "crj",
+        primary_keywords,
+        ["CRCORR complete ..."],
+        [OutputImset(Imset(result.sci, result.err, result.dq), first, sci_keywords=sci_keywords)],
+        blv.primary_header,
+    )
+    # The inputs carry the CR flags of the last iteration (crrej_loop.c).
+    flagged = []
+    k = 0
+    good_ids = {id(rim) for rim in good}
+    for rim in blv.imsets:
+        if id(rim) in good_ids:
+            dq = result.input_dq[k]
+            k += 1
+        else:
+            dq = rim.imset.dq
+        flagged.append((Imset(rim.imset.sci, rim.imset.err, dq), rim.headers))
+    flagged_blv = exposure_from_parts(blv.path, blv.primary_header, flagged)
+    messages.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
+    return crj, flagged_blv
+
+
+def _calibrate_with_cr_rejection(
+    raw: RawExposure, found: dict, performed: set[str], messages: list[str]
+) -> RunResult:
+    """cs0's CR path (spec §1.5): part a, calstis2, then calstis1 on the combined image."""
+    part_a = {s for s in performed if s in _PART_A}
+    blv = raw
+    if part_a:
+        product = _calstis1(raw, found, part_a, False, messages, "blv_tmp")
+        if product is None:
+            return RunResult([], messages, _NOTHING_RUNNABLE)
+        blv = _materialize(raw, product)
+    crj, flagged_blv = _calstis2(blv, found, messages)
+    basic = {s for s in performed if s in _BASIC_2D}
+    if not basic:
+        return RunResult([crj], messages)
+    crj_tmp = _materialize(blv, crj)
+    products = []
+    final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj")
+    if final is None:
+        return RunResult([], messages, _NOTHING_RUNNABLE)
+    products.append(final)
+    if raw.info.performs("EXPSCORR"):
+        flt = _calstis1(flagged_blv, found, basic, raw.info.statflag, messages, "flt")
+        if flt is not None:
+            products.append(flt)
+    return RunResult(products, messages)

@@ -93,7 +93,9 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     product : Product
         From `reference_impl.pipeline.calibrate`.
     primary_header : astropy.io.fits.Header
-        The raw file's primary header; product keywords are applied to a copy.
+        The raw file's primary header; used when the product does not carry
+        the header of the intermediate file it was made from. Product keywords
+        are applied to a copy.
     path : Path
         Output file; an existing file is an error, as in calstis.
 
@@ -107,7 +109,8 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path}: output file already exists")
-    primary = primary_header.copy()
+    base = product.base_header if product.base_header is not None else primary_header
+    primary = base.copy()
     for key, value in product.primary_keywords.items():
         primary[key] = value
     primary["FILENAME"] = path.name

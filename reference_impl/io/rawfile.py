@@ -17,6 +17,7 @@ from reference_impl.io.fitsutil import extension_data, find_hdu, open_fits
 
 __all__ = [
     "SWITCHES",
+    "exposure_from_parts",
     "REFERENCE_KEYWORDS",
     "ExposureInfo",
     "ImsetInfo",
@@ -278,7 +279,7 @@ def read_raw(path: Path) -> RawExposure:
                 f"{path.name}: not a STIS CCD exposure (DETECTOR = '{detector or 'missing'}')"
             )
         n_imsets = _int_key(primary, "NEXTEND", 3) // 3 or 1
-        imsets = []
+        parts = []
         for extver in range(1, n_imsets + 1):
             sci_hdu = find_hdu(hdul, "SCI", extver)
             err_hdu = find_hdu(hdul, "ERR", extver)
@@ -295,14 +296,28 @@ def read_raw(path: Path) -> RawExposure:
             dq = extension_data(dq_hdu, np.int16)
             if err.shape != sci.shape or dq.shape != sci.shape:
                 raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
-            info = _imset_info(sci_hdu.header, extver, path)
             headers = {
                 "SCI": sci_hdu.header.copy(),
                 "ERR": err_hdu.header.copy(),
                 "DQ": dq_hdu.header.copy(),
             }
-            imsets.append(RawImset(Imset(sci, err, dq), info, headers))
+            parts.append((Imset(sci, err, dq), headers))
+    return exposure_from_parts(path, primary, parts)
 
+
+def exposure_from_parts(path: Path, primary, parts: list) -> RawExposure:
+    """
+    Build a RawExposure from a primary header and ``(Imset, headers)`` pairs.
+
+    Used for files read from disk and for intermediate products (calstis's
+    ``_blv_tmp`` and ``_crj_tmp``), whose header values are re-read exactly as
+    calstis re-reads them (8 significant digits, spec §14).
+    """
+    imsets = [
+        RawImset(imset, _imset_info(headers["SCI"], k, path), headers)
+        for k, (imset, headers) in enumerate(parts, start=1)
+    ]
+    n_imsets = len(imsets)
     switches = {sw: switch_value(primary, sw, path) for sw in SWITCHES}
     statflag = primary.get("STATFLAG", True)
     references = {k: str(primary.get(k, "")).strip() for k in REFERENCE_KEYWORDS}

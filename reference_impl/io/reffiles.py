@@ -342,3 +342,77 @@ def cut_to_science(
         raise ShapeMismatchError(
             f"{ref.path.name}: {err}".replace(f"{what} {ref.path.name}: ", "")
         ) from None
+
+
+def read_crrejtab(path: Path, *, n_imsets: int, exptot_s: float, obstype: str):
+    """
+    Select the CRREJTAB row for a CR-SPLIT stack (o_cal2_in.c).
+
+    ``c = min(n_imsets, max(CRSPLIT))``; among rows with ``CRSPLIT == c`` and
+    ``MEANEXP >= exptot/n``, the smallest ``MEANEXP - exptot/n`` wins, the last
+    such row on a tie. SKYSUB is forced to ``none`` for spectroscopy.
+
+    Returns
+    -------
+    tuple
+        ``(CRRejectParameters, meanexp_s)`` with ``meanexp_s = exptot / n`` (double).
+
+    Raises
+    ------
+    ReferenceFileError
+        For a missing column, no matching row, or an illegal SKYSUB.
+    """
+    from reference_impl.steps.crcorr import CRRejectParameters, parse_sigmas
+
+    with open_fits(path, error_cls=ReferenceFileError, what="CRREJTAB") as hdul:
+        data = _table_hdu(hdul, path).data
+        names = [n.upper() for n in data.columns.names]
+        for col in (
+            "CRSPLIT",
+            "MEANEXP",
+            "CRSIGMAS",
+            "SKYSUB",
+            "CRRADIUS",
+            "CRTHRESH",
+            "INITGUES",
+            "SCALENSE",
+            "BADINPDQ",
+            "CRMASK",
+        ):
+            if col not in names:
+                raise ReferenceFileError(f"{path.name}: column {col} does not exist in CRREJTAB")
+        crsplit = np.asarray(data["CRSPLIT"], dtype=np.int64)
+        meanexp = np.asarray(data["MEANEXP"], dtype=np.float64)
+        wanted = min(n_imsets, int(crsplit.max()))
+        exp_in = float(np.float32(exptot_s)) / float(n_imsets)
+        row = None
+        mindiff = None
+        for k in range(len(crsplit)):
+            diff = meanexp[k] - exp_in
+            if crsplit[k] == wanted and diff >= 0.0 and (row is None or diff <= mindiff):
+                row, mindiff = k, diff
+        if row is None:
+            raise ReferenceFileError(
+                f"{path.name}: no CRREJTAB row for CRSPLIT = {wanted} and MEANEXP >= {exp_in:g}"
+            )
+        r = data[row]
+        sky = str(r["SKYSUB"]).strip()
+        if obstype == "SPECTROSCOPIC":
+            sky = "none"
+        if sky not in ("mode", "none"):
+            raise ReferenceFileError(f"{path.name}: illegal sky value '{sky}' in CRREJTAB")
+        sigmas_text = str(r["CRSIGMAS"]).strip()
+        params = CRRejectParameters(
+            sigmas=parse_sigmas(sigmas_text),
+            sigmas_text=sigmas_text,
+            radius_pix=np.float32(r["CRRADIUS"]),
+            thresh=np.float32(r["CRTHRESH"]),
+            initial=str(r["INITGUES"]).strip(),
+            skysub=sky,
+            scalense_percent=np.float32(r["SCALENSE"]),
+            badinpdq=int(r["BADINPDQ"]),
+            crmask=bool(int(r["CRMASK"])),
+        )
+    if not params.sigmas:
+        raise ReferenceFileError(f"{path.name}: CRSIGMAS '{sigmas_text}' has no value")
+    return params, exp_in

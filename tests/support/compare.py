@@ -41,7 +41,10 @@ def same_value(a, b) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a == b
     if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and np.float32(a) == np.float32(b)
+        if a is None or b is None:
+            return False
+        # calstis writes float keywords with 8 significant digits and doubles with 13.
+        return np.float32(a) == np.float32(b) and abs(a - b) <= 1e-12 * max(abs(a), abs(b))
     if isinstance(a, str) or isinstance(b, str):
         return str(a).strip() == str(b).strip()
     return a == b

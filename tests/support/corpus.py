@@ -9,8 +9,6 @@ from astropy.io import fits
 
 from reference_impl.io.fitsutil import extension_data, find_hdu
 
-PER_IMSET_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR")
-
 
 @dataclass(frozen=True)
 class CorpusStep:
@@ -29,19 +27,22 @@ class CorpusStep:
         return self.case_dir / self.manifest["raw"]["file"]
 
     @property
-    def products(self) -> list[Path]:
-        return [self.case_dir / p["file"] for p in self.step_entry["products"]]
+    def products(self) -> dict[str, Path]:
+        """Suffix (flt, crj) -> stored product."""
+        out = {}
+        for p in self.step_entry["products"]:
+            path = self.case_dir / p["file"]
+            out[path.name.split(".")[0].rsplit("_", 1)[1]] = path
+        return out
 
 
-def steps_without_cr_rejection(corpus: Path) -> list[CorpusStep]:
-    """Every corpus step that the per-imset reference covers (no multi-imset CRCORR)."""
+def all_steps(corpus: Path) -> list[CorpusStep]:
+    """Every step of every corpus case."""
     out = []
     for case_dir in sorted(p for p in corpus.iterdir() if (p / "manifest.json").is_file()):
         manifest = json.loads((case_dir / "manifest.json").read_text())
-        single = manifest["raw"]["nimsets"] == 1
         for entry in manifest["steps"]:
-            if single or entry["step"] in PER_IMSET_STEPS:
-                out.append(CorpusStep(case_dir.name, entry["step"], case_dir, manifest, entry))
+            out.append(CorpusStep(case_dir.name, entry["step"], case_dir, manifest, entry))
     return out
 
 

@@ -41,6 +41,18 @@ CONFIGURATIONS = {
     "upto_blevcorr": ("DQICORR", "BLEVCORR"),
     "upto_biascorr": ("DQICORR", "BLEVCORR", "BIASCORR"),
     "all_but_crcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "DARKCORR", "FLATCORR"),
+    "upto_crcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR"),
+    "upto_darkcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR"),
+    "upto_flatcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR"),
+    "upto_flatcorr_expscorr": (
+        "DQICORR",
+        "BLEVCORR",
+        "BIASCORR",
+        "CRCORR",
+        "DARKCORR",
+        "FLATCORR",
+        "EXPSCORR",
+    ),
 }
 SINGLE_CONFIGURATIONS = {
     "only_darkcorr_after_blev": ("BLEVCORR", "DARKCORR"),
