@@ -16,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import NotImplementedStepError, ReferenceFileError
+from reference_impl.errors import InputFileError, NotImplementedStepError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset
 from reference_impl.io import reffiles
+from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
 from reference_impl.numerics import header_float
+from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
 from reference_impl.steps.crcorr import reject_cosmic_rays
@@ -357,10 +359,13 @@ def _calstis1(
     history: list[str] = []
     first_good_is_imset1 = False
     for rim in raw.imsets:
+        helio = _helio_keywords(raw, rim)
         bad = _is_bad_imset(raw, rim)
         if bad:
             messages.append(bad)
-            out_imsets.append(OutputImset(rim.imset.copy(), rim, sci_keywords={"IMSET_OK": False}))
+            out_imsets.append(
+                OutputImset(rim.imset.copy(), rim, sci_keywords={**helio, "IMSET_OK": False})
+            )
             continue
         n_good += 1
         out = _calibrate_imset(
@@ -374,6 +379,7 @@ def _calstis1(
             flat_ref=flat_ref,
             messages=messages,
         )
+        out.sci_keywords.update(helio)
         out_imsets.append(out)
         if n_good == 1:
             first_good_is_imset1 = rim.info.extver == 1
@@ -385,6 +391,30 @@ def _calstis1(
         primary_keywords = {"CAL_VER": CAL_VER}
         history = []
     return Product(suffix, primary_keywords, history, out_imsets, raw.primary_header)
+
+
+#: Target names of wavecal exposures, which get no V_HELIO (getkeyinfo1.c).
+_WAVECAL_TARGETS = ("WAVELINE", "WAVEHITM")
+
+
+def _helio_keywords(raw: RawExposure, rim: RawImset) -> dict:
+    """``V_HELIO`` for a spectroscopic imset at mid-exposure (do2d.c), else nothing.
+
+    calstis computes it for every imset, good or bad, before the bad-imset test.
+    """
+    info = raw.info
+    if info.obstype != "SPECTROSCOPIC" or info.targname in _WAVECAL_TARGETS:
+        return {}
+    header, sci = raw.primary_header, rim.headers["SCI"]
+    for key in ("RA_TARG", "DEC_TARG"):
+        if key not in header:
+            raise InputFileError(f"{raw.path}: {key} missing from the primary header")
+    # Doubles as calstis reads them (hstio's rounding), not as astropy does.
+    mid_mjd = (card_double(sci, "EXPSTART", 0.0) + card_double(sci, "EXPEND", 0.0)) / 2.0
+    velocity = heliocentric_radial_velocity_km_s(
+        card_double(header, "RA_TARG", 0.0), card_double(header, "DEC_TARG", 0.0), mid_mjd
+    )
+    return {"V_HELIO": _double_keyword(velocity)}
 
 
 def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict:
@@ -474,14 +504,20 @@ def _calibrate_imset(
         if result.trimmed:
             hdr = rim.headers["SCI"]
             ltv1, ltv2 = rinfo.ltv[0] - result.left, rinfo.ltv[1] - result.bottom
-            out.all_keywords.update(
-                {
-                    "LTV1": ltv1,
-                    "LTV2": ltv2,
-                    "CRPIX1": float(hdr.get("CRPIX1", 0.0)) - result.left,
-                    "CRPIX2": float(hdr.get("CRPIX2", 0.0)) - result.bottom,
-                }
-            )
+            # BinCoords (bincoords.c) rewrites the whole linear WCS in SCI, ERR and DQ,
+            # read from the SCI header with defaults, each as a 13-digit double.
+            wcs = {
+                "CRPIX1": card_double(hdr, "CRPIX1", 0.0) - result.left,
+                "CRPIX2": card_double(hdr, "CRPIX2", 0.0) - result.bottom,
+                "LTV1": card_double(hdr, "LTV1", 0.0) - result.left,
+                "LTV2": card_double(hdr, "LTV2", 0.0) - result.bottom,
+            }
+            for key, default in (
+                ("LTM1_1", 1.0), ("LTM2_2", 1.0),
+                ("CD1_1", 1.0), ("CD1_2", 0.0), ("CD2_1", 0.0), ("CD2_2", 1.0),
+            ):  # fmt: skip
+                wcs[key] = card_double(hdr, key, default)
+            out.all_keywords.update({k: _double_keyword(v) for k, v in wcs.items()})
             placement = placement_from_lt(ltv1, ltv2, rinfo.ltm[0], rinfo.ltm[1])
         if result.used_default_bias:
             messages.append("No bias level data, or singular fit; bias from CCDTAB subtracted")
