@@ -1,0 +1,393 @@
+"""Pixel-level comparison of two arrays: float (SCI, ERR) and DQ bitmasks.
+
+Pure functions on ndarrays; nothing here knows about files or headers. Pixel
+positions are reported FITS-style, ``[x, y]`` 1-based (x = column + 1,
+y = row + 1), as in IRAF and DS9.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference_impl.dqflags import DQ_BITS
+
+__all__ = [
+    "FINITE_CLASSES",
+    "FloatComparison",
+    "DQComparison",
+    "WorstPixel",
+    "compare_float",
+    "compare_dq",
+    "ulp_distance",
+    "value_class",
+    "DQ_BIT_NAMES",
+    "REL_LADDER",
+    "SIGMA_LADDER",
+    "ULP_BINS",
+]
+
+#: Classes of the non-finite confusion table, in table order.
+FINITE_CLASSES = ("finite", "nan", "+inf", "-inf")
+#: Thresholds of the "share of pixels above" ladder on the symmetric relative difference.
+REL_LADDER = (0.0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+#: Thresholds of the ladder on |ΔSCI|/ERR (SCI only).
+SIGMA_LADDER = (1e-3, 1e-2, 1e-1, 1.0)
+#: Upper edges of the ulp-distance histogram bins: 0, 1, 2, 3-4, 5-16, 17-256, 257-65536, more.
+ULP_BINS = (0, 1, 2, 4, 16, 256, 65536)
+#: bit value -> name, all 16 bits of an int16 DQ word (unnamed bits as BIT<n>).
+DQ_BIT_NAMES = {1 << k: f"BIT{1 << k}" for k in range(16)} | {v: k for k, v in DQ_BITS.items()}
+
+
+@dataclass(frozen=True)
+class WorstPixel:
+    """One of the largest differences: FITS [x, y] (1-based), both values and the measures."""
+
+    x: int
+    y: int
+    a: float
+    b: float
+    abs_diff: float
+    ulp: int
+    sigma: float
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class FloatComparison:
+    """Everything measured on one pair of float arrays (one extension of one imset).
+
+    ``subsets`` maps ``"all"``, ``"good"`` (no SDQFLAGS bit set on either side)
+    and ``"flagged"`` to a dict of statistics (``n_pixels``, ``n_differ``,
+    ``max_abs_diff``, ``max_rel_diff``, ``max_ulp``, ``max_sigma``).
+    ``n_outside`` counts pixels that fail the per-pixel tolerance rules
+    (equal to ``n_differ`` under the exact policy).
+    """
+
+    shape: tuple
+    n_pixels: int
+    n_differ: int
+    n_outside: int
+    max_abs_diff: float
+    max_rel_diff: float
+    max_ulp: int
+    max_sigma: float
+    ulp_histogram: tuple  # counts per ULP_BINS bin (+ one "more" bin), over differing finite pairs
+    rel_ladder: tuple  # share of all pixels with symmetric relative difference > REL_LADDER[i]
+    sigma_ladder: tuple  # share of pixels with |Δ|/ERR > SIGMA_LADDER[i] (empty if no ERR)
+    nonfinite: tuple  # 4x4 counts, rows = class in a, columns = class in b (FINITE_CLASSES)
+    nonfinite_mismatch: int  # pixels whose class differs, or whose NaN/inf moved
+    subsets: dict
+    worst: tuple  # WorstPixel, largest first
+
+    @property
+    def identical(self) -> bool:
+        """True when no pixel differs."""
+        return self.n_differ == 0
+
+
+@dataclass(frozen=True)
+class DQComparison:
+    """Per-bit comparison of two DQ arrays.
+
+    ``bits`` maps each bit value present on either side to
+    ``(only_a, only_b, both)`` pixel counts; ``first`` maps a bit that differs to
+    the FITS [x, y] of its first differing pixel (row-major order).
+    """
+
+    shape: tuple
+    n_pixels: int
+    n_differ: int
+    bits: dict
+    first: dict
+
+    @property
+    def identical(self) -> bool:
+        """True when every bit of every pixel agrees."""
+        return self.n_differ == 0
+
+    def differing_bits(self) -> list:
+        """Bit values whose counts differ in position (only_a or only_b > 0), lowest first."""
+        return [bit for bit, (oa, ob, _) in sorted(self.bits.items()) if oa or ob]
+
+
+def value_class(values: np.ndarray) -> np.ndarray:
+    """Class codes 0 finite, 1 NaN, 2 +inf, 3 -inf (uint8, same shape)."""
+    codes = np.zeros(values.shape, np.uint8)
+    if np.isfinite(values).all():
+        return codes
+    codes[np.isnan(values)] = 1
+    codes[values == np.inf] = 2
+    codes[values == -np.inf] = 3
+    return codes
+
+
+def _ordered_int(values: np.ndarray) -> np.ndarray:
+    """Map IEEE floats to integers whose order and spacing is the float order in ulps."""
+    if values.dtype.itemsize == 4:
+        bits = values.astype(np.float32, copy=False).view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+    bits = values.astype(np.float64, copy=False).view(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFFFFFFFFFF), bits)
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """
+    Distance in units in the last place between finite floats of the same dtype.
+
+    Parameters
+    ----------
+    a, b : ndarray of float32 (or float64)
+        Same shape. Non-finite entries give meaningless distances: mask them.
+
+    Returns
+    -------
+    ndarray of int64
+        0 where the values are equal (+0 and -0 are equal), 1 for neighbours.
+    """
+    if a.dtype.itemsize == 4 and b.dtype.itemsize == 4:
+        return np.abs(_ordered_int(a) - _ordered_int(b))
+    # float64 (or mixed): measure in float64 ulps; saturate instead of overflowing.
+    da = _ordered_int(a.astype(np.float64)).astype(np.float64)
+    db = _ordered_int(b.astype(np.float64)).astype(np.float64)
+    return np.minimum(np.abs(da - db), 2**62).astype(np.int64)
+
+
+def compare_float(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    err: np.ndarray | None = None,
+    flagged: np.ndarray | None = None,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    max_ulp: int = 0,
+    max_sigma: float | None = None,
+    n_worst: int = 10,
+) -> FloatComparison:
+    """
+    Compare two float arrays pixel by pixel.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Same shape (the caller reports shape changes); float32 for STIS SCI/ERR.
+    err : ndarray, optional
+        The ERR to normalise SCI differences by (|Δ|/ERR, where ERR > 0 and finite).
+    flagged : ndarray of bool, optional
+        Pixels flagged by SDQFLAGS on either side; statistics are split by it.
+    atol, rtol, max_ulp, max_sigma
+        Per-pixel tolerances: a finite pair is within when
+        ``|a - b| <= atol + rtol * max(|a|, |b|)``, or its ulp distance is at most
+        ``max_ulp``, or ``|a - b| / err <= max_sigma``. NaN and infinities are
+        never within unless both sides hold the same class at the same pixel.
+    n_worst : int
+        How many of the largest differences to keep.
+
+    Returns
+    -------
+    FloatComparison
+    """
+    shape = a.shape
+    a_flat, b_flat = a.ravel(), b.ravel()
+    n = a_flat.size
+    flagged_flat = None if flagged is None else flagged.ravel()
+    ca, cb = value_class(a_flat), value_class(b_flat)
+    confusion = np.bincount(ca.astype(np.int64) * 4 + cb, minlength=16).reshape(4, 4)
+    # Fast path: bit-identical arrays (the common verdict) need no arithmetic.
+    if a_flat.dtype == b_flat.dtype and np.array_equal(
+        a_flat.view(np.uint8), b_flat.view(np.uint8)
+    ):
+        return _identical(shape, n, confusion, flagged_flat, err is not None)
+
+    all_finite = confusion[0, 0] == n
+    if all_finite:
+        differ_idx = np.flatnonzero(a_flat != b_flat)
+    else:
+        # Same NaN position, or the same infinity, is not a difference.
+        equal = (a_flat == b_flat) | ((ca == 1) & (cb == 1))
+        differ_idx = np.flatnonzero(~equal)
+    n_differ = int(differ_idx.size)
+    a_diff, b_diff = a_flat[differ_idx], b_flat[differ_idx]
+    av, bv = a_diff.astype(np.float64), b_diff.astype(np.float64)
+    if all_finite:
+        nonfinite_mismatch = 0
+        both_finite = np.ones(differ_idx.size, bool)
+    else:
+        nonfinite_mismatch = int(np.count_nonzero((ca != cb)[differ_idx]))
+        both_finite = (ca[differ_idx] == 0) & (cb[differ_idx] == 0)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        absdiff = np.where(both_finite, np.abs(av - bv), np.inf)
+        scale = np.maximum(np.abs(av), np.abs(bv))
+        rel = np.where(both_finite, absdiff / np.where(scale > 0, scale, 1.0), np.inf)
+        if all_finite:
+            ulps = ulp_distance(a_diff, b_diff)
+        else:
+            ulps = np.full(differ_idx.size, np.iinfo(np.int64).max, np.int64)
+            ulps[both_finite] = ulp_distance(a_diff[both_finite], b_diff[both_finite])
+        if err is not None:
+            e = err.ravel()[differ_idx].astype(np.float64)
+            usable = np.isfinite(e) & (e > 0)
+            sigma = np.where(usable, absdiff / np.where(usable, e, 1.0), np.nan)
+        else:
+            sigma = np.full(differ_idx.size, np.nan)
+
+    with np.errstate(invalid="ignore"):  # inf * 0 where a side is infinite: masked out
+        within = both_finite & (absdiff <= atol + rtol * scale)
+        if max_ulp:
+            within |= both_finite & (ulps <= max_ulp)
+        if max_sigma is not None and max_sigma > 0:
+            within |= both_finite & (sigma <= max_sigma)
+    n_outside = int(np.count_nonzero(~within))
+
+    finite_ulps = ulps[both_finite]
+    edges = np.array((*ULP_BINS, np.iinfo(np.int64).max - 1), np.int64)
+    ulp_hist = np.bincount(np.searchsorted(edges, finite_ulps), minlength=len(edges))
+    rel_ladder = tuple(float(np.count_nonzero(rel > t)) / n for t in REL_LADDER)
+    sigma_ladder = (
+        tuple(float(np.count_nonzero(sigma > t)) / n for t in SIGMA_LADDER)
+        if err is not None
+        else ()
+    )
+
+    flags_here = (
+        np.zeros(differ_idx.size, bool) if flagged_flat is None else flagged_flat[differ_idx]
+    )
+    n_flagged = 0 if flagged_flat is None else int(np.count_nonzero(flagged_flat))
+    totals = {"all": n, "good": n - n_flagged, "flagged": n_flagged}
+    picks = {"all": slice(None), "good": ~flags_here, "flagged": flags_here}
+    subsets = {
+        name: _summary(totals[name], absdiff[pick], rel[pick], ulps[pick], sigma[pick])
+        for name, pick in picks.items()
+    }
+
+    # The n_worst largest |Δ| (non-finite mismatches count as infinite), then by position.
+    if differ_idx.size > n_worst:
+        top = np.argpartition(-absdiff, n_worst - 1)[:n_worst] if n_worst else np.empty(0, int)
+    else:
+        top = np.arange(differ_idx.size)
+    order = top[np.lexsort((differ_idx[top], -absdiff[top]))]
+    ny_nx = shape if len(shape) == 2 else (1, n)
+    worst = []
+    for k in order:
+        row, col = divmod(int(differ_idx[k]), ny_nx[-1])
+        worst.append(
+            WorstPixel(
+                x=col + 1,
+                y=row + 1,
+                a=float(a_flat[differ_idx[k]]),
+                b=float(b_flat[differ_idx[k]]),
+                abs_diff=float(absdiff[k]),
+                ulp=int(ulps[k]),
+                sigma=float(sigma[k]),
+                flagged=bool(flags_here[k]),
+            )
+        )
+    top = subsets["all"]
+    return FloatComparison(
+        shape=shape,
+        n_pixels=n,
+        n_differ=n_differ,
+        n_outside=n_outside,
+        max_abs_diff=top["max_abs_diff"],
+        max_rel_diff=top["max_rel_diff"],
+        max_ulp=top["max_ulp"],
+        max_sigma=top["max_sigma"],
+        ulp_histogram=tuple(int(c) for c in ulp_hist),
+        rel_ladder=rel_ladder,
+        sigma_ladder=sigma_ladder,
+        nonfinite=tuple(tuple(int(c) for c in row) for row in confusion),
+        nonfinite_mismatch=nonfinite_mismatch,
+        subsets=subsets,
+        worst=tuple(worst),
+    )
+
+
+def _summary(total, absdiff, rel, ulps, sigma) -> dict:
+    """Statistics of the differing pixels of one subset; maxima over finite pairs only."""
+    inf = np.inf
+    n_nonfinite = int(np.count_nonzero(absdiff == inf))
+    finite = slice(None) if n_nonfinite == 0 else absdiff != inf
+    out = dict(
+        n_pixels=total,
+        n_differ=int(absdiff.size),
+        n_nonfinite_mismatch=n_nonfinite,
+        max_abs_diff=0.0,
+        max_rel_diff=0.0,
+        max_ulp=0,
+        max_sigma=0.0,
+    )
+    if absdiff.size > n_nonfinite:
+        finite_sigma = sigma[finite]
+        finite_sigma = finite_sigma[~np.isnan(finite_sigma)]
+        out.update(
+            max_abs_diff=float(absdiff[finite].max()),
+            max_rel_diff=float(rel[finite].max()),
+            max_ulp=int(ulps[finite].max()),
+            max_sigma=float(finite_sigma.max()) if finite_sigma.size else float("nan"),
+        )
+    return out
+
+
+def _identical(shape, n, confusion, flagged_flat, has_err) -> FloatComparison:
+    n_flagged = 0 if flagged_flat is None else int(np.count_nonzero(flagged_flat))
+    subsets = {
+        name: _summary(total, np.empty(0), np.empty(0), np.empty(0, np.int64), np.empty(0))
+        for name, total in (("all", n), ("good", n - n_flagged), ("flagged", n_flagged))
+    }
+    return FloatComparison(
+        shape=shape,
+        n_pixels=n,
+        n_differ=0,
+        n_outside=0,
+        max_abs_diff=0.0,
+        max_rel_diff=0.0,
+        max_ulp=0,
+        max_sigma=0.0,
+        ulp_histogram=(0,) * (len(ULP_BINS) + 1),
+        rel_ladder=(0.0,) * len(REL_LADDER),
+        sigma_ladder=(0.0,) * len(SIGMA_LADDER) if has_err else (),
+        nonfinite=tuple(tuple(int(c) for c in row) for row in confusion),
+        nonfinite_mismatch=0,
+        subsets=subsets,
+        worst=(),
+    )
+
+
+def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
+    """
+    Compare two DQ arrays bit by bit (no tolerance).
+
+    Parameters
+    ----------
+    a, b : ndarray of int16 (or any 16-bit integer)
+        Same shape.
+
+    Returns
+    -------
+    DQComparison
+        For every bit set anywhere: pixels with it only in a, only in b, in both.
+    """
+    ua = a.astype(np.uint16, copy=False).ravel()
+    ub = b.astype(np.uint16, copy=False).ravel()
+    xor = ua ^ ub
+    n_differ = int(np.count_nonzero(xor))
+    # Histograms of the 16-bit words make every per-bit count one pass over 65536 bins.
+    words = np.arange(65536, dtype=np.uint32)
+    hist_a = np.bincount(ua, minlength=65536)
+    hist_b = np.bincount(ub, minlength=65536)
+    hist_both = np.bincount(ua & ub, minlength=65536)
+    bits, first = {}, {}
+    width = a.shape[-1] if a.ndim else 1
+    for k in range(16):
+        bit = 1 << k
+        has = (words & bit) != 0
+        in_a, in_b, both = (int(h[has].sum()) for h in (hist_a, hist_b, hist_both))
+        if in_a or in_b:
+            bits[bit] = (in_a - both, in_b - both, both)
+            if in_a != both or in_b != both:
+                idx = int(np.flatnonzero(xor & bit)[0])
+                row, col = divmod(idx, width)
+                first[bit] = (col + 1, row + 1)
+    return DQComparison(
+        shape=a.shape, n_pixels=int(ua.size), n_differ=n_differ, bits=bits, first=first
+    )

@@ -1,0 +1,51 @@
+"""``stischeck diff A B``: compare two calstis-style products; exit 0 agree, 1 differ, 2 cannot."""
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``stischeck diff``."""
+    p = argparse.ArgumentParser(
+        prog="stischeck diff",
+        description="Compare two STIS products (_flt, _crj, _raw; .fits or .fits.gz) "
+        "extension by extension and imset by imset. Exit 0 when they agree within the "
+        "policy (default: bit for bit), 1 when they differ, 2 when they cannot be compared.",
+    )
+    p.add_argument("a", metavar="A", help="first file (e.g. the reference product)")
+    p.add_argument("b", metavar="B", help="second file (e.g. calstis's product)")
+    p.add_argument("--policy", metavar="TOML", help="tolerance policy file (default: exact)")
+    p.add_argument("--step", default="*", help="configuration name the policy's step rules match")
+    p.add_argument("--csv", metavar="FILE", help="write the tidy table of every statistic")
+    p.add_argument(
+        "--worst", type=int, default=10, metavar="N", help="largest differences kept per extension"
+    )
+    p.add_argument(
+        "--detail",
+        action="store_true",
+        help="add histograms, ladders, NaN/inf tables and worst pixels",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Run ``stischeck diff``; errors propagate to the CLI as one-line messages (exit 2)."""
+    args = build_parser().parse_args(argv)
+    from stischeck.diff.policy import default_policy, load_policy
+    from stischeck.diff.products import diff_products
+    from stischeck.diff.summary import format_summary
+
+    policy = load_policy(args.policy) if args.policy else default_policy()
+    result = diff_products(
+        Path(args.a), Path(args.b), policy=policy, step=args.step, n_worst=args.worst
+    )
+    if args.csv:
+        result.to_frame().to_csv(args.csv, index=False)
+    text = format_summary(result, detail=args.detail)
+    sys.stdout.write(text.splitlines()[0] + "\n" if args.quiet else text)
+    return result.exit_code
