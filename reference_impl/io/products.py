@@ -73,6 +73,10 @@ def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_nul
     header["EXTVER"] = extver
     if allow_null and data.size and np.all(data == data.flat[0]) and np.isfinite(data.flat[0]):
         hdu = fits.ImageHDU(data=None, header=header)
+        # A null extension keeps the BITPIX of the array it stands for (-32 ERR,
+        # 16 DQ), as calstis writes it; astropy would write 8 for "no data", and
+        # sets the card from this attribute (pinned by a test).
+        hdu._bitpix = -32 if data.dtype.kind == "f" else 16
         value = data.flat[0]
         hdu.header["NPIX1"] = (int(data.shape[1]), "length of constant array axis 1")
         hdu.header["NPIX2"] = (int(data.shape[0]), "length of constant array axis 2")
