@@ -19,7 +19,7 @@ EXIT_OK, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand registered."""
-    from stischeck.commands import info, reference
+    from stischeck.commands import compare, info, reference
 
     parser = argparse.ArgumentParser(
         prog="stischeck",
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     reference.add_parser(sub)
+    compare.add_parser(sub)
     info.add_parser(sub)
     diff = sub.add_parser(
         "diff", help="compare two calstis products (stischeck diff -h)", add_help=False

@@ -8,14 +8,13 @@ exit, or a run that wrote no product is a `CalstisError`, never an empty result.
 import os
 import shutil
 import signal
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from stischeck.errors import CalstisError
+from stischeck.runners.outcome import RunOutcome
 
-__all__ = ["CalstisRun", "run_calstis"]
+__all__ = ["CalstisRun", "run_calstis", "execute_calstis"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def run_calstis(
     import gzip
 
     workdir = Path(workdir)
-    (workdir / "out").mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
     name = raw.name[:-3] if raw.name.endswith(".gz") else raw.name
     local = workdir / name
     if raw.name.endswith(".gz"):
@@ -86,45 +85,109 @@ def run_calstis(
             shutil.copyfileobj(src, dst)
     else:
         shutil.copyfile(raw, local)
-    env = dict(os.environ, oref=str(Path(oref).resolve()) + "/")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(cs0), name, "out/"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        text=True,
+    outcome = execute_calstis(
+        cs0, local, oref, workdir, timeout_s=timeout_s, expects_products=expect_products or None
     )
-    try:
-        trailer, _ = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        (workdir / "cs0.trl").write_text("")
-        raise CalstisError(
-            f"cs0.e timed out after {timeout_s:g} s on {raw.name}; work dir kept at {workdir}"
-        ) from None
-    wall = time.perf_counter() - t0
-    (workdir / "cs0.trl").write_text(trailer)
-    if proc.returncode < 0:
-        raise CalstisError(
-            f"cs0.e crashed on {raw.name} (signal {signal.Signals(-proc.returncode).name}); "
-            f"trailer kept at {workdir / 'cs0.trl'}"
+    if not outcome.ok:
+        raise CalstisError(outcome.message)
+    trailer = outcome.trailer.read_text(errors="replace") if outcome.trailer else ""
+    return CalstisRun(outcome.products, trailer, outcome.returncode, outcome.wall_s, workdir)
+
+
+def execute_calstis(
+    cs0: Path,
+    raw_copy: Path,
+    oref: Path,
+    workdir: Path,
+    *,
+    timeout_s: float = 600.0,
+    expects_products: bool | None = True,
+    performed: tuple = (),
+) -> RunOutcome:
+    """
+    Run ``cs0.e <raw_copy> out/`` in ``workdir`` (which holds ``raw_copy``) and read its status.
+
+    ``expects_products``: True (a product must appear), False (none may: the
+    all-OMIT configuration) or None (either is fine).
+
+    Never raises for a failure of cs0.e: a timeout, a signal, a non-zero exit,
+    no product when one is expected, an unreadable product, or a product whose
+    header shows a performed step still PERFORM is an ``"error"`` outcome with
+    a one-line message naming cs0.e, the file and the problem.
+    """
+    from stischeck.runners.outcome import check_products
+    from stischeck.runners.process import run_measured
+
+    workdir = Path(workdir)
+    (workdir / "out").mkdir(parents=True, exist_ok=True)
+    name = raw_copy.name
+    env = dict(os.environ, oref=str(Path(oref).resolve()) + "/")
+    trailer = workdir / "cs0.trl"
+    run = run_measured(
+        [str(cs0), name, "out/"], cwd=workdir, env=env, log=trailer, timeout_s=timeout_s
+    )
+    common = dict(side="calstis", wall_s=run.wall_s, peak_rss_mib=run.peak_rss_mib, trailer=trailer)
+    if run.timed_out:
+        return RunOutcome(
+            status="error",
+            message=f"{cs0.name} timed out after {timeout_s:g} s on {name} (process group killed)",
+            **common,
         )
-    if proc.returncode != 0:
-        raise CalstisError(
-            f"cs0.e failed on {raw.name} (exit status {proc.returncode}); "
-            f"trailer kept at {workdir / 'cs0.trl'}"
+    if run.returncode < 0:
+        sig = signal.Signals(-run.returncode).name
+        return RunOutcome(
+            status="error",
+            message=f"{cs0.name} crashed on {name} (killed by {sig})",
+            returncode=run.returncode,
+            **common,
+        )
+    if run.returncode != 0:
+        last = _last_error_line(trailer)
+        return RunOutcome(
+            status="error",
+            message=f"{cs0.name} failed on {name} (exit status {run.returncode})"
+            + (f": {last}" if last else ""),
+            returncode=run.returncode,
+            **common,
         )
     stem = name[: -len("_raw.fits")] if name.endswith("_raw.fits") else Path(name).stem
     products = {sfx: workdir / "out" / f"{stem}_{sfx}.fits" for sfx in ("flt", "crj")}
     products = {k: v for k, v in products.items() if v.exists()}
-    if expect_products and not products:
-        raise CalstisError(
-            f"cs0.e exited 0 on {raw.name} but wrote no product; trailer kept at "
-            f"{workdir / 'cs0.trl'}"
+    if not products:
+        if expects_products:
+            return RunOutcome(
+                status="error",
+                message=f"{cs0.name} exited 0 on {name} but wrote no product",
+                returncode=0,
+                **common,
+            )
+        return RunOutcome(status="empty", returncode=0, **common)
+    if expects_products is False:
+        return RunOutcome(
+            status="error",
+            message=f"{cs0.name} wrote {', '.join(sorted(products))} where no product was expected",
+            products=products,
+            returncode=0,
+            **common,
         )
-    return CalstisRun(products, trailer, proc.returncode, wall, workdir)
+    problem, header_switches = check_products(products, performed)
+    return RunOutcome(
+        status="error" if problem else "ok",
+        message=f"{cs0.name} on {name}: {problem}" if problem else "",
+        products=products,
+        returncode=0,
+        header_switches=header_switches,
+        **common,
+    )
+
+
+def _last_error_line(trailer: Path) -> str:
+    """The last line of the trailer that reads like an error, shortened."""
+    try:
+        lines = trailer.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if "ERROR" in line.upper() or "Error" in line:
+            return " ".join(line.split())[:200]
+    return " ".join(lines[-1].split())[:200] if lines else ""

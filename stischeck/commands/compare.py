@@ -1,0 +1,138 @@
+"""``stischeck compare RAW``: reference vs live calstis (vs stored truth), per configuration."""
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> None:
+    """Register ``compare``."""
+    p = subparsers.add_parser(
+        "compare",
+        help="run the reference and calstis side by side on the switch configurations",
+        description="Run the numpy reference and the real cs0.e on identical switch "
+        "configurations (default: the cumulative 2-D ladder RAW, +DQICORR, +BLEVCORR, "
+        "+BIASCORR, +CRCORR, +DARKCORR, +FLATCORR) and compare every product with "
+        "stischeck diff. Exit 0 all agree, 1 something differs, 2 could not run.",
+    )
+    p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
+    p.add_argument("--oref", metavar="DIR", help="directory for oref$ reference files")
+    p.add_argument("--outdir", metavar="DIR", help="output folder (default reports/<rootname>/)")
+    p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
+    p.add_argument(
+        "--no-calstis", action="store_true", help="do not run calstis (reference vs --truth)"
+    )
+    p.add_argument(
+        "--truth", metavar="DIR", help="stored products laid out like the corpus (<STEP>/...)"
+    )
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--steps", metavar="LIST", help="comma-separated subset of RAW,DQICORR,...,FLATCORR"
+    )
+    group.add_argument(
+        "--only",
+        metavar="SWITCH",
+        action="append",
+        help="a single-switch configuration (repeatable)",
+    )
+    group.add_argument(
+        "--switches",
+        metavar="A,B,...",
+        action="append",
+        help="an explicit set of switches to PERFORM (repeatable)",
+    )
+    p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
+    p.add_argument(
+        "--steplocal",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="run each step alone on calstis's previous product, both sides (default auto: "
+        "only when a cumulative configuration diverged)",
+    )
+    p.add_argument("--no-html", action="store_true", help="write the CSV tables only")
+    p.add_argument(
+        "--pixel",
+        metavar="X,Y",
+        action="append",
+        help="a pixel (FITS, 1-based) to follow through the steps in the report",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Run the comparison; print a few lines; return 0, 1 or 2."""
+    from reference_impl.io.fitsutil import open_fits
+    from stischeck import config as cfg
+    from stischeck.compare.engine import CompareSettings, run_compare
+    from stischeck.compare.tables import format_text, write_outputs
+    from stischeck.diff.policy import default_policy, load_policy
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, InputFileError, UsageError
+
+    raw = Path(args.raw)
+    with open_fits(raw, error_cls=InputFileError, what="raw file") as hdul:
+        header = hdul[0].header.copy()
+        if str(header.get("DETECTOR", "")).strip().upper() != "CCD":
+            raise InputFileError(f"{raw}: not a STIS CCD raw file (DETECTOR is not CCD)")
+    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+    oref = Path(args.oref) if args.oref else None
+    if oref is not None and not oref.is_dir():
+        raise InputFileError(f"{oref}: --oref is not a directory")
+    truth = Path(args.truth) if args.truth else None
+    if truth is not None and not truth.is_dir():
+        raise InputFileError(f"{truth}: --truth is not a directory")
+
+    calstis = None
+    if not args.no_calstis:
+        calstis, where = find_calstis(args.calstis)
+        if calstis is None:
+            if args.calstis or truth is None:
+                raise CalstisError(
+                    f"cs0.e: {where}; install hstcal, or give --truth DIR (and --no-calstis)"
+                )
+    if calstis is None and truth is None:
+        raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
+
+    if args.only:
+        configurations = [cfg.single(s, header) for s in args.only]
+    elif args.switches:
+        configurations = [cfg.explicit(s.split(","), header) for s in args.switches]
+    else:
+        steps = args.steps.split(",") if args.steps else None
+        configurations = cfg.cumulative_sequence(header, steps)
+
+    outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
+    settings = CompareSettings(
+        raw=raw.resolve(),
+        oref=oref.resolve() if oref else None,
+        outdir=outdir,
+        calstis=calstis,
+        truth=truth,
+        policy=load_policy(args.policy) if args.policy else default_policy(),
+        timeout_s=args.timeout,
+        jobs=max(1, args.jobs),
+        steplocal=args.steplocal,
+        progress=sys.stderr.isatty(),
+    )
+    result = run_compare(settings, configurations, rootname)
+    summary = write_outputs(result)
+    if not args.no_html:
+        _write_report(outdir, args.pixel)
+    sys.stdout.write(format_text(result, summary))
+    return summary["exit_code"]
+
+
+def _write_report(outdir: Path, pixels) -> None:
+    try:
+        from stischeck.report import write_report
+    except ImportError:
+        print(
+            "stischeck: warning: the HTML report is not implemented yet; CSV tables written",
+            file=sys.stderr,
+        )
+        return
+    write_report(outdir, pixels=pixels)

@@ -1,0 +1,216 @@
+"""Results of a comparison run as tidy pandas tables, the summary, and provenance."""
+
+import hashlib
+import json
+from pathlib import Path
+
+__all__ = ["write_outputs", "summarize", "VERDICT_COLUMNS"]
+
+VERDICT_COLUMNS = [
+    "configuration",
+    "comparison",
+    "product",
+    "extname",
+    "imset",
+    "verdict",
+    "n_differ",
+    "max_ulp",
+    "max_abs_diff",
+    "dq_bits",
+    "keywords_differ",
+    "worst_x",
+    "worst_y",
+    "detail",
+]
+_RANK = {"identical": 0, "agree": 1, "empty": 1, "differ": 2, "error": 3}
+
+
+def _primary_comparison(run) -> str:
+    if run.settings.calstis is not None:
+        return "reference-vs-calstis"
+    return "reference-vs-truth"
+
+
+def summarize(run) -> dict:
+    """
+    The verdict per configuration, the first divergent rung and the step attribution.
+
+    Returns
+    -------
+    dict
+        ``verdict`` (agree / differ / error), ``exit_code`` (0, 1, 2),
+        ``configurations`` (name -> verdict of the primary comparison, and of
+        every other comparison), ``first_divergent`` (name or None),
+        ``attribution`` (name -> "agree", "this step" or "inherited").
+    """
+    primary = _primary_comparison(run)
+    per_config = {}
+    for config in run.configurations:
+        entry = {}
+        for row in run.rows:
+            if row["configuration"] != config.name:
+                continue
+            worst = entry.get(row["comparison"], "identical")
+            if _RANK[row["verdict"]] > _RANK[worst]:
+                worst = row["verdict"]
+            entry[row["comparison"]] = worst
+        per_config[config.name] = entry
+    for (name, side), outcome in run.runs.items():
+        if outcome.status == "error" and not side.startswith("steplocal"):
+            per_config[name].setdefault(primary, "error")
+    first = next((n for n in per_config if per_config[n].get(primary) in ("differ", "error")), None)
+    attribution = {}
+    for name, entry in per_config.items():
+        cumulative = entry.get(primary)
+        local = entry.get("steplocal-reference-vs-steplocal-calstis")
+        if cumulative in ("differ", "error"):
+            if local is None:
+                attribution[name] = "this step" if name == first else "unknown"
+            else:
+                attribution[name] = "this step" if local in ("differ", "error") else "inherited"
+        else:
+            attribution[name] = "this step" if local in ("differ", "error") else "agree"
+    worst = max((_RANK[v] for e in per_config.values() for v in e.values()), default=0)
+    verdict = {0: "agree", 1: "agree", 2: "differ", 3: "error"}[worst]
+    return dict(
+        verdict=verdict,
+        exit_code={"agree": 0, "differ": 1, "error": 2}[verdict],
+        primary_comparison=primary,
+        configurations=per_config,
+        first_divergent=first,
+        attribution=attribution,
+    )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def provenance(run) -> dict:
+    """Versions, inputs with checksums, reference files, and timing of the whole run."""
+    from astropy.io import fits
+
+    from reference_impl.io import reffiles
+    from stischeck import __version__
+    from stischeck.environment import calstis_version, library_versions
+
+    s = run.settings
+    header = fits.getheader(s.raw, 0)
+    refs = {}
+    for key in (
+        "BPIXTAB",
+        "CCDTAB",
+        "CRREJTAB",
+        "BIASFILE",
+        "DARKFILE",
+        "PFLTFILE",
+        "DFLTFILE",
+        "LFLTFILE",
+    ):
+        name = str(header.get(key, "")).strip()
+        if not name or name.upper() == "N/A":
+            continue
+        try:
+            path = reffiles.resolve_reference(
+                name, keyword=key, raw_name=str(s.raw), oref_dir=s.oref
+            )
+            refs[key] = dict(name=name, path=str(path), sha256=_sha256(path))
+        except Exception as err:  # noqa: BLE001 - provenance records what it could not find
+            refs[key] = dict(name=name, path=None, error=" ".join(str(err).split()))
+    return dict(
+        stischeck=__version__,
+        calstis=dict(
+            path=str(s.calstis) if s.calstis else None,
+            version=calstis_version(s.calstis) if s.calstis else None,
+        ),
+        libraries=library_versions(),
+        raw=dict(path=str(s.raw), sha256=_sha256(s.raw), rootname=run.rootname),
+        oref=str(s.oref) if s.oref else None,
+        truth=str(s.truth) if s.truth else None,
+        policy=dict(label=s.policy.label, source=s.policy.source),
+        reference_files=refs,
+        jobs=s.jobs,
+        timeout_s=s.timeout_s,
+        wall_s=round(run.wall_s, 3),
+    )
+
+
+def write_outputs(run) -> dict:
+    """
+    Write the tables and the summary into the output folder; return the summary.
+
+    Files: verdicts.csv, statistics.csv, runs.csv, configurations.csv,
+    summary.json, provenance.json and summary.txt.
+    """
+    import pandas as pd
+
+    out = run.settings.outdir
+    out.mkdir(parents=True, exist_ok=True)
+    verdicts = pd.DataFrame(run.rows, columns=VERDICT_COLUMNS)
+    for col in ("imset", "n_differ", "max_ulp", "keywords_differ", "worst_x", "worst_y"):
+        verdicts[col] = verdicts[col].astype("Int64")
+    verdicts.to_csv(out / "verdicts.csv", index=False)
+    stats = pd.concat(run.frames, ignore_index=True) if run.frames else pd.DataFrame()
+    stats.to_csv(out / "statistics.csv", index=False)
+    run_rows = []
+    for (name, side), o in sorted(run.runs.items()):
+        run_rows.append(
+            dict(
+                configuration=name,
+                side=side,
+                status=o.status,
+                message=o.message,
+                returncode=o.returncode,
+                wall_s=round(o.wall_s, 4),
+                peak_rss_mib=None if o.peak_rss_mib is None else round(o.peak_rss_mib, 1),
+                products=" ".join(str(p) for p in o.products.values()),
+                trailer=str(o.trailer) if o.trailer else "",
+            )
+        )
+    pd.DataFrame(run_rows).to_csv(out / "runs.csv", index=False)
+    pd.DataFrame([dict(configuration=c.name, **c.switch_dict) for c in run.configurations]).to_csv(
+        out / "configurations.csv", index=False
+    )
+    summary = summarize(run)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "provenance.json").write_text(json.dumps(provenance(run), indent=2) + "\n")
+    (out / "summary.txt").write_text(format_text(run, summary))
+    return summary
+
+
+def format_text(run, summary) -> str:
+    """A few lines: verdict, first divergence, per-configuration verdicts."""
+    primary = summary["primary_comparison"]
+    lines = [
+        f"stischeck compare {run.rootname}: {summary['verdict'].upper()} "
+        f"({primary}, policy {run.settings.policy.label}, "
+        f"{len(run.configurations)} configurations, {run.wall_s:.1f} s)"
+    ]
+    if summary["first_divergent"]:
+        name = summary["first_divergent"]
+        worst = [
+            r
+            for r in run.rows
+            if r["configuration"] == name
+            and r["comparison"] == primary
+            and r["verdict"] in ("differ", "error")
+        ]
+        where = ""
+        if worst:
+            r = worst[0]
+            where = f": _{r['product']} {r['extname']} imset {r['imset']}" if r["extname"] else ""
+            where += f" ({r['detail'] or r['dq_bits'] or str(r['n_differ']) + ' pixels'})"
+        lines.append(f"  first divergent configuration: {name}{where}")
+    for name, entry in summary["configurations"].items():
+        parts = ", ".join(f"{k} {v}" for k, v in entry.items())
+        att = summary["attribution"].get(name)
+        lines.append(f"  {name:<10} {parts}" + (f"  [{att}]" if att not in (None, "agree") else ""))
+    for (name, side), o in sorted(run.runs.items()):
+        if o.status == "error":
+            lines.append(f"  error: {name} {side}: {o.message}")
+    lines.append(f"  outputs: {run.settings.outdir}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,143 @@
+"""Configurations: named sets of calstis switch values that both sides run with.
+
+The default is the cumulative 2-D CCD ladder of the STScI notebook "Calstis 2-D
+CCD Data Reduction": every switch OMIT (the raw image; calstis writes no
+product), then DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR and FLATCORR
+added one at a time. STATFLAG stays as in the raw header; EXPSCORR takes the
+raw header's value from the CRCORR rung on (it only acts with CRCORR), and is
+OMIT before, as in the stored corpus.
+"""
+
+from dataclasses import dataclass
+
+from stischeck.errors import UsageError
+
+__all__ = [
+    "LADDER",
+    "CALIBRATION_SWITCHES",
+    "Configuration",
+    "cumulative_sequence",
+    "single",
+    "explicit",
+    "RAW_NAME",
+]
+
+#: The cumulative ladder, in calstis's order.
+LADDER = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
+#: Every calibration switch a STIS raw header carries; all OMIT unless a configuration says.
+CALIBRATION_SWITCHES = (
+    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
+    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "WAVECORR", "X1DCORR", "BACKCORR",
+    "HELCORR", "DISPCORR", "FLUXCORR", "CTECORR", "SC2DCORR", "X2DCORR", "GEOCORR",
+    "SGEOCORR", "LORSCORR", "GLINCORR", "LFLGCORR", "DOPPCORR",
+)  # fmt: skip
+#: Name of the all-OMIT configuration (no product expected from either side).
+RAW_NAME = "RAW"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One switch configuration.
+
+    Attributes
+    ----------
+    name : str
+        ``"RAW"``, a ladder step name (``"BIASCORR"`` = cumulative up to BIASCORR,
+        the corpus folder name), ``"only-DARKCORR"``, or ``"set-A+B"``.
+    switches : tuple of (str, str)
+        Every calibration switch and its value, in header order.
+    added : str or None
+        The switch this rung adds to the previous one (ladder only).
+    previous : str or None
+        The previous rung's name (ladder only): the input of a step-local run.
+    """
+
+    name: str
+    switches: tuple
+    added: str | None = None
+    previous: str | None = None
+
+    @property
+    def switch_dict(self) -> dict:
+        """Switch -> value."""
+        return dict(self.switches)
+
+    @property
+    def performed(self) -> tuple:
+        """The switches set to PERFORM, in order."""
+        return tuple(k for k, v in self.switches if v == "PERFORM")
+
+    @property
+    def expects_products(self) -> bool:
+        """False for the all-OMIT configuration: calstis writes nothing then."""
+        return any(k != "EXPSCORR" for k in self.performed)
+
+
+def _switches(perform: set, raw_expscorr: str) -> tuple:
+    values = []
+    for key in CALIBRATION_SWITCHES:
+        if key == "EXPSCORR":
+            value = raw_expscorr if "CRCORR" in perform else "OMIT"
+        else:
+            value = "PERFORM" if key in perform else "OMIT"
+        values.append((key, value))
+    return tuple(values)
+
+
+def _raw_expscorr(raw_header) -> str:
+    value = str(raw_header.get("EXPSCORR", "OMIT")).strip().upper() if raw_header else "OMIT"
+    return "PERFORM" if value == "PERFORM" else "OMIT"
+
+
+def cumulative_sequence(raw_header=None, steps=None) -> list:
+    """
+    The cumulative ladder (RAW, then +DQICORR ... +FLATCORR), or the rungs named in ``steps``.
+
+    Parameters
+    ----------
+    raw_header : astropy.io.fits.Header, optional
+        The raw primary header (for EXPSCORR).
+    steps : iterable of str, optional
+        Subset of ``("RAW",) + LADDER``; each rung keeps its cumulative switches.
+
+    Returns
+    -------
+    list of Configuration
+    """
+    expscorr = _raw_expscorr(raw_header)
+    rungs = [Configuration(RAW_NAME, _switches(set(), expscorr))]
+    perform: set = set()
+    previous = RAW_NAME
+    for step in LADDER:
+        perform = perform | {step}
+        rungs.append(Configuration(step, _switches(perform, expscorr), step, previous))
+        previous = step
+    if steps is None:
+        return rungs
+    wanted = [s.strip().upper() for s in steps if s.strip()]
+    known = {c.name for c in rungs}
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise UsageError(
+            f"--steps: unknown step(s) {', '.join(unknown)}; choose from RAW, {', '.join(LADDER)}"
+        )
+    return [c for c in rungs if c.name in wanted]
+
+
+def single(switch: str, raw_header=None) -> Configuration:
+    """One switch alone (``--only DARKCORR``)."""
+    return explicit([switch], raw_header, name=f"only-{switch.strip().upper()}")
+
+
+def explicit(switches, raw_header=None, *, name: str | None = None) -> Configuration:
+    """An explicit set of switches to PERFORM, every other calibration switch OMIT."""
+    wanted = {s.strip().upper() for s in switches if s.strip()}
+    unknown = sorted(wanted - set(CALIBRATION_SWITCHES))
+    if unknown:
+        raise UsageError(f"unknown switch(es) {', '.join(unknown)}")
+    expscorr = _raw_expscorr(raw_header)
+    values = _switches(wanted - {"EXPSCORR"}, expscorr)
+    if "EXPSCORR" in wanted:
+        values = tuple((k, "PERFORM" if k == "EXPSCORR" else v) for k, v in values)
+    ordered = [k for k in CALIBRATION_SWITCHES if k in wanted]
+    return Configuration(name or "set-" + "+".join(ordered), values)

@@ -1,0 +1,123 @@
+"""What one run of one side did: the contract shared by the calstis and reference runners."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["RunOutcome", "prepare_input", "check_products"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The real status of one run.
+
+    Attributes
+    ----------
+    side : str
+        ``"calstis"``, ``"reference"`` or ``"steplocal"``.
+    status : str
+        ``"ok"`` (products written and their headers say the steps ran),
+        ``"empty"`` (no product, and none was expected: the all-OMIT configuration),
+        or ``"error"`` (crash, signal, timeout, non-zero exit, missing or
+        unreadable product, a step left PERFORM; ``message`` says which).
+    message : str
+        One line; empty when ``status == "ok"``.
+    products : dict
+        Suffix (``"flt"``, ``"crj"``) -> Path of each product written.
+    returncode : int or None
+        Exit status (negative: killed by that signal); None when it never ended.
+    wall_s : float
+    peak_rss_mib : float or None
+        Peak resident memory of the run's process, MiB.
+    trailer : Path or None
+        The run's standard output and error.
+    header_switches : dict
+        Suffix -> {switch: value} from each product's primary header.
+    """
+
+    side: str
+    status: str
+    message: str = ""
+    products: dict = field(default_factory=dict)
+    returncode: int | None = None
+    wall_s: float = 0.0
+    peak_rss_mib: float | None = None
+    trailer: Path | None = None
+    header_switches: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True for ``"ok"`` and ``"empty"``."""
+        return self.status != "error"
+
+
+def prepare_input(raw: Path, workdir: Path, switches: dict, *, name: str | None = None) -> Path:
+    """
+    Write a copy of ``raw`` into ``workdir`` with ``switches`` set in its primary header.
+
+    The user's file is only read. A ``.fits.gz`` input is written uncompressed,
+    named ``<rootname>_raw.fits`` (or ``name``) so that both programs name their
+    products alike.
+
+    Raises
+    ------
+    InputFileError
+        ``raw`` is missing or not a readable FITS file.
+    """
+    import warnings
+
+    from astropy.io import fits
+
+    from reference_impl.io.fitsutil import open_fits
+    from stischeck.errors import InputFileError
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    hdul = open_fits(Path(raw), error_cls=InputFileError, what="raw file")
+    with hdul:
+        for key, value in switches.items():
+            hdul[0].header[key] = value
+        if name is None:
+            root = str(hdul[0].header.get("ROOTNAME", "")).strip().lower()
+            base = Path(raw).name.split(".fits")[0]
+            name = f"{root}_raw.fits" if root else f"{base}.fits"
+        out = workdir / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            hdul.writeto(out, overwrite=True, output_verify="silentfix")
+    return out
+
+
+def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
+    """
+    Read each product's primary header and check that every performed step ran.
+
+    Returns
+    -------
+    (problem, header_switches)
+        ``problem`` is "" when every product opens and shows each performed
+        switch as COMPLETE or SKIPPED; else one line naming the product and why.
+    """
+    from astropy.io import fits
+
+    header_switches, problems = {}, []
+    for suffix, path in sorted(products.items()):
+        try:
+            with fits.open(path) as hdul:
+                header = hdul[0].header
+                for hdu in hdul:
+                    _ = hdu.data  # a truncated file fails here
+                header_switches[suffix] = {k: str(header.get(k, "")).strip() for k in performed}
+        except Exception as err:  # noqa: BLE001 - any unreadable product is one finding
+            problems.append(f"{path.name}: unreadable product ({str(err).splitlines()[0]})")
+            continue
+        stuck = [
+            f"{k}={v or 'missing'}"
+            for k, v in header_switches[suffix].items()
+            if k != "EXPSCORR"
+            and v not in ("COMPLETE", "SKIPPED")
+            # With EXPSCORR the _flt beside the _crj holds the per-imset data
+            # before rejection; calstis leaves CRCORR = PERFORM in it.
+            and not (k == "CRCORR" and suffix == "flt" and "crj" in products)
+        ]
+        if stuck:
+            problems.append(f"{path.name}: step(s) did not run ({', '.join(stuck)})")
+    return "; ".join(problems), header_switches

@@ -1,0 +1,163 @@
+"""Run the numpy reference with the same contract as the calstis runner.
+
+Each run happens in a worker process (a ``multiprocessing`` pool, spawn start)
+so that a hang can be killed with a timeout, a crash cannot take the harness
+down, and the run's peak memory is measured on its own (the worker resets its
+RSS high-water mark through ``/proc/self/clear_refs`` before each run).
+"""
+
+import time
+from pathlib import Path
+
+from stischeck.runners.outcome import RunOutcome
+
+__all__ = ["ReferencePool", "reference_task"]
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mib() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expects) -> dict:
+    """
+    Calibrate ``raw_copy`` with the reference and write its products into ``outdir``.
+
+    Runs in a worker process; returns a plain dict (picklable) for `RunOutcome`.
+    A `ReferenceImplError` (bad input, missing reference file, a step not
+    implemented) is an ``"error"`` outcome with its one-line message.
+    """
+    from reference_impl.errors import ReferenceImplError
+    from reference_impl.io.products import product_path, write_product
+    from reference_impl.io.rawfile import read_raw
+    from reference_impl.pipeline import calibrate
+    from stischeck.runners.outcome import check_products
+
+    measured = _reset_peak_rss()
+    t0 = time.perf_counter()
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "reference.log"
+    result = dict(side="reference", status="ok", message="", products={}, trailer=str(log))
+    try:
+        raw = read_raw(Path(raw_copy))
+        run = calibrate(raw, oref_dir=Path(oref) if oref else None)
+        lines = [f"warning: {m}" for m in run.messages]
+        for product in run.products:
+            path = product_path(Path(raw_copy), f"{out}/", product.suffix)
+            if path.exists():
+                path.unlink()
+            write_product(product, raw.primary_header, path)
+            result["products"][product.suffix] = str(path)
+        if run.nothing_to_do:
+            lines.append(f"nothing to do: {run.nothing_to_do}")
+        log.write_text("\n".join(lines) + "\n")
+    except ReferenceImplError as err:
+        result.update(status="error", message=f"reference: {' '.join(str(err).split())}")
+        log.write_text(result["message"] + "\n")
+    except Exception as err:  # noqa: BLE001 - a bug in the reference is reported, not raised
+        result.update(
+            status="error",
+            message=f"reference crashed ({type(err).__name__}: {' '.join(str(err).split())})",
+        )
+        log.write_text(result["message"] + "\n")
+    result["wall_s"] = time.perf_counter() - t0
+    result["peak_rss_mib"] = _peak_rss_mib() if measured else None
+    if result["status"] == "ok":
+        products = {k: Path(v) for k, v in result["products"].items()}
+        if not products and expects:
+            result.update(status="error", message="reference wrote no product")
+        elif not products:
+            result["status"] = "empty"
+        elif expects is False:
+            result.update(
+                status="error", message="reference wrote a product where none was expected"
+            )
+        else:
+            problem, switches = check_products(products, tuple(performed))
+            result["header_switches"] = switches
+            if problem:
+                result.update(status="error", message=f"reference: {problem}")
+    return result
+
+
+class ReferencePool:
+    """A pool of reference workers with per-run timeouts.
+
+    Parameters
+    ----------
+    processes : int
+        Worker processes (``--jobs``).
+    """
+
+    def __init__(self, processes: int = 1):
+        self.processes = max(1, int(processes))
+        self._pool = None
+
+    def _ensure(self):
+        import multiprocessing
+
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
+        return self._pool
+
+    def submit(self, raw_copy: Path, oref: Path | None, outdir: Path, performed, expects):
+        """Start a run; returns a handle for `result`."""
+        args = (str(raw_copy), str(oref) if oref else "", str(outdir), tuple(performed), expects)
+        return self._ensure().apply_async(reference_task, args), time.perf_counter()
+
+    def result(self, handle, *, timeout_s: float, side: str = "reference") -> RunOutcome:
+        """Wait for a run; a timeout kills the workers and is an ``"error"`` outcome."""
+        import multiprocessing
+
+        async_result, started = handle
+        remaining = max(0.0, timeout_s - (time.perf_counter() - started))
+        try:
+            d = async_result.get(timeout=remaining)
+        except multiprocessing.TimeoutError:
+            self.close(kill=True)
+            return RunOutcome(
+                side=side,
+                status="error",
+                message=f"reference timed out after {timeout_s:g} s (worker killed)",
+                wall_s=time.perf_counter() - started,
+            )
+        return RunOutcome(
+            side=side,
+            status=d["status"],
+            message=d["message"],
+            products={k: Path(v) for k, v in d["products"].items()},
+            wall_s=d["wall_s"],
+            peak_rss_mib=d["peak_rss_mib"],
+            trailer=Path(d["trailer"]),
+            header_switches=d.get("header_switches", {}),
+        )
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            if kill:
+                self._pool.terminate()
+            else:
+                self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close(kill=exc[0] is not None)
