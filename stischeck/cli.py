@@ -17,9 +17,14 @@ __all__ = ["main", "build_parser"]
 EXIT_OK, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
 
 
+#: Subcommands, in the order ``stischeck --help`` lists them: one module each in
+#: ``stischeck/commands/``, each with ``add_parser(subparsers)`` and only light imports.
+COMMANDS = ("demo", "compare", "reference", "record", "report", "synth", "batch", "info")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand registered."""
-    from stischeck.commands import compare, info, reference
+    import importlib
 
     parser = argparse.ArgumentParser(
         prog="stischeck",
@@ -28,9 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stischeck {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    reference.add_parser(sub)
-    compare.add_parser(sub)
-    info.add_parser(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"stischeck.commands.{name}").add_parser(sub)
     diff = sub.add_parser(
         "diff", help="compare two calstis products (stischeck diff -h)", add_help=False
     )
