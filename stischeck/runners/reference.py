@@ -6,6 +6,7 @@ down, and the run's peak memory is measured on its own (the worker resets its
 RSS high-water mark through ``/proc/self/clear_refs`` before each run).
 """
 
+import threading
 import time
 from pathlib import Path
 
@@ -94,29 +95,47 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
     return result
 
 
+class _Done:
+    """An already finished run, with the `get` of an AsyncResult."""
+
+    def __init__(self, value: dict):
+        self.value = value
+
+    def get(self, timeout=None):  # noqa: ARG002 - same signature as AsyncResult.get
+        return self.value
+
+
 class ReferencePool:
     """A pool of reference workers with per-run timeouts.
 
     Parameters
     ----------
     processes : int
-        Worker processes (``--jobs``).
+        Worker processes (``--jobs``). ``0`` runs the reference in the calling
+        process instead: no timeout can be enforced and peak RSS is that of the
+        whole process, but it works where child processes cannot be started
+        (daemonic workers) and lets tests patch the reference.
     """
 
     def __init__(self, processes: int = 1):
-        self.processes = max(1, int(processes))
+        self.processes = max(0, int(processes))
         self._pool = None
+        # Configurations are submitted from several threads: one pool, made once.
+        self._lock = threading.Lock()
 
     def _ensure(self):
         import multiprocessing
 
-        if self._pool is None:
-            self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
+            return self._pool
 
     def submit(self, raw_copy: Path, oref: Path | None, outdir: Path, performed, expects):
         """Start a run; returns a handle for `result`."""
         args = (str(raw_copy), str(oref) if oref else "", str(outdir), tuple(performed), expects)
+        if self.processes == 0:
+            return _Done(reference_task(*args)), time.perf_counter()
         return self._ensure().apply_async(reference_task, args), time.perf_counter()
 
     def result(self, handle, *, timeout_s: float, side: str = "reference") -> RunOutcome:
@@ -148,13 +167,14 @@ class ReferencePool:
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the workers."""
-        if self._pool is not None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
             if kill:
-                self._pool.terminate()
+                pool.terminate()
             else:
-                self._pool.close()
-            self._pool.join()
-            self._pool = None
+                pool.close()
+            pool.join()
 
     def __enter__(self):
         return self
