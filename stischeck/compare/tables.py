@@ -82,6 +82,14 @@ def summarize(run) -> dict:
     )
 
 
+def _relative(path: Path, base: Path) -> str:
+    """``path`` relative to the output folder where it lies inside it, so the folder can move."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -167,8 +175,8 @@ def write_outputs(run) -> dict:
                 returncode=o.returncode,
                 wall_s=round(o.wall_s, 4),
                 peak_rss_mib=None if o.peak_rss_mib is None else round(o.peak_rss_mib, 1),
-                products=" ".join(str(p) for p in o.products.values()),
-                trailer=str(o.trailer) if o.trailer else "",
+                products=" ".join(_relative(p, out) for _, p in sorted(o.products.items())),
+                trailer=_relative(o.trailer, out) if o.trailer else "",
             )
         )
     pd.DataFrame(run_rows).to_csv(out / "runs.csv", index=False)
