@@ -38,6 +38,8 @@ class CompareSettings:
     jobs: int = 1
     steplocal: str = "auto"  # "auto" (only after a divergence), "always", "never"
     progress: bool = False
+    #: Reference worker processes (None: ``jobs``; 0: in the calling process).
+    reference_processes: int | None = None
 
 
 @dataclass
@@ -139,7 +141,10 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
         shutil.rmtree(runs_dir)
     progress = _Progress(settings.progress, total=len(configurations))
 
-    with ReferencePool(settings.jobs) as pool:
+    processes = (
+        settings.jobs if settings.reference_processes is None else settings.reference_processes
+    )
+    with ReferencePool(processes) as pool:
 
         def one(config):
             work = runs_dir / config.name
