@@ -19,6 +19,7 @@ __all__ = [
     "cumulative_sequence",
     "single",
     "explicit",
+    "with_recorded_switches",
     "RAW_NAME",
 ]
 
@@ -50,12 +51,16 @@ class Configuration:
         The switch this rung adds to the previous one (ladder only).
     previous : str or None
         The previous rung's name (ladder only): the input of a step-local run.
+    origin : str
+        Where the switch values come from: ``"derived"`` (the ladder, ``--only``
+        or ``--switches`` with the raw header's EXPSCORR) or ``"truth manifest"``.
     """
 
     name: str
     switches: tuple
     added: str | None = None
     previous: str | None = None
+    origin: str = "derived"
 
     @property
     def switch_dict(self) -> dict:
@@ -141,3 +146,39 @@ def explicit(switches, raw_header=None, *, name: str | None = None) -> Configura
         values = tuple((k, "PERFORM" if k == "EXPSCORR" else v) for k, v in values)
     ordered = [k for k in CALIBRATION_SWITCHES if k in wanted]
     return Configuration(name or "set-" + "+".join(ordered), values)
+
+
+def with_recorded_switches(configurations: list, recorded: dict) -> list:
+    """
+    Give each configuration the switches a truth manifest recorded for it.
+
+    Stored products were made with particular switch values (the corpus ran
+    with EXPSCORR = OMIT where its raw headers say PERFORM); comparing against
+    them means running both sides with exactly those values. Configurations
+    the manifest does not list keep theirs.
+
+    Parameters
+    ----------
+    configurations : list of Configuration
+    recorded : dict
+        Configuration name -> {switch: value}, from `stischeck.truth.TruthSet`.
+
+    Returns
+    -------
+    list of Configuration
+    """
+    from dataclasses import replace
+
+    out = []
+    for config in configurations:
+        values = recorded.get(config.name)
+        if not values:
+            out.append(config)
+            continue
+        merged = dict(config.switches)
+        merged.update(values)
+        order = [k for k in CALIBRATION_SWITCHES if k in merged]
+        order += sorted(k for k in merged if k not in CALIBRATION_SWITCHES)
+        switches = tuple((k, merged[k]) for k in order)
+        out.append(replace(config, switches=switches, origin="truth manifest"))
+    return out

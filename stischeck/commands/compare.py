@@ -65,7 +65,6 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Run the comparison; print a few lines; return 0, 1 or 2."""
-    from reference_impl.io.fitsutil import open_fits
     from stischeck import config as cfg
     from stischeck.compare.engine import CompareSettings, run_compare
     from stischeck.compare.tables import format_text, write_outputs
@@ -74,10 +73,7 @@ def run(args) -> int:
     from stischeck.errors import CalstisError, InputFileError, UsageError
 
     raw = Path(args.raw)
-    with open_fits(raw, error_cls=InputFileError, what="raw file") as hdul:
-        header = hdul[0].header.copy()
-        if str(header.get("DETECTOR", "")).strip().upper() != "CCD":
-            raise InputFileError(f"{raw}: not a STIS CCD raw file (DETECTOR is not CCD)")
+    header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():
@@ -97,13 +93,11 @@ def run(args) -> int:
     if calstis is None and truth is None:
         raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
 
-    if args.only:
-        configurations = [cfg.single(s, header) for s in args.only]
-    elif args.switches:
-        configurations = [cfg.explicit(s.split(","), header) for s in args.switches]
-    else:
-        steps = args.steps.split(",") if args.steps else None
-        configurations = cfg.cumulative_sequence(header, steps)
+    configurations = choose_configurations(args, header)
+    if truth is not None:
+        from stischeck.truth import load_truth
+
+        configurations = cfg.with_recorded_switches(configurations, load_truth(truth).step_switches)
 
     outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
     settings = CompareSettings(
@@ -124,6 +118,36 @@ def run(args) -> int:
         _write_report(outdir, args.pixel)
     sys.stdout.write(format_text(result, summary))
     return summary["exit_code"]
+
+
+def read_raw_header(raw: Path):
+    """The primary header of a STIS CCD raw file; one-line errors for anything else."""
+    from reference_impl.io.fitsutil import read_primary_header
+    from stischeck.errors import InputFileError
+
+    header = read_primary_header(raw, error_cls=InputFileError, what="raw file")
+    instrument = str(header.get("INSTRUME", "STIS")).strip().upper()
+    detector = str(header.get("DETECTOR", "")).strip().upper()
+    if instrument != "STIS" or detector != "CCD":
+        raise InputFileError(
+            f"{raw}: not a STIS CCD raw file (INSTRUME = {instrument!r}, DETECTOR = {detector!r})"
+        )
+    return header
+
+
+def choose_configurations(args, header, *, include_raw: bool = True) -> list:
+    """The configurations ``--steps``/``--only``/``--switches`` name (default: the ladder)."""
+    from stischeck import config as cfg
+
+    if args.only:
+        return [cfg.single(s, header) for s in args.only]
+    if args.switches:
+        return [cfg.explicit(s.split(","), header) for s in args.switches]
+    steps = args.steps.split(",") if args.steps else None
+    configurations = cfg.cumulative_sequence(header, steps)
+    if not include_raw and steps is None:
+        configurations = [c for c in configurations if c.name != cfg.RAW_NAME]
+    return configurations
 
 
 def _write_report(outdir: Path, pixels) -> None:

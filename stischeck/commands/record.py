@@ -1,17 +1,77 @@
-"""``stischeck record``: not implemented yet (placeholder that says so)."""
+"""``stischeck record RAW --out DIR``: live calstis products stored as truth, in corpus layout."""
+
+import sys
+from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
     """Register ``record``."""
-    p = subparsers.add_parser("record", help="(not implemented yet)")
-    p.add_argument("rest", nargs="*")
+    p = subparsers.add_parser(
+        "record",
+        help="run live calstis over the configurations and store the products as truth",
+        description="Run cs0.e over the configurations (default: the cumulative ladder "
+        "DQICORR ... FLATCORR) on copies of RAW and write a truth folder laid out like the "
+        "corpus (<CONFIG>/<rootname>_flt.fits.gz, _crj, trailers), with the raw file, the "
+        "reference files and a manifest (versions, switches, checksums). An existing truth "
+        "is replaced only with --force, which prints what changed.",
+    )
+    p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
+    p.add_argument("--out", metavar="DIR", required=True, help="truth folder to write")
+    p.add_argument("--oref", metavar="DIR", help="directory for oref$ reference files")
+    p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--steps", metavar="LIST", help="comma-separated subset of DQICORR,...,FLATCORR (or RAW)"
+    )
+    group.add_argument("--only", metavar="SWITCH", action="append", help="a single switch")
+    group.add_argument(
+        "--switches", metavar="A,B,...", action="append", help="an explicit switch set"
+    )
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
+    p.add_argument("--force", action="store_true", help="replace an existing truth folder")
     p.set_defaults(func=run)
 
 
-def run(args) -> int:  # noqa: ARG001 - placeholder
-    """Refuse loudly: this command does not exist yet."""
-    from stischeck.errors import StischeckError
+def run(args) -> int:
+    """Record; print the folder and, with --force, what changed. Exit 0, or 2 on failure."""
+    from stischeck.commands.compare import choose_configurations, read_raw_header
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, InputFileError
+    from stischeck.record import record_truth
 
-    raise StischeckError("stischeck record: not implemented yet")
+    raw = Path(args.raw)
+    header = read_raw_header(raw)
+    oref = Path(args.oref) if args.oref else None
+    if oref is not None and not oref.is_dir():
+        raise InputFileError(f"{oref}: --oref is not a directory")
+    calstis, where = find_calstis(args.calstis)
+    if calstis is None:
+        raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
+    configurations = choose_configurations(args, header, include_raw=False)
+    result = record_truth(
+        raw.resolve(),
+        Path(args.out),
+        configurations=configurations,
+        calstis=calstis,
+        oref=oref.resolve() if oref else None,
+        timeout_s=args.timeout,
+        force=args.force,
+        jobs=max(1, args.jobs),
+    )
+    version = result.manifest["calstis"]["version"]
+    n = sum(len(s["products"]) for s in result.manifest["steps"])
+    sys.stdout.write(
+        f"stischeck record: {n} products of {len(configurations)} configurations "
+        f"(cs0.e {version}) in {result.out}\n"
+    )
+    if args.force:
+        if result.changes:
+            sys.stdout.write("changed against the replaced truth:\n")
+            for line in result.changes:
+                sys.stdout.write(f"  {line}\n")
+        else:
+            sys.stdout.write("no change against the replaced truth\n")
+    return 0

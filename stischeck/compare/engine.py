@@ -55,17 +55,6 @@ class CompareRun:
     wall_s: float = 0.0
 
 
-def _truth_products(truth: Path, config_name: str, rootname: str) -> dict:
-    found = {}
-    for suffix in ("flt", "crj"):
-        for ext in (".fits", ".fits.gz"):
-            path = truth / config_name / f"{rootname}_{suffix}{ext}"
-            if path.exists():
-                found[suffix] = path
-                break
-    return found
-
-
 def hdu_rows(result) -> list:
     """One row per HDU of a `DiffResult`: verdict, worst figures, DQ bits, keyword count."""
     from stischeck.diff.arrays import DQ_BIT_NAMES
@@ -243,7 +232,9 @@ def _products_of(run: CompareRun, config, side: str):
     if side == "truth":
         if settings.truth is None:
             return None, ""
-        found = _truth_products(settings.truth, config.name, run.rootname)
+        from stischeck.truth import load_truth
+
+        found = load_truth(settings.truth).products(config.name, run.rootname)
         if not found and config.expects_products:
             return {}, f"truth: no product in {settings.truth / config.name}"
         return found, ""

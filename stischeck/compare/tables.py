@@ -1,6 +1,5 @@
 """Results of a comparison run as tidy pandas tables, the summary, and provenance."""
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -70,6 +69,7 @@ def summarize(run) -> dict:
                 attribution[name] = "this step" if local in ("differ", "error") else "inherited"
         else:
             attribution[name] = "this step" if local in ("differ", "error") else "agree"
+    moved = {name: _which_side_moved(entry) for name, entry in per_config.items()}
     worst = max((_RANK[v] for e in per_config.values() for v in e.values()), default=0)
     verdict = {0: "agree", 1: "agree", 2: "differ", 3: "error"}[worst]
     return dict(
@@ -79,7 +79,38 @@ def summarize(run) -> dict:
         configurations=per_config,
         first_divergent=first,
         attribution=attribution,
+        moved=moved,
     )
+
+
+def _which_side_moved(entry: dict) -> str | None:
+    """
+    Three-way verdict: which side left the other two (None without truth).
+
+    With reference, calstis and truth, the two comparisons that agree point at
+    the third side: reference = calstis != truth means calstis (and the
+    reference with it) moved away from the stored products, e.g. a new calstis
+    release; reference = truth != calstis means calstis moved; calstis = truth
+    != reference means the reference moved. Without calstis, a reference that
+    differs from the truth is "reference or truth".
+    """
+    same = {k: _RANK.get(v, 3) <= 1 for k, v in entry.items()}
+    rc = same.get("reference-vs-calstis")
+    rt = same.get("reference-vs-truth")
+    ct = same.get("calstis-vs-truth")
+    if rt is None:
+        return None
+    if rc is None:
+        return "none" if rt else "reference or truth"
+    if rc and rt and ct:
+        return "none"
+    if rc and not rt and not ct:
+        return "truth differs from both (calstis and reference moved together)"
+    if rt and not rc and not ct:
+        return "calstis"
+    if ct and not rc and not rt:
+        return "reference"
+    return "all three differ"
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -90,45 +121,17 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def provenance(run) -> dict:
     """Versions, inputs with checksums, reference files, and timing of the whole run."""
     from astropy.io import fits
 
-    from reference_impl.io import reffiles
     from stischeck import __version__
     from stischeck.environment import calstis_version, library_versions
+    from stischeck.inputs import reference_files, sha256
 
     s = run.settings
     header = fits.getheader(s.raw, 0)
-    refs = {}
-    for key in (
-        "BPIXTAB",
-        "CCDTAB",
-        "CRREJTAB",
-        "BIASFILE",
-        "DARKFILE",
-        "PFLTFILE",
-        "DFLTFILE",
-        "LFLTFILE",
-    ):
-        name = str(header.get(key, "")).strip()
-        if not name or name.upper() == "N/A":
-            continue
-        try:
-            path = reffiles.resolve_reference(
-                name, keyword=key, raw_name=str(s.raw), oref_dir=s.oref
-            )
-            refs[key] = dict(name=name, path=str(path), sha256=_sha256(path))
-        except Exception as err:  # noqa: BLE001 - provenance records what it could not find
-            refs[key] = dict(name=name, path=None, error=" ".join(str(err).split()))
+    refs = reference_files(s.raw, header, s.oref)
     return dict(
         stischeck=__version__,
         calstis=dict(
@@ -136,15 +139,38 @@ def provenance(run) -> dict:
             version=calstis_version(s.calstis) if s.calstis else None,
         ),
         libraries=library_versions(),
-        raw=dict(path=str(s.raw), sha256=_sha256(s.raw), rootname=run.rootname),
+        raw=dict(path=str(s.raw), sha256=sha256(s.raw), rootname=run.rootname),
         oref=str(s.oref) if s.oref else None,
         truth=str(s.truth) if s.truth else None,
         policy=dict(label=s.policy.label, source=s.policy.source),
         reference_files=refs,
+        truth_calstis_version=_truth_version(s.truth),
+        configurations={
+            c.name: dict(origin=c.origin, perform=list(c.performed), switches=c.switch_dict)
+            for c in run.configurations
+        },
+        runs=[
+            dict(
+                configuration=name,
+                side=side,
+                status=o.status,
+                wall_s=round(o.wall_s, 4),
+                peak_rss_mib=None if o.peak_rss_mib is None else round(o.peak_rss_mib, 1),
+            )
+            for (name, side), o in sorted(run.runs.items())
+        ],
         jobs=s.jobs,
         timeout_s=s.timeout_s,
         wall_s=round(run.wall_s, 3),
     )
+
+
+def _truth_version(truth) -> str | None:
+    if truth is None:
+        return None
+    from stischeck.truth import load_truth
+
+    return load_truth(truth).calstis_version
 
 
 def write_outputs(run) -> dict:
@@ -180,9 +206,9 @@ def write_outputs(run) -> dict:
             )
         )
     pd.DataFrame(run_rows).to_csv(out / "runs.csv", index=False)
-    pd.DataFrame([dict(configuration=c.name, **c.switch_dict) for c in run.configurations]).to_csv(
-        out / "configurations.csv", index=False
-    )
+    pd.DataFrame(
+        [dict(configuration=c.name, origin=c.origin, **c.switch_dict) for c in run.configurations]
+    ).to_csv(out / "configurations.csv", index=False)
     summary = summarize(run)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "provenance.json").write_text(json.dumps(provenance(run), indent=2) + "\n")
@@ -216,7 +242,13 @@ def format_text(run, summary) -> str:
     for name, entry in summary["configurations"].items():
         parts = ", ".join(f"{k} {v}" for k, v in entry.items())
         att = summary["attribution"].get(name)
-        lines.append(f"  {name:<10} {parts}" + (f"  [{att}]" if att not in (None, "agree") else ""))
+        moved = summary["moved"].get(name)
+        notes = [f"step-local: {att}"] if att not in (None, "agree") else []
+        notes += [f"moved: {moved}"] if moved not in (None, "none") else []
+        lines.append(f"  {name:<10} {parts}" + (f"  [{'; '.join(notes)}]" if notes else ""))
+    recorded = [c.name for c in run.configurations if c.origin == "truth manifest"]
+    if recorded:
+        lines.append(f"  switches of {', '.join(recorded)} as recorded in the truth manifest")
     for (name, side), o in sorted(run.runs.items()):
         if o.status == "error":
             lines.append(f"  error: {name} {side}: {o.message}")

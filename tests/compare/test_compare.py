@@ -57,7 +57,8 @@ FAULTS = {
     ),
     "writes-nothing": ("sys.exit(0)", "exited 0 on onkqzf010_raw.fits but wrote no product"),
     "writes-truncated-fits": (
-        "open(sys.argv[2] + 'onkqzf010_flt.fits', 'wb').write(b'SIMPLE  =                    T' + b' ' * 50)",
+        "open(sys.argv[2] + 'onkqzf010_flt.fits', 'wb')"
+        ".write(b'SIMPLE  =                    T' + b' ' * 50)",
         "onkqzf010_flt.fits: unreadable product",
     ),
     "exits-2-with-a-message": (
