@@ -116,56 +116,138 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     """
     Run every configuration on both sides (and the step-local runs), then compare.
 
-    Errors of either program are recorded as ``error`` rows, never raised; only
-    problems with the user's inputs (raise before anything runs) stop it.
+    Three lanes run at once: cs0.e runs (``jobs`` at a time, in ladder order),
+    the reference (one worker process by default, taking the configurations
+    in ladder order), and the comparisons, each made as soon as both sides of
+    a configuration are done. Errors of either program are recorded as
+    ``error`` rows, never raised; only problems with the user's inputs (raised
+    before anything runs) stop it.
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.reference import ReferencePool
 
     run = CompareRun(settings, configurations, rootname)
     t_start = time.perf_counter()
+    warm = threading.Thread(target=_warm_imports, daemon=True)
+    warm.start()
     runs_dir = settings.outdir / "runs"
     if runs_dir.exists():
         # A previous comparison's products would make cs0.e refuse to write.
         shutil.rmtree(runs_dir)
     progress = _Progress(settings.progress, total=len(configurations))
+    inputs = _stage_inputs(settings, configurations, runs_dir)
 
-    processes = (
-        settings.jobs if settings.reference_processes is None else settings.reference_processes
-    )
-    with ReferencePool(processes) as pool:
-
-        def one(config):
-            work = runs_dir / config.name
-            expects = config.expects_products
-            ref_in = prepare_input(settings.raw, work / "reference", config.switch_dict)
-            handle = pool.submit(
-                ref_in, settings.oref, work / "reference", config.performed, expects
-            )
-            if settings.calstis is not None:
-                cal_in = prepare_input(settings.raw, work / "calstis", config.switch_dict)
-                run.runs[config.name, "calstis"] = execute_calstis(
-                    settings.calstis,
-                    cal_in,
+    processes = 1 if settings.reference_processes is None else settings.reference_processes
+    with ReferencePool(processes) as pool, ThreadPoolExecutor(max(1, settings.jobs)) as lane:
+        handles = []
+        for config in configurations:
+            work = runs_dir / config.name / "reference"
+            handles.append(
+                pool.submit(
+                    inputs[config.name, "reference"],
                     settings.oref,
-                    work / "calstis",
+                    work,
+                    config.performed,
+                    config.expects_products,
+                )
+            )
+        calstis_jobs = {}
+        if settings.calstis is not None:
+            for config in configurations:
+                calstis_jobs[config.name] = lane.submit(
+                    execute_calstis,
+                    settings.calstis,
+                    inputs[config.name, "calstis"],
+                    settings.oref,
+                    runs_dir / config.name / "calstis",
                     timeout_s=settings.timeout_s,
-                    expects_products=expects,
+                    expects_products=config.expects_products,
                     performed=config.performed,
                 )
-            run.runs[config.name, "reference"] = pool.result(handle, timeout_s=settings.timeout_s)
-            progress.step(config.name)
 
-        with ThreadPoolExecutor(max(1, settings.jobs)) as threads:
-            list(threads.map(one, configurations))
+        def reference_results():
+            """Collect the reference outcomes in submission order, as a worker runs them."""
+            previous_done = None
+            for config, handle in zip(configurations, handles, strict=True):
+                outcome = pool.result(handle, timeout_s=settings.timeout_s, since=previous_done)
+                previous_done = time.perf_counter()
+                run.runs[config.name, "reference"] = outcome
+                yield config
+
+        # Compare each configuration once both of its sides are in.
+        pending = {}
+        for config in reference_results():
+            future = calstis_jobs.get(config.name)
+            if future is None or future.done():
+                _finish(run, config, future)
+                progress.step(config.name)
+            else:
+                pending[future] = config
+            for f in [f for f in pending if f.done()]:
+                c = pending.pop(f)
+                _finish(run, c, f)
+                progress.step(c.name)
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for f in done:
+                c = pending.pop(f)
+                _finish(run, c, f)
+                progress.step(c.name)
 
         if settings.calstis is not None and settings.steplocal != "never":
-            _run_steplocal(run, pool)
+            diverged = any(r["verdict"] in ("differ", "error") for r in run.rows)
+            if settings.steplocal == "always" or diverged:
+                _run_steplocal(run, pool)
+                _compare_steplocal(run)
 
-    _compare_all(run)
+    order = {c.name: k for k, c in enumerate(configurations)}
+    run.rows.sort(key=lambda r: order[r["configuration"]])
+    run.frames.sort(key=lambda f: order[f["configuration"].iloc[0]] if len(f) else 0)
     run.wall_s = time.perf_counter() - t_start
     progress.done()
     return run
+
+
+def _warm_imports() -> None:
+    """Import what the comparisons and tables need while the first runs go on."""
+    import pandas  # noqa: F401
+
+    import stischeck.diff.products  # noqa: F401
+
+
+def _stage_inputs(settings: CompareSettings, configurations: list, runs_dir: Path) -> dict:
+    """Write each side's copy of the raw file with each configuration's switches.
+
+    Returns (configuration name, side) -> the copy. The user's raw file is read
+    once and never written.
+    """
+    from stischeck.runners.outcome import prepare_inputs
+
+    sides = ["reference"] + (["calstis"] if settings.calstis is not None else [])
+    wanted = {
+        (config.name, side): (runs_dir / config.name / side, config.switch_dict)
+        for config in configurations
+        for side in sides
+    }
+    return prepare_inputs(settings.raw, wanted)
+
+
+def _finish(run: CompareRun, config, calstis_future) -> None:
+    """Record calstis's outcome for ``config`` (if it ran) and compare its products."""
+    if calstis_future is not None:
+        run.runs[config.name, "calstis"] = calstis_future.result()
+    rows, frames = _compare_config(run, config, COMPARISONS[:3])
+    run.rows.extend(rows)
+    run.frames.extend(frames)
+
+
+def _compare_steplocal(run: CompareRun) -> None:
+    for config in run.configurations:
+        rows, frames = _compare_config(run, config, COMPARISONS[3:])
+        run.rows.extend(rows)
+        run.frames.extend(frames)
 
 
 def _run_steplocal(run: CompareRun, pool) -> None:
@@ -178,13 +260,6 @@ def _run_steplocal(run: CompareRun, pool) -> None:
     from stischeck.runners.calstis import execute_calstis
 
     settings = run.settings
-    if settings.steplocal == "auto":
-        _compare_all(run)
-        diverged = any(r["verdict"] in ("differ", "error") for r in run.rows)
-        run.rows.clear()
-        run.frames.clear()
-        if not diverged:
-            return
     by_name = {c.name: c for c in run.configurations}
 
     def one(config):
@@ -246,76 +321,78 @@ def _products_of(run: CompareRun, config, side: str):
     return outcome.products, ""
 
 
-def _compare_all(run: CompareRun) -> None:
+def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
+    """Compare one configuration's products for each pair of sides; (verdict rows, frames)."""
     from stischeck.diff.products import diff_products
 
     policy = run.settings.policy
-    for config in run.configurations:
-        for left, right in COMPARISONS:
-            a, a_err = _products_of(run, config, left)
-            b, b_err = _products_of(run, config, right)
-            if a is None or b is None:
-                continue
-            base = dict(configuration=config.name, comparison=f"{left}-vs-{right}")
-            if a_err or b_err:
-                run.rows.append(
+    rows, frames = [], []
+    for left, right in comparisons:
+        a, a_err = _products_of(run, config, left)
+        b, b_err = _products_of(run, config, right)
+        if a is None or b is None:
+            continue
+        base = dict(configuration=config.name, comparison=f"{left}-vs-{right}")
+        if a_err or b_err:
+            rows.append(
+                dict(
+                    base,
+                    product="",
+                    extname="",
+                    imset=None,
+                    verdict="error",
+                    detail=a_err or b_err,
+                )
+            )
+            continue
+        if not config.expects_products and not a and not b:
+            rows.append(
+                dict(
+                    base,
+                    product="",
+                    extname="",
+                    imset=None,
+                    verdict="empty",
+                    detail="no switch on: neither side writes a product",
+                )
+            )
+            continue
+        for suffix in sorted(set(a) | set(b)):
+            if suffix not in a or suffix not in b:
+                missing = left if suffix not in a else right
+                rows.append(
                     dict(
                         base,
-                        product="",
+                        product=suffix,
                         extname="",
                         imset=None,
                         verdict="error",
-                        detail=a_err or b_err,
+                        detail=f"_{suffix} missing on the {missing} side",
                     )
                 )
                 continue
-            if not config.expects_products and not a and not b:
-                run.rows.append(
+            try:
+                result = diff_products(a[suffix], b[suffix], policy=policy, step=config.name)
+            except Exception as err:  # noqa: BLE001 - an unreadable product is an error row
+                rows.append(
                     dict(
                         base,
-                        product="",
+                        product=suffix,
                         extname="",
                         imset=None,
-                        verdict="empty",
-                        detail="no switch on: neither side writes a product",
+                        verdict="error",
+                        detail=" ".join(str(err).split()),
                     )
                 )
                 continue
-            for suffix in sorted(set(a) | set(b)):
-                if suffix not in a or suffix not in b:
-                    missing = left if suffix not in a else right
-                    run.rows.append(
-                        dict(
-                            base,
-                            product=suffix,
-                            extname="",
-                            imset=None,
-                            verdict="error",
-                            detail=f"_{suffix} missing on the {missing} side",
-                        )
-                    )
-                    continue
-                try:
-                    result = diff_products(a[suffix], b[suffix], policy=policy, step=config.name)
-                except Exception as err:  # noqa: BLE001 - an unreadable product is an error row
-                    run.rows.append(
-                        dict(
-                            base,
-                            product=suffix,
-                            extname="",
-                            imset=None,
-                            verdict="error",
-                            detail=" ".join(str(err).split()),
-                        )
-                    )
-                    continue
-                for r in hdu_rows(result):
-                    run.rows.append(dict(base, product=suffix, **r))
-                frame = result.to_frame()
-                frame.insert(0, "comparison", base["comparison"])
-                frame.insert(0, "configuration", config.name)
-                frame.insert(2, "product", suffix)
-                run.frames.append(frame)
+            for r in hdu_rows(result):
+                rows.append(dict(base, product=suffix, **r))
+            frame = result.to_frame()
+            frame.insert(0, "comparison", base["comparison"])
+            frame.insert(0, "configuration", config.name)
+            frame.insert(2, "product", suffix)
+            frames.append(frame)
+    return rows, frames
 
 
 class _Progress:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RunOutcome", "prepare_input", "check_products"]
+__all__ = ["RunOutcome", "prepare_input", "prepare_inputs", "check_products"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,59 @@ def prepare_input(raw: Path, workdir: Path, switches: dict, *, name: str | None 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fits.verify.VerifyWarning)
             hdul.writeto(out, overwrite=True, output_verify="silentfix")
+    return out
+
+
+def prepare_inputs(raw: Path, wanted: dict) -> dict:
+    """
+    Write several copies of ``raw``, each with its own switches, reading ``raw`` once.
+
+    Parameters
+    ----------
+    raw : Path
+        The user's raw file (only read).
+    wanted : dict
+        Key -> (work directory, {switch: value}).
+
+    Returns
+    -------
+    dict
+        Key -> the copy written (``<rootname>_raw.fits``, uncompressed).
+
+    Raises
+    ------
+    InputFileError
+        ``raw`` is missing or not a readable FITS file.
+    """
+    import warnings
+
+    from astropy.io import fits
+
+    from reference_impl.io.fitsutil import open_fits
+    from stischeck.errors import InputFileError
+
+    out = {}
+    with open_fits(Path(raw), error_cls=InputFileError, what="raw file") as hdul:
+        for hdu in hdul:
+            _ = hdu.data  # read once, before the headers change under it
+        primary = hdul[0].header
+        original = {key: primary.get(key) for _, switches in wanted.values() for key in switches}
+        root = str(primary.get("ROOTNAME", "")).strip().lower()
+        base = Path(raw).name.split(".fits")[0]
+        name = f"{root}_raw.fits" if root else f"{base}.fits"
+        for key, (workdir, switches) in wanted.items():
+            for k in original:
+                if original[k] is None:
+                    primary.remove(k, ignore_missing=True)
+                else:
+                    primary[k] = original[k]
+            for k, value in switches.items():
+                primary[k] = value
+            workdir.mkdir(parents=True, exist_ok=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+                hdul.writeto(workdir / name, overwrite=True, output_verify="silentfix")
+            out[key] = workdir / name
     return out
 
 

@@ -122,6 +122,7 @@ class ReferencePool:
         self._pool = None
         # Configurations are submitted from several threads: one pool, made once.
         self._lock = threading.Lock()
+        self._killed_after: float | None = None
 
     def _ensure(self):
         import multiprocessing
@@ -138,16 +139,34 @@ class ReferencePool:
             return _Done(reference_task(*args)), time.perf_counter()
         return self._ensure().apply_async(reference_task, args), time.perf_counter()
 
-    def result(self, handle, *, timeout_s: float, side: str = "reference") -> RunOutcome:
-        """Wait for a run; a timeout kills the workers and is an ``"error"`` outcome."""
+    def result(
+        self, handle, *, timeout_s: float, side: str = "reference", since: float | None = None
+    ) -> RunOutcome:
+        """
+        Wait for a run; a timeout kills the workers and is an ``"error"`` outcome.
+
+        The run's clock starts at submission, or at ``since`` when that is later
+        (the time the worker finished the run queued before it: one worker
+        takes its runs in turn). After a timeout the workers are gone, and
+        every run still waiting is an error saying so.
+        """
         import multiprocessing
 
         async_result, started = handle
+        if self._killed_after is not None and not async_result.ready():
+            return RunOutcome(
+                side=side,
+                status="error",
+                message=f"reference not run: the worker was killed after "
+                f"a {self._killed_after:g} s timeout of an earlier run",
+            )
+        started = max(started, since or started)
         remaining = max(0.0, timeout_s - (time.perf_counter() - started))
         try:
             d = async_result.get(timeout=remaining)
         except multiprocessing.TimeoutError:
             self.close(kill=True)
+            self._killed_after = timeout_s
             return RunOutcome(
                 side=side,
                 status="error",
