@@ -13,7 +13,7 @@ import numpy as np
 from reference_impl.errors import InputFileError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import extension_data, find_hdu, open_fits
+from reference_impl.io.fitsutil import FitsFile
 
 __all__ = [
     "SWITCHES",
@@ -265,9 +265,10 @@ def read_raw(path: Path) -> RawExposure:
         a STIS CCD exposure, with a one-line message naming the file.
     """
     path = Path(path)
-    hdul = open_fits(path, what="raw file")
-    with hdul:
-        primary = hdul[0].header.copy()
+    with FitsFile(path, what="raw file") as fitsfile:
+        hdul = fitsfile.hdul
+        # Headers are used as parsed (never modified: products copy them).
+        primary = hdul[0].header
         instrument = str(primary.get("INSTRUME", "")).strip()
         detector = str(primary.get("DETECTOR", "")).strip()
         if instrument != "STIS":
@@ -281,25 +282,25 @@ def read_raw(path: Path) -> RawExposure:
         n_imsets = _int_key(primary, "NEXTEND", 3) // 3 or 1
         parts = []
         for extver in range(1, n_imsets + 1):
-            sci_hdu = find_hdu(hdul, "SCI", extver)
-            err_hdu = find_hdu(hdul, "ERR", extver)
-            dq_hdu = find_hdu(hdul, "DQ", extver)
-            if sci_hdu is None or err_hdu is None or dq_hdu is None:
+            sci_k = fitsfile.find("SCI", extver)
+            err_k = fitsfile.find("ERR", extver)
+            dq_k = fitsfile.find("DQ", extver)
+            if sci_k is None or err_k is None or dq_k is None:
                 raise InputFileError(
                     f"{path.name}: imset {extver} lacks SCI, ERR or DQ "
                     f"(NEXTEND = {primary.get('NEXTEND')})"
                 )
-            sci = extension_data(sci_hdu, np.float32)
+            sci = fitsfile.image(sci_k, np.float32)
             if sci.ndim != 2 or sci.size == 0:
                 raise InputFileError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
-            err = extension_data(err_hdu, np.float32)
-            dq = extension_data(dq_hdu, np.int16)
+            err = fitsfile.image(err_k, np.float32)
+            dq = fitsfile.image(dq_k, np.int16)
             if err.shape != sci.shape or dq.shape != sci.shape:
                 raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
             headers = {
-                "SCI": sci_hdu.header.copy(),
-                "ERR": err_hdu.header.copy(),
-                "DQ": dq_hdu.header.copy(),
+                "SCI": hdul[sci_k].header,
+                "ERR": hdul[err_k].header,
+                "DQ": hdul[dq_k].header,
             }
             parts.append((Imset(sci, err, dq), headers))
     return exposure_from_parts(path, primary, parts)

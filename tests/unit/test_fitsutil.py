@@ -1,0 +1,193 @@
+"""FitsFile and read_primary_header against astropy and hand-computed values."""
+
+import gzip
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from reference_impl.errors import InputFileError, ReferenceFileError
+from reference_impl.io.fitsutil import FitsFile, read_primary_header
+
+RNG = np.random.default_rng(20261202)
+
+
+def _hdu_bytes(header: fits.Header, data: bytes = b"") -> bytes:
+    """One HDU as a FITS writer lays it out: header blocks, data padded to 2880 bytes."""
+    text = header.tostring().encode("ascii")
+    pad = -len(data) % 2880
+    return text + data + b"\0" * pad
+
+
+def _image_header(bitpix: int, shape: tuple[int, ...], extname: str, extver: int, **cards):
+    h = fits.Header()
+    h["XTENSION"] = "IMAGE"
+    h["BITPIX"] = bitpix
+    h["NAXIS"] = len(shape)
+    for k, n in enumerate(reversed(shape), start=1):
+        h[f"NAXIS{k}"] = n
+    h["PCOUNT"] = 0
+    h["GCOUNT"] = 1
+    h["EXTNAME"] = extname
+    h["EXTVER"] = extver
+    for key, value in cards.items():
+        h[key] = value
+    return h
+
+
+def _write(path, hdus: list[tuple[fits.Header, bytes]], *, compress: bool = False):
+    primary = fits.Header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0), ("EXTEND", True)])
+    blob = _hdu_bytes(primary) + b"".join(_hdu_bytes(h, d) for h, d in hdus)
+    path.write_bytes(gzip.compress(blob) if compress else blob)
+    return path
+
+
+def _astropy_data(path, index, dtype):
+    with fits.open(path) as hdul:
+        return np.asarray(hdul[index].data).astype(dtype)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize(
+    ("bitpix", "stored", "dtype"),
+    [
+        (16, ">i2", np.float32),
+        (16, ">i2", np.int16),
+        (32, ">i4", np.float64),
+        (8, "u1", np.float32),
+        (-32, ">f4", np.float32),
+        (-64, ">f8", np.float64),
+    ],
+)
+def test_image_equals_astropy_for_unscaled_data(tmp_path, bitpix, stored, dtype, compress):
+    info = np.iinfo(stored) if np.dtype(stored).kind in "iu" else None
+    if info is None:
+        values = RNG.normal(0, 1e3, size=(7, 5)).astype(stored)
+        values.flat[3] = np.nan
+        values.flat[4] = -0.0
+    else:
+        values = RNG.integers(info.min, info.max, size=(7, 5), endpoint=True).astype(stored)
+    path = _write(
+        tmp_path / "a.fits",
+        [(_image_header(bitpix, values.shape, "SCI", 1), values.tobytes())],
+        compress=compress,
+    )
+    with FitsFile(path) as f:
+        ours = f.image(f.find("SCI", 1), dtype)
+    theirs = _astropy_data(path, 1, dtype)
+    assert ours.dtype == np.dtype(dtype) and ours.dtype.isnative
+    np.testing.assert_array_equal(ours, theirs)
+    assert np.array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+def test_image_reads_uint16_raw_sci_as_astropy_does(tmp_path):
+    # Raw STIS SCI: uint16 stored as int16 with BZERO = 32768.
+    values = RNG.integers(0, 65535, size=(6, 9), endpoint=True).astype(np.uint16)
+    values.flat[:2] = (0, 65535)
+    path = tmp_path / "raw.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
+    with FitsFile(path) as f:
+        ours = f.image(f.find("SCI", 1), np.float32)
+    np.testing.assert_array_equal(ours, _astropy_data(path, 1, np.float32))
+    np.testing.assert_array_equal(ours, values.astype(np.float32))
+
+
+def test_image_applies_bscale_bzero_in_double_as_cfitsio(tmp_path):
+    raw = np.array([[-32768, -1, 0, 1, 12345, 32767]], dtype=">i2")
+    bscale, bzero = 0.1, 3.3
+    path = _write(
+        tmp_path / "s.fits",
+        [(_image_header(16, raw.shape, "SCI", 1, BSCALE=bscale, BZERO=bzero), raw.tobytes())],
+    )
+    with FitsFile(path) as f:
+        ours = f.image(1, np.float32)
+    expected = [np.float32(int(v) * bscale + bzero) for v in raw.ravel()]
+    np.testing.assert_array_equal(ours.ravel(), np.array(expected, dtype=np.float32))
+
+
+def test_image_ignores_blank_as_hstio_does(tmp_path):
+    # hstio reads with a null value of 0: no undefined-pixel check, no NaN.
+    raw = np.array([[-999, 5, 7]], dtype=">i2")
+    for cards, expected in (
+        ({"BLANK": -999}, [-999.0, 5.0, 7.0]),
+        ({"BLANK": -999, "BZERO": 10.0}, [-989.0, 15.0, 17.0]),
+        ({"BLANK": -999, "BSCALE": 2.0}, [-1998.0, 10.0, 14.0]),
+    ):
+        path = _write(
+            tmp_path / "b.fits", [(_image_header(16, raw.shape, "SCI", 1, **cards), raw.tobytes())]
+        )
+        with FitsFile(path) as f:
+            np.testing.assert_array_equal(f.image(1, np.float32).ravel(), expected)
+
+
+@pytest.mark.parametrize(
+    ("pixvalue", "dtype"), [(0.0, np.float32), (-0.0, np.float32), (2.5, np.float32), (4, np.int16)]
+)
+def test_image_expands_null_extensions(tmp_path, pixvalue, dtype):
+    h = _image_header(-32 if dtype == np.float32 else 16, (), "ERR", 1)
+    h["NPIX1"], h["NPIX2"], h["PIXVALUE"] = 5, 3, pixvalue
+    path = _write(tmp_path / "n.fits", [(h, b"")])
+    with FitsFile(path) as f:
+        out = f.image(f.find("ERR", 1), dtype)
+    assert out.shape == (3, 5) and out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out, np.full((3, 5), pixvalue, dtype=dtype))
+    assert np.all(np.signbit(out) == np.signbit(np.asarray(pixvalue, dtype=dtype)))
+
+
+def test_image_returns_a_new_writable_array(tmp_path):
+    values = np.arange(6, dtype=">f4").reshape(2, 3)
+    path = _write(
+        tmp_path / "w.fits", [(_image_header(-32, values.shape, "SCI", 1), values.tobytes())]
+    )
+    with FitsFile(path) as f:
+        a = f.image(1, np.float32)
+        a[0, 0] = 99.0
+        np.testing.assert_array_equal(f.image(1, np.float32), values)
+
+
+def test_find_takes_the_first_match_and_upper_case_extname(tmp_path):
+    one = np.zeros((2, 2), ">f4")
+    two = np.ones((2, 2), ">f4")
+    path = _write(
+        tmp_path / "f.fits",
+        [
+            (_image_header(-32, (2, 2), "sci", 1), one.tobytes()),
+            (_image_header(-32, (2, 2), "SCI", 1), two.tobytes()),
+            (_image_header(-32, (2, 2), "SCI", 2), two.tobytes()),
+        ],
+    )
+    with FitsFile(path) as f:
+        assert (f.find("SCI", 1), f.find("SCI", 2), f.find("SCI", 3)) == (1, 3, None)
+
+
+def test_truncated_data_is_an_error_naming_the_file(tmp_path):
+    values = np.zeros((100, 100), ">f4")
+    path = _write(
+        tmp_path / "t.fits", [(_image_header(-32, values.shape, "SCI", 1), values.tobytes())]
+    )
+    path.write_bytes(path.read_bytes()[: 2880 * 3])
+    with pytest.raises(InputFileError, match="t.fits: not a readable FITS raw file"):
+        FitsFile(path, what="raw file")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a fits file" * 300])
+def test_non_fits_files_are_errors(tmp_path, content):
+    path = tmp_path / "x.fits"
+    path.write_bytes(content)
+    with pytest.raises(ReferenceFileError, match="x.fits"):
+        FitsFile(path, error_cls=ReferenceFileError)
+    with pytest.raises(ReferenceFileError, match="x.fits"):
+        read_primary_header(path, error_cls=ReferenceFileError)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_primary_header_equals_astropy(tmp_path, compress):
+    primary = fits.PrimaryHDU()
+    for k in range(60):  # more than one 2880-byte block
+        primary.header[f"KEY{k}"] = (k * 1.5, "a comment")
+    primary.header["PEDIGREE"] = "DUMMY 01/01/2000"
+    path = tmp_path / ("p.fits.gz" if compress else "p.fits")
+    fits.HDUList([primary, fits.ImageHDU(np.zeros((4, 4), np.float32))]).writeto(path)
+    ours = read_primary_header(path)
+    with fits.open(path) as hdul:
+        assert ours.tostring() == hdul[0].header.tostring()
