@@ -16,6 +16,7 @@ __all__ = [
     "f32",
     "header_float",
     "sequential_sum",
+    "sequential_sum_f64",
     "median_f64",
     "median_f32",
     "sub2d",
@@ -58,6 +59,48 @@ def sequential_sum(values: NDArray, dtype=np.float64) -> float:
     if values.size == 0:
         return 0.0
     return float(np.cumsum(values, dtype=dtype)[-1])
+
+
+def sequential_sum_f64(values: NDArray[np.float32]) -> float:
+    """
+    Sum float32 values left to right in one double accumulator, as a C loop does.
+
+    Parameters
+    ----------
+    values : ndarray of float32, 1-D
+        The addends in C loop order.
+
+    Returns
+    -------
+    float
+        The sequential double sum (0.0 for no values).
+
+    Notes
+    -----
+    A sequential sum costs a full pass whose additions wait on each other
+    (``np.cumsum``), so a cheaper route is taken when it provably gives the
+    same double: every nonzero float32 is an integer multiple of ``2**e``, the
+    ulp of the smallest nonzero magnitude, so every partial sum, in any order,
+    is such a multiple of magnitude at most ``sum(|x|)``. When
+    ``sum(|x|) < 2**(53 + e)`` every partial sum is exactly representable in
+    double, no addition rounds, and numpy's pairwise ``np.add.reduce`` equals
+    the sequential sum bit for bit. That holds for raw DN and for typical ERR
+    arrays; otherwise (or with NaN, Inf, or only zeros) ``np.cumsum`` is used.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float32).ravel()
+    if values.size == 0:
+        return 0.0
+    magnitude = values.view(np.uint32) & np.uint32(0x7FFFFFFF)
+    # Pairwise sum of |x|: relative error far below the margin used here.
+    total_abs = float(np.add.reduce(magnitude.view(np.float32), dtype=np.float64))
+    np.subtract(magnitude, np.uint32(1), out=magnitude)  # zeros wrap to the largest value
+    smallest_bits = int(magnitude.min()) + 1
+    if math.isfinite(total_abs) and 0 < smallest_bits < 0x7F800000:
+        ulp_exponent = max(smallest_bits >> 23, 1) - 150  # subnormals: 2**-149
+        if total_abs * (1.0 + 1e-6) < math.ldexp(1.0, 53 + ulp_exponent):
+            return float(np.add.reduce(values, dtype=np.float64))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, as in C
+        return float(np.cumsum(values, dtype=np.float64)[-1])
 
 
 def median_f64(values: NDArray) -> float:
