@@ -127,9 +127,10 @@ def flag_saturation(
     The C code converts SCI to int by truncation and compares it, strictly,
     with the float32 threshold (``dodqi.c``).
     """
-    truncated = np.trunc(sci.astype(np.float64))
-    saturated = truncated > np.float64(np.float32(saturate_dn))
-    return np.where(saturated, dq | dqflags.SATPIXEL, dq).astype(np.int16)
+    # trunc and the comparison are exact in float32: the same as int against float.
+    saturated = np.trunc(sci) > np.float32(saturate_dn)
+    flags = np.multiply(saturated, np.int16(dqflags.SATPIXEL), dtype=np.int16)
+    return np.bitwise_or(dq, flags, out=flags)
 
 
 def flag_beyond_aperture(

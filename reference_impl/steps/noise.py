@@ -48,12 +48,18 @@ def init_errors(
     """
     g = np.float32(gain_e_per_dn)
     r = np.float32(readnoise_e)
-    b = np.float32(bias_dn)
-    electrons = (science.sci - b).astype(np.float32) * g
-    r2 = np.float32(r * r)
-    variance = (electrons + r2).astype(np.float32)
-    with np.errstate(invalid="ignore"):  # negative variances are replaced by the floor below
-        poisson = (np.sqrt(variance.astype(np.float64)) / np.float64(g)).astype(np.float32)
-    floor = np.float32(r / g)
-    err = np.where(electrons > 0, poisson, floor).astype(np.float32)
+    electrons = science.sci - np.float32(bias_dn)  # float32, a new array
+    np.multiply(electrons, g, out=electrons)
+    above_bias = electrons > 0  # False for NaN: those get the floor, as in C
+    variance = np.add(electrons, np.float32(r * r), out=electrons)
+    with np.errstate(invalid="ignore"):  # negative variances get the floor below
+        if g == np.float32(1.0):
+            # Dividing by 1 is exact, and float32 sqrt is correctly rounded, which
+            # equals rounding the double sqrt to float32 (53 >= 2*24 + 2 bits).
+            err = np.sqrt(variance)
+        else:
+            root = np.sqrt(variance, dtype=np.float64)
+            err = np.empty_like(variance)
+            np.divide(root, np.float64(g), out=err, casting="same_kind")  # rounded once
+    err[~above_bias] = np.float32(r / g)
     return Imset(sci=science.sci.copy(), err=err, dq=science.dq.copy())

@@ -131,3 +131,11 @@ def test_flag_bad_pixels_does_not_modify_inputs():
     )
     for a, b in zip(science, before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_flag_saturation_compares_the_truncated_value_with_the_float32_threshold():
+    sci = np.array([[65535.0, 65535.9, 65536.0, -0.5, np.float32(33000.7)]], np.float32)
+    dq = np.array([[0, 1, 0, 2, 0]], np.int16)
+    out = flag_saturation(sci, dq, saturate_dn=np.float32(33000.5))
+    assert out.dtype == np.int16
+    assert out.tolist() == [[256, 257, 256, 2, 0]]

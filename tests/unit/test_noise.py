@@ -40,3 +40,28 @@ def test_init_errors_does_not_modify_inputs():
     init_errors(science, bias_dn=1.0, gain_e_per_dn=2.0, readnoise_e=3.0)
     for a, b in zip(science, before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _spec_err(sci, bias, g, r):
+    """Spec §3 pixel by pixel, in Python scalars with explicit roundings."""
+    f = np.float32
+    v = f(f(f(sci) - f(bias)) * f(g))
+    if not v > 0:
+        return f(f(r) / f(g))
+    return f(np.sqrt(np.float64(f(v + f(f(r) * f(r))))) / np.float64(f(g)))
+
+
+def test_init_errors_matches_the_spec_formula_for_both_gain_paths():
+    rng = np.random.default_rng(3)
+    sci = rng.normal(0, 300, (40, 50)).astype(np.float32)
+    sci.flat[:4] = (np.nan, -0.0, 1e-30, np.float32(2.0**-149))
+    for g, r, b in ((1.0, 5.0, 0.0), (4.016, 7.4, 0.0), (1.0, 3.0, 1500.25)):
+        out = init_errors(_imset(sci), bias_dn=b, gain_e_per_dn=g, readnoise_e=r)
+        want = [_spec_err(x, b, g, r) for x in sci.ravel().tolist()]
+        np.testing.assert_array_equal(out.err.ravel(), np.array(want, np.float32))
+
+
+def test_init_errors_gives_the_floor_without_warning_when_variance_is_negative():
+    # v + r^2 < 0 takes a sqrt of a negative number in the C code; the floor wins.
+    out = init_errors(_imset([[-1000.0]]), bias_dn=0.0, gain_e_per_dn=1.0, readnoise_e=3.0)
+    assert out.err[0, 0] == np.float32(3.0)
