@@ -3,22 +3,37 @@
 Usage::
 
     python benchmarks/bench_reference.py RAW --oref DIR/ [--calstis cs0.e] [--repeat 5]
+        [--config upto_dqicorr ...]
 
 For each configuration (cumulative DQICORR, +BLEVCORR, +BIASCORR, then
-BLEVCORR+BIASCORR+DARKCORR and +FLATCORR without CRCORR) the raw file is copied
-with those switches, then each side runs as a separate process:
+BLEVCORR+BIASCORR+DARKCORR and +FLATCORR without CRCORR) RAW is written once,
+**uncompressed**, with those switches, and every side reads that same file and
+the same ``--oref`` directory:
 
-* ``cs0.e raw outdir/``
-* ``stischeck reference raw --outroot outdir/`` (whole process, Python start-up included)
-* the reference in this process (``calibrate`` + ``write_product``), which is the
-  steps' own cost without interpreter and import start-up.
+* ``cs0.e``: ``cs0.e raw outdir/`` as a process;
+* ``in-process``: ``read_raw`` + ``calibrate`` + ``write_product`` timed inside
+  one warm Python process (the steps' own cost, without interpreter start-up
+  and imports), after one untimed run;
+* ``process``: ``python -m stischeck.cli reference raw --outroot outdir/``, the
+  whole process, start-up and imports included.
 
-Wall time is the median of ``--repeat`` runs; peak RSS is the child's
-``ru_maxrss`` from ``os.wait4``. Output: one table row per configuration and side.
+Wall time is the median of ``--repeat`` runs (the two process sides alternate,
+after one untimed warm-up run each). Peak RSS is the child's ``ru_maxrss``
+from ``os.wait4``; for the in-process side it is the peak of the timing process
+(imports and all its runs). The benchmark's own process imports nothing heavy,
+because a child's ``ru_maxrss`` cannot read below the RSS of the process that
+started it (the floor is printed). The verdict columns say whether the
+reference's median is no slower than cs0.e's (ratio reference / cs0.e).
+
+A last table times start-up alone: a bare interpreter, numpy, astropy.io.fits
+and everything ``stischeck reference`` imports, the part of the process time no
+change to the steps can remove.
 """
 
 import argparse
+import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,11 +62,25 @@ CONFIGS = {
     "no_crcorr_darkcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "DARKCORR"),
     "no_crcorr_flatcorr": ("DQICORR", "BLEVCORR", "BIASCORR", "DARKCORR", "FLATCORR"),
 }
+STARTUP = {
+    "python (bare interpreter)": "pass",
+    "python + numpy": "import numpy",
+    "python + numpy + astropy.io.fits": "import numpy; from astropy.io import fits",
+    "stischeck reference imports": (
+        "import stischeck.cli, stischeck.commands.reference, reference_impl.io.rawfile, "
+        "reference_impl.pipeline, reference_impl.io.products; from astropy.io import fits"
+    ),
+}
+
+
+# --- workers: run in child processes so that this process stays small -----------------
 
 
 def write_config(raw: Path, perform: tuple[str, ...], dest: Path) -> Path:
+    """Write RAW, uncompressed, into ``dest`` with ``perform`` on and every other switch OMIT."""
     from astropy.io import fits
 
+    dest.mkdir(parents=True, exist_ok=True)
     out = dest / (raw.name[:-3] if raw.name.endswith(".gz") else raw.name)
     with fits.open(raw) as hdul:
         for sw in SWITCHES:
@@ -60,19 +89,8 @@ def write_config(raw: Path, perform: tuple[str, ...], dest: Path) -> Path:
     return out
 
 
-def run_child(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak RSS MiB)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024.0
-
-
-def in_process(raw: Path, oref: Path, outdir: Path) -> float:
+def run_reference(raw: Path, oref: Path, outdir: Path) -> float:
+    """One in-process reference run, as ``stischeck reference`` does it; wall seconds."""
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
@@ -87,56 +105,180 @@ def in_process(raw: Path, oref: Path, outdir: Path) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> int:
+def _worker(args) -> int:
+    if args.worker == "prepare":
+        raws = {
+            name: str(write_config(args.raw, CONFIGS[name], args.work / name))
+            for name in args.config
+        }
+        print(json.dumps(raws))
+        return 0
+    # in-process: one untimed run, then --repeat timed runs, each into a fresh directory.
+    raw = Path(args.raw)
+    walls = []
+    for k in range(args.repeat + 1):
+        out = args.work / f"inprocess-{k}"
+        out.mkdir(parents=True)
+        wall = run_reference(raw, args.oref, out)
+        shutil.rmtree(out)
+        if k:
+            walls.append(wall)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"walls": walls, "peak_mib": peak}))
+    return 0
+
+
+# --- the benchmark ---------------------------------------------------------------------
+
+
+def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run a command; return (wall seconds, peak RSS MiB, stdout). Non-zero exit is fatal."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.read().decode()}")
+        return wall, usage.ru_maxrss / 1024.0, out.read().decode()
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _verdict(ref: float, calstis: float | None) -> str:
+    if calstis is None:
+        return "-"
+    ratio = ref / calstis
+    return f"{'yes' if ref <= calstis else 'no'} ({ratio:.2f}x)"
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("raw", type=Path)
-    ap.add_argument("--oref", type=Path, required=True)
-    ap.add_argument("--calstis", default=shutil.which("cs0.e"))
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
-    env = dict(os.environ, oref=str(args.oref.resolve()) + "/")
-    stischeck = [sys.executable, "-m", "stischeck.cli", "reference"]
-    print(
-        f"{'configuration':22s} {'side':24s} {'wall_s(median)':>15s} {'min':>7s} "
-        f"{'max':>7s} {'peak_rss_MiB':>13s}"
+    ap.add_argument("raw", type=Path, help="raw file (.fits or .fits.gz); written uncompressed")
+    ap.add_argument("--oref", type=Path, required=True, help="reference-file directory")
+    ap.add_argument("--calstis", default=shutil.which("cs0.e"), help="cs0.e (default: PATH)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per side (default 5)")
+    ap.add_argument(
+        "--config",
+        action="append",
+        choices=sorted(CONFIGS),
+        help="configuration to time (repeatable; default: all)",
     )
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up table")
+    ap.add_argument("--worker", choices=("prepare", "inprocess"), help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    args.config = args.config or list(CONFIGS)
+    args.oref = args.oref.resolve()
+    if args.worker:
+        return _worker(args)
+
+    env = dict(os.environ, oref=f"{args.oref}/")
+    me = [sys.executable, str(Path(__file__).resolve())]
+    rows, details = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for name, perform in CONFIGS.items():
-            raw = write_config(args.raw, perform, tmp)
-            sides = {}
+        _, _, stdout = run_child(
+            [*me, str(args.raw), "--oref", str(args.oref), "--worker", "prepare", "--work",
+             str(tmp / "raw"), *[a for c in args.config for a in ("--config", c)]]
+        )  # fmt: skip
+        raws = json.loads(stdout)
+        for name in args.config:
+            raw = raws[name]
+            sides = {
+                "process": [*me[:1], "-m", "stischeck.cli", "reference", raw,
+                            "--oref", str(args.oref)],
+            }  # fmt: skip
             if args.calstis:
-                sides["cs0.e"] = lambda out, raw=raw: [args.calstis, str(raw), f"{out}/"]
-            sides["stischeck reference"] = lambda out, raw=raw: [
-                *stischeck,
-                str(raw),
-                "--oref",
-                str(args.oref),
-                "--outroot",
-                f"{out}/",
-            ]
-            for side, make in sides.items():
-                walls, rss = [], []
-                for k in range(args.repeat):
-                    out = tmp / f"{name}-{side.split()[0]}-{k}"
+                sides = {"cs0.e": [args.calstis, raw], **sides}
+            walls = {side: [] for side in sides}
+            peaks = {side: [] for side in sides}
+            for k in range(args.repeat + 1):  # run 0 is the untimed warm-up
+                for side, cmd in sides.items():
+                    out = tmp / f"{name}-{side}-{k}"
                     out.mkdir()
-                    wall, peak = run_child(make(out), env)
-                    walls.append(wall)
-                    rss.append(peak)
-                print(
-                    f"{name:22s} {side:24s} {statistics.median(walls):15.3f} "
-                    f"{min(walls):7.3f} {max(walls):7.3f} {max(rss):13.1f}"
+                    tail = [f"{out}/"] if side == "cs0.e" else ["--outroot", f"{out}/"]
+                    wall, peak, _ = run_child([*cmd, *tail], env)
+                    shutil.rmtree(out)
+                    if k:
+                        walls[side].append(wall)
+                        peaks[side].append(peak)
+            _, _, stdout = run_child(
+                [*me, raw, "--oref", str(args.oref), "--worker", "inprocess", "--work",
+                 str(tmp / f"{name}-inprocess"), "--repeat", str(args.repeat)]
+            )  # fmt: skip
+            inproc = json.loads(stdout)
+            walls["in-process"] = inproc["walls"]
+            peaks["in-process"] = [inproc["peak_mib"]]
+            med = {side: _median(w) for side, w in walls.items()}
+            cs0 = med.get("cs0.e")
+            rows.append(
+                (
+                    name,
+                    f"{cs0:.3f}" if cs0 is not None else "-",
+                    f"{med['in-process']:.3f}",
+                    f"{med['process']:.3f}",
+                    f"{max(peaks['cs0.e']):.1f}" if "cs0.e" in peaks else "-",
+                    f"{max(peaks['in-process']):.1f}",
+                    f"{max(peaks['process']):.1f}",
+                    _verdict(med["in-process"], cs0),
+                    _verdict(med["process"], cs0),
                 )
-            walls = []
-            for k in range(args.repeat):
-                out = tmp / f"{name}-inproc-{k}"
-                out.mkdir()
-                walls.append(in_process(raw, args.oref, out))
-            print(
-                f"{name:22s} {'reference in-process':24s} {statistics.median(walls):15.3f} "
-                f"{min(walls):7.3f} {max(walls):7.3f} {'-':>13s}"
             )
+            for side, w in walls.items():
+                details.append((name, side, f"{_median(w):.3f}", f"{min(w):.3f}", f"{max(w):.3f}"))
+
+        startup = []
+        if not args.no_startup:
+            for label, code in STARTUP.items():
+                w, p = [], []
+                for k in range(args.repeat + 1):
+                    wall, peak, _ = run_child([sys.executable, "-c", code])
+                    if k:
+                        w.append(wall)
+                        p.append(peak)
+                startup.append((label, f"{_median(w):.3f}", f"{min(w):.3f}", f"{max(p):.1f}"))
+
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"raw: {args.raw.name} (uncompressed copy per configuration); oref: {args.oref}")
+    print(f"wall: median of {args.repeat} runs, seconds; peak RSS: MiB (floor {floor:.1f})")
+    _table(
+        (
+            "configuration",
+            "cs0.e_s",
+            "inproc_s",
+            "process_s",
+            "cs0.e_MiB",
+            "inproc_MiB",
+            "process_MiB",
+            "inproc<=cs0.e",
+            "process<=cs0.e",
+        ),
+        rows,
+    )
+    print()
+    _table(("configuration", "side", "median_s", "min_s", "max_s"), details)
+    if startup:
+        print()
+        _table(("start-up only", "median_s", "min_s", "peak_MiB"), startup)
     return 0
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    for r in (header, *rows):
+        cells = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        print("  ".join(cells))
 
 
 if __name__ == "__main__":
