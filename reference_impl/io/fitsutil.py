@@ -1,9 +1,10 @@
 """Small FITS helpers shared by the readers: opening with clear errors, null extensions.
 
-`FitsFile` is what the reference's own readers use: the whole file in memory,
-headers parsed by astropy, image arrays taken straight from the bytes (astropy's
-image-data machinery costs more than the conversion itself). `open_fits`,
-`find_hdu` and `extension_data` serve code that wants astropy's HDU data.
+`FitsReader` is what the reference's own readers use: the file read front to
+back, headers parsed by astropy, image arrays read straight into numpy arrays
+(astropy's image-data machinery costs more than the conversion itself, and
+holds the whole file). `open_fits`, `find_hdu` and `extension_data` serve code
+that wants astropy's HDU data.
 """
 
 import gzip
@@ -18,11 +19,13 @@ import numpy as np
 from reference_impl.errors import InputFileError
 
 __all__ = [
-    "FitsFile",
+    "FitsHdu",
+    "FitsReader",
     "open_fits",
     "extension_data",
     "find_hdu",
     "read_primary_header",
+    "read_table",
 ]
 
 _BLOCK = 2880
@@ -91,123 +94,170 @@ def read_primary_header(path: Path, *, error_cls=InputFileError, what: str = "fi
     this is cheap for large reference images (calstis opens just the header to
     read PEDIGREE, too). Errors as for `open_fits`.
     """
-    from astropy.io import fits
+    with FitsReader(path, error_cls=error_cls, what=what) as reader:
+        return reader.primary_header
 
-    path = Path(path)
-    _check_path(path, error_cls, what)
-    try:
-        with path.open("rb") as raw:
-            is_gzip = raw.read(2) == b"\x1f\x8b"
-        opener = gzip.open if is_gzip else open
-        blocks = []
-        with opener(path, "rb") as f:
-            while True:
-                block = f.read(_BLOCK)
-                if len(block) < _BLOCK:
-                    raise OSError("no END card in the primary header")
-                blocks.append(block)
-                # END starts a card: a multiple of 80 bytes into the block.
-                if any(block[k : k + 8] == b"END     " for k in range(0, _BLOCK, 80)):
+
+class _Source:
+    """Sequential bytes of a plain or gzipped file, read into caller buffers.
+
+    Gzip members are inflated with zlib in bounded pieces straight into the
+    caller's buffer (``gzip.GzipFile.readinto`` is about twice as slow), so a
+    file is never held whole in memory, compressed or not.
+    """
+
+    _PIECE = 1 << 20
+
+    def __init__(self, path: Path):
+        self._file = path.open("rb")
+        self._gzip = self._file.read(2) == b"\x1f\x8b"
+        self._file.seek(0)
+        self._inflate = zlib.decompressobj(31) if self._gzip else None
+        self._tail = b""  # compressed input not yet consumed
+        self._pending = memoryview(b"")  # inflated bytes not yet handed out
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _inflate_some(self, limit: int) -> bytes:
+        """Up to ``limit`` more inflated bytes (b"" at the end of the file)."""
+        while True:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data + self._tail
+                self._tail = b""
+                if not rest:
+                    rest = self._file.read(self._PIECE)
+                if not rest:
+                    return b""
+                self._inflate = zlib.decompressobj(31)  # a further gzip member
+                self._tail = rest
+            if not self._tail:
+                self._tail = self._file.read(self._PIECE)
+                if not self._tail:
+                    raise EOFError("compressed file ended before the end of its gzip stream")
+            out = self._inflate.decompress(self._tail, limit)
+            self._tail = self._inflate.unconsumed_tail
+            if out:
+                return out
+
+    def readinto(self, buffer) -> int:
+        """Fill ``buffer`` (a writable buffer) as far as the file goes; the count read."""
+        view = memoryview(buffer).cast("B")
+        if not self._gzip:
+            return self._file.readinto(view)
+        filled = 0
+        while filled < len(view):
+            if not len(self._pending):
+                piece = self._inflate_some(min(len(view) - filled, self._PIECE))
+                if not piece:
                     break
-        text = b"".join(blocks).decode("ascii")
-        if not text.startswith("SIMPLE  "):
-            raise OSError("no SIMPLE card: not a FITS file")
-        return fits.Header.fromstring(text)
-    except (*_READ_ERRORS, UnicodeDecodeError) as err:
-        raise _unreadable(path, error_cls, what, err) from err
+                self._pending = memoryview(piece)
+            n = min(len(self._pending), len(view) - filled)
+            view[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
+
+    def skip(self, n: int) -> int:
+        """Skip ``n`` bytes; the count skipped."""
+        if not self._gzip:
+            here = self._file.tell()
+            end = self._file.seek(0, 2)
+            self._file.seek(min(here + n, end))
+            return min(n, end - here)
+        scratch = bytearray(min(n, self._PIECE))
+        done = 0
+        while done < n:
+            got = self.readinto(memoryview(scratch)[: min(len(scratch), n - done)])
+            if not got:
+                break
+            done += got
+        return done
 
 
 _END_CARD = b"END" + b" " * 77
 
 
-def _data_offsets(raw_bytes: bytes, headers: list) -> list[int]:
-    """Byte offset of each HDU's data, walking the 2880-byte blocks of the file.
-
-    A header ends at its END card (on an 80-byte card boundary); the data
-    follow on the next block boundary and take ``|BITPIX|/8 * GCOUNT *
-    (PCOUNT + NAXIS1 * ... * NAXISn)`` bytes, padded to whole blocks (FITS 4.0
-    sections 4.4.1 and 7). Raises OSError if the file ends early.
-    """
-    offsets = []
-    start = 0
-    for k, header in enumerate(headers):
-        end = raw_bytes.find(_END_CARD, start)
-        while end >= 0 and (end - start) % 80:
-            end = raw_bytes.find(_END_CARD, end + 1)
-        if end < 0:
-            raise OSError(f"file truncated: no END card in HDU {k}")
-        data_start = start + -(-(end + 80 - start) // _BLOCK) * _BLOCK
-        naxis = int(header.get("NAXIS", 0))
-        axes = [int(header[f"NAXIS{i}"]) for i in range(1, naxis + 1)]
-        if header.get("GROUPS") is True and axes and axes[0] == 0:
-            axes = axes[1:]  # random groups: NAXIS1 = 0 is not a dimension
-        n_values = math.prod(axes) if axes else 0
-        size = (
-            abs(int(header.get("BITPIX", 8)))
-            // 8
-            * int(header.get("GCOUNT", 1))
-            * (int(header.get("PCOUNT", 0)) + n_values)
-        )
-        if data_start + size > len(raw_bytes):
-            raise OSError(f"file truncated: HDU {k} data end past the end of the file")
-        offsets.append(data_start)
-        start = data_start + -(-size // _BLOCK) * _BLOCK
-    return offsets
+def _data_size(header) -> int:
+    """Bytes of an HDU's data: ``|BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1 * ... * NAXISn)``."""
+    naxis = int(header.get("NAXIS", 0))
+    axes = [int(header[f"NAXIS{i}"]) for i in range(1, naxis + 1)]
+    if header.get("GROUPS") is True and axes and axes[0] == 0:
+        axes = axes[1:]  # random groups: NAXIS1 = 0 is not a dimension
+    n_values = math.prod(axes) if axes else 0
+    return (
+        abs(int(header.get("BITPIX", 8)))
+        // 8
+        * int(header.get("GCOUNT", 1))
+        * (int(header.get("PCOUNT", 0)) + n_values)
+    )
 
 
-class FitsFile:
-    """
-    A FITS file read whole into memory: astropy headers, image arrays from the bytes.
+class FitsHdu:
+    """One HDU met by a `FitsReader`: its header, and its data on request.
 
-    Use as a context manager. ``hdul`` is the astropy HDU list (headers, and
-    table data through astropy); `image` returns an image extension's array.
+    The data must be taken (`image`, `table_bytes`) before the reader moves on;
+    untaken data are skipped.
 
-    Parameters
+    Attributes
     ----------
-    path : Path
-        ``.fits`` or ``.fits.gz``.
-    error_cls : type
-        Exception raised, with a one-line message naming the file, for a
-        missing, empty, truncated or non-FITS file.
-    what : str
-        What the file is, for messages ("raw file", "bias image").
+    index : int
+        Position in the file (0 = primary).
+    header : astropy.io.fits.Header
+        As astropy parses it.
+    key : tuple of (str, int)
+        ``(EXTNAME upper-cased and stripped, EXTVER)``, EXTVER 1 when absent.
     """
 
-    def __init__(self, path: Path, *, error_cls=InputFileError, what: str = "file"):
-        self.path = Path(path)
-        self._error_cls, self._what = error_cls, what
-        _check_path(self.path, error_cls, what)
+    def __init__(self, reader: "FitsReader", index: int, header):
+        self._reader = reader
+        self.index = index
+        self.header = header
+        self.key = (
+            str(header.get("EXTNAME", "")).strip().upper(),
+            int(header.get("EXTVER", 1)),
+        )
+        self._size = _data_size(header)
+        self._unread = True
+
+    @property
+    def is_image(self) -> bool:
+        """True for the primary HDU and IMAGE extensions."""
+        if self.index == 0:
+            return True
+        return str(self.header.get("XTENSION", "")).strip() == "IMAGE"
+
+    def _read(self, buffer) -> None:
+        if not self._unread:
+            raise ValueError(f"HDU {self.index} data already read")
+        self._unread = False
+        got = self._reader._source.readinto(buffer)
+        if got < len(memoryview(buffer).cast("B")):
+            raise OSError(f"file truncated: HDU {self.index} data end past the end of the file")
+        self._reader._skip_padding(self._size)
+
+    def _finish(self) -> None:
+        """Skip the data if nobody took them."""
+        if self._unread:
+            self._unread = False
+            total = self._size + (-self._size % _BLOCK)
+            if self._reader._source.skip(total) < self._size:
+                raise OSError(f"file truncated: HDU {self.index} data end past the end of the file")
+
+    def _errors_named(self, err: BaseException) -> Exception:
+        reader = self._reader
+        return _unreadable(reader.path, reader._error_cls, reader._what, err)
+
+    def table_bytes(self) -> bytes:
+        """The data bytes as stored (tables: the rows, then any heap)."""
+        buffer = bytearray(self._size)
         try:
-            self._bytes = _file_bytes(self.path)
-            self.hdul = _open_bytes(self._bytes)
-            self._data_offsets = _data_offsets(self._bytes, [hdu.header for hdu in self.hdul])
+            self._read(buffer)
         except _READ_ERRORS as err:
-            raise _unreadable(self.path, error_cls, what, err) from err
-        self._index = {}
-        for k, hdu in enumerate(self.hdul):
-            if k == 0:
-                continue
-            key = (
-                str(hdu.header.get("EXTNAME", "")).strip().upper(),
-                int(hdu.header.get("EXTVER", 1)),
-            )
-            self._index.setdefault(key, k)  # the first match, as find_hdu
+            raise self._errors_named(err) from err
+        return bytes(buffer)
 
-    def __enter__(self) -> "FitsFile":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HDU list."""
-        self.hdul.close()
-
-    def find(self, extname: str, extver: int) -> int | None:
-        """Index of the HDU with (EXTNAME, EXTVER), or None."""
-        return self._index.get((extname, extver))
-
-    def image(self, index: int, dtype) -> np.ndarray:
+    def image(self, dtype) -> np.ndarray:
         """
         Return an image HDU's array as ``dtype`` (native byte order, a new array).
 
@@ -220,14 +270,16 @@ class FitsFile:
         float32, and is done so directly. ``BLANK`` is ignored: hstio reads
         with a null value of 0, which turns cfitsio's undefined-pixel check
         off, so a BLANK pixel is scaled like any other (astropy would give NaN
-        when scaling).
+        when scaling). Data already in ``dtype`` (big-endian on disk) are read
+        into the output array and byte-swapped in place: no second copy.
         """
-        from astropy.io import fits
+        try:
+            return self._image(np.dtype(dtype))
+        except _READ_ERRORS as err:
+            raise self._errors_named(err) from err
 
-        hdu = self.hdul[index]
-        if type(hdu) not in (fits.PrimaryHDU, fits.ImageHDU):
-            return extension_data(hdu, dtype)  # e.g. tile-compressed: astropy decodes it
-        header = hdu.header
+    def _image(self, dtype: np.dtype) -> np.ndarray:
+        header = self.header
         naxis = int(header.get("NAXIS", 0))
         shape = tuple(int(header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
         if naxis == 0 or 0 in shape:
@@ -239,16 +291,16 @@ class FitsFile:
         try:
             stored = np.dtype(_BITPIX_DTYPE[int(header["BITPIX"])])
         except KeyError as err:
-            raise self._error_cls(
-                f"{self.path}: BITPIX = {header.get('BITPIX')} in HDU {index}; not a FITS image"
-            ) from err
-        raw = np.frombuffer(
-            self._bytes, dtype=stored, count=math.prod(shape), offset=self._data_offsets[index]
-        ).reshape(shape)
-        dtype = np.dtype(dtype)
+            raise OSError(f"BITPIX = {header.get('BITPIX')} in HDU {self.index}") from err
+        raw = np.empty(shape, dtype=stored)
+        self._read(raw)
         bscale = float(header.get("BSCALE", 1.0))
         bzero = float(header.get("BZERO", 0.0))
         if bscale == 1.0 and bzero == 0.0:
+            if stored.newbyteorder("=") == dtype:
+                if not stored.isnative:
+                    raw.byteswap(inplace=True)
+                return raw.view(dtype)
             return raw.astype(dtype)
         if (
             bscale == 1.0
@@ -265,6 +317,192 @@ class FitsFile:
         if bzero != 0.0:
             scaled += bzero
         return scaled.astype(dtype)
+
+
+class FitsReader:
+    """
+    Read a FITS file front to back: astropy parses the headers, numpy gets the data.
+
+    ``.fits`` or ``.fits.gz``; only what is asked for is kept, and reading can
+    stop early (a reference image's imset 1, a table's first extension), so no
+    file is ever held whole in memory. Use as a context manager; iterate for
+    the extensions, in file order.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    error_cls : type
+        Exception raised, with a one-line message naming the file, for a
+        missing, empty, truncated or non-FITS file.
+    what : str
+        What the file is, for messages ("raw file", "bias image").
+
+    Attributes
+    ----------
+    primary_header : astropy.io.fits.Header
+        Read on opening.
+    """
+
+    def __init__(self, path: Path, *, error_cls=InputFileError, what: str = "file"):
+        self.path = Path(path)
+        self._error_cls, self._what = error_cls, what
+        _check_path(self.path, error_cls, what)
+        self._source = None
+        self._current = None
+        self._index = 0
+        try:
+            self._source = _Source(self.path)
+            header = self._read_header(first=True)
+            if header is None:
+                raise OSError("no SIMPLE card: not a FITS file")
+            self.primary_header = header
+            self._current = FitsHdu(self, 0, header)
+        except (*_READ_ERRORS, UnicodeDecodeError) as err:
+            self.close()
+            raise _unreadable(self.path, error_cls, what, err) from err
+
+    def __enter__(self) -> "FitsReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def _skip_padding(self, size: int) -> None:
+        self._source.skip(-size % _BLOCK)  # a short final block is tolerated
+
+    def _read_header(self, *, first: bool):
+        """The next header, or None at the end of the file (or where no header starts)."""
+        from astropy.io import fits
+
+        blocks = []
+        while True:
+            block = bytearray(_BLOCK)
+            got = self._source.readinto(block)
+            if got == 0 and not blocks:
+                return None
+            if got < _BLOCK:
+                raise OSError("file truncated inside a header")
+            if not blocks:
+                start = bytes(block[:8])
+                if first and start != b"SIMPLE  ":
+                    return None
+                if not first and start != b"XTENSION":
+                    return None  # trailing padding or junk after the last HDU
+            blocks.append(bytes(block))
+            # END starts a card: a multiple of 80 bytes into the block.
+            if any(block[k : k + 80] == _END_CARD for k in range(0, _BLOCK, 80)):
+                break
+        return fits.Header.fromstring(b"".join(blocks).decode("ascii"))
+
+    def __iter__(self):
+        """Yield each extension (`FitsHdu`), skipping data not taken."""
+        try:
+            while True:
+                self._current._finish()
+                header = self._read_header(first=False)
+                if header is None:
+                    return
+                self._index += 1
+                self._current = FitsHdu(self, self._index, header)
+                yield self._current
+        except (*_READ_ERRORS, UnicodeDecodeError) as err:
+            raise _unreadable(self.path, self._error_cls, self._what, err) from err
+
+
+_TFORM_DTYPE = {"L": "S1", "B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+
+
+def _binary_table_dtype(header) -> tuple[np.dtype, set] | None:
+    """The row layout of a plain BINTABLE and its logical columns, or None for astropy.
+
+    Plain means: fixed-width L, B, I, J, K, A, E, D columns and no TSCAL/TZERO
+    (scaled or pseudo-unsigned columns, bit, complex and variable-length
+    arrays are left to astropy).
+    """
+    import re
+
+    names, formats, offsets, logical = [], [], [], set()
+    offset = 0
+    for k in range(1, int(header.get("TFIELDS", 0)) + 1):
+        if f"TSCAL{k}" in header or f"TZERO{k}" in header:
+            return None
+        m = re.fullmatch(r"\s*(\d*)([A-Z])\s*", str(header.get(f"TFORM{k}", "")))
+        if m is None:
+            return None
+        repeat, code = int(m.group(1) or 1), m.group(2)
+        if code == "A":
+            fmt = f"S{repeat}"
+        elif code in _TFORM_DTYPE:
+            fmt = (_TFORM_DTYPE[code], (repeat,)) if repeat != 1 else _TFORM_DTYPE[code]
+        else:
+            return None
+        width = np.dtype(fmt if isinstance(fmt, str) else (fmt[0], fmt[1])).itemsize
+        if repeat:
+            names.append(str(header.get(f"TTYPE{k}", f"COL{k}")).strip().upper())
+            if code == "L":
+                logical.add(names[-1])
+            formats.append(fmt)
+            offsets.append(offset)
+        offset += width
+    if offset != int(header.get("NAXIS1", -1)) or len(set(names)) != len(names):
+        return None
+    layout = {"names": names, "formats": formats, "offsets": offsets, "itemsize": offset}
+    return np.dtype(layout), logical
+
+
+def read_table(path: Path, *, error_cls=InputFileError, what: str = "table"):
+    """
+    Read the first extension of a FITS table file (``.fits`` or ``.fits.gz``).
+
+    Returns
+    -------
+    tuple
+        ``(primary_header, table_header, columns)``: ``columns`` maps each
+        column name, upper-cased, to a 1-D array (strings as ``str``, logical
+        columns as ``bool``, numbers in their stored type).
+
+    Raises
+    ------
+    error_cls
+        For a missing or unreadable file, or one whose first extension is not a
+        binary or ASCII table.
+    """
+    with FitsReader(path, error_cls=error_cls, what=what) as reader:
+        primary = reader.primary_header
+        hdu = next(iter(reader), None)
+        xtension = "" if hdu is None else str(hdu.header.get("XTENSION", "")).strip()
+        if xtension not in ("BINTABLE", "TABLE"):
+            raise error_cls(f"{Path(path).name}: not a FITS table")
+        plain = _binary_table_dtype(hdu.header) if xtension == "BINTABLE" else None
+        if plain is not None:
+            layout, logical = plain
+            n_rows = int(hdu.header.get("NAXIS2", 0))
+            data = hdu.table_bytes()
+            rows = np.frombuffer(data, dtype=layout, count=n_rows)
+            columns = {
+                name: rows[name] == b"T" if name in logical else _plain_column(rows[name])
+                for name in layout.names
+            }
+            return primary, hdu.header, columns
+    # Anything else through astropy (rare: scaled, bit or variable-length columns).
+    with open_fits(path, error_cls=error_cls, what=what) as hdul:
+        table = hdul[1]
+        columns = {n.upper(): np.asarray(table.data[n]) for n in table.data.columns.names}
+        return hdul[0].header, table.header, {k: _plain_column(v) for k, v in columns.items()}
+
+
+def _plain_column(values: np.ndarray) -> np.ndarray:
+    """Native-order numbers and ``str`` for characters (a new array)."""
+    if values.dtype.kind == "S":
+        return values.astype(str)
+    return values.astype(values.dtype.newbyteorder("="))
 
 
 def find_hdu(hdul, extname: str, extver: int):

@@ -13,7 +13,7 @@ import numpy as np
 from reference_impl.errors import InputFileError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import FitsFile
+from reference_impl.io.fitsutil import FitsReader
 
 __all__ = [
     "SWITCHES",
@@ -265,44 +265,43 @@ def read_raw(path: Path) -> RawExposure:
         a STIS CCD exposure, with a one-line message naming the file.
     """
     path = Path(path)
-    with FitsFile(path, what="raw file") as fitsfile:
-        hdul = fitsfile.hdul
+    with FitsReader(path, what="raw file") as reader:
         # Headers are used as parsed (never modified: products copy them).
-        primary = hdul[0].header
-        instrument = str(primary.get("INSTRUME", "")).strip()
-        detector = str(primary.get("DETECTOR", "")).strip()
-        if instrument != "STIS":
-            raise InputFileError(
-                f"{path.name}: not a STIS exposure (INSTRUME = '{instrument or 'missing'}')"
-            )
-        if detector != "CCD":
-            raise InputFileError(
-                f"{path.name}: not a STIS CCD exposure (DETECTOR = '{detector or 'missing'}')"
-            )
+        primary = reader.primary_header
         n_imsets = _int_key(primary, "NEXTEND", 3) // 3 or 1
-        parts = []
-        for extver in range(1, n_imsets + 1):
-            sci_k = fitsfile.find("SCI", extver)
-            err_k = fitsfile.find("ERR", extver)
-            dq_k = fitsfile.find("DQ", extver)
-            if sci_k is None or err_k is None or dq_k is None:
-                raise InputFileError(
-                    f"{path.name}: imset {extver} lacks SCI, ERR or DQ "
-                    f"(NEXTEND = {primary.get('NEXTEND')})"
-                )
-            sci = fitsfile.image(sci_k, np.float32)
-            if sci.ndim != 2 or sci.size == 0:
-                raise InputFileError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
-            err = fitsfile.image(err_k, np.float32)
-            dq = fitsfile.image(dq_k, np.int16)
-            if err.shape != sci.shape or dq.shape != sci.shape:
-                raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
-            headers = {
-                "SCI": hdul[sci_k].header,
-                "ERR": hdul[err_k].header,
-                "DQ": hdul[dq_k].header,
-            }
-            parts.append((Imset(sci, err, dq), headers))
+        dtypes = {"SCI": np.float32, "ERR": np.float32, "DQ": np.int16}
+        found: dict = {}
+        for hdu in reader:
+            extname, extver = hdu.key
+            if extname in dtypes and 1 <= extver <= n_imsets and hdu.key not in found:
+                # The first HDU with this (EXTNAME, EXTVER) counts, as in hstio.
+                array = hdu.image(dtypes[extname])
+                found[hdu.key] = (array, hdu.header)
+    # Checked after reading to the end, so that a damaged file is reported as such.
+    instrument = str(primary.get("INSTRUME", "")).strip()
+    detector = str(primary.get("DETECTOR", "")).strip()
+    if instrument != "STIS":
+        raise InputFileError(
+            f"{path.name}: not a STIS exposure (INSTRUME = '{instrument or 'missing'}')"
+        )
+    if detector != "CCD":
+        raise InputFileError(
+            f"{path.name}: not a STIS CCD exposure (DETECTOR = '{detector or 'missing'}')"
+        )
+    parts = []
+    for extver in range(1, n_imsets + 1):
+        keys = [(e, extver) for e in ("SCI", "ERR", "DQ")]
+        if any(k not in found for k in keys):
+            raise InputFileError(
+                f"{path.name}: imset {extver} lacks SCI, ERR or DQ "
+                f"(NEXTEND = {primary.get('NEXTEND')})"
+            )
+        (sci, sci_h), (err, err_h), (dq, dq_h) = (found[k] for k in keys)
+        if sci.ndim != 2 or sci.size == 0:
+            raise InputFileError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
+        if err.shape != sci.shape or dq.shape != sci.shape:
+            raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
+        parts.append((Imset(sci, err, dq), {"SCI": sci_h, "ERR": err_h, "DQ": dq_h}))
     return exposure_from_parts(path, primary, parts)
 
 

@@ -15,7 +15,7 @@ from reference_impl.binning import match_reference
 from reference_impl.errors import ReferenceFileError, ShapeMismatchError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import extension_data, find_hdu, open_fits
+from reference_impl.io.fitsutil import FitsReader, read_primary_header, read_table
 from reference_impl.steps.dqicorr import BadPixelRun
 
 __all__ = [
@@ -98,9 +98,9 @@ def resolve_reference(
 
 def read_pedigree(path: Path) -> tuple[str, str]:
     """Return ``(PEDIGREE, DESCRIP)`` from the primary header (imgpedigree.c, tabpedigree.c)."""
-    with open_fits(path, error_cls=ReferenceFileError, what="reference file") as hdul:
-        header = hdul[0].header
-        return str(header.get("PEDIGREE", "")).strip(), str(header.get("DESCRIP", "")).strip()
+    # Only the primary header: the data of a reference image are not needed here.
+    header = read_primary_header(path, error_cls=ReferenceFileError, what="reference file")
+    return str(header.get("PEDIGREE", "")).strip(), str(header.get("DESCRIP", "")).strip()
 
 
 def is_dummy(pedigree: str) -> bool:
@@ -145,12 +145,6 @@ def _same_string(table_value, wanted: str) -> bool:
     return value.upper() == "ANY" or value == wanted
 
 
-def _table_hdu(hdul, path: Path):
-    if len(hdul) < 2 or not hasattr(hdul[1], "columns"):
-        raise ReferenceFileError(f"{path.name}: not a FITS table")
-    return hdul[1]
-
-
 def read_ccdtab(
     path: Path, *, ccdamp: str, ccdgain: int, ccdoffst: int, binaxis1: int, binaxis2: int
 ) -> CCDParameters:
@@ -164,42 +158,40 @@ def read_ccdtab(
     ReferenceFileError
         For a DUMMY table, a missing column or no matching row.
     """
-    with open_fits(path, error_cls=ReferenceFileError, what="CCDTAB") as hdul:
-        pedigree = str(hdul[0].header.get("PEDIGREE", "")).strip()
-        if is_dummy(pedigree):
-            raise ReferenceFileError(f"{path.name}: CCDTAB is a dummy table (PEDIGREE = DUMMY)")
-        data = _table_hdu(hdul, path).data
-        names = [n.upper() for n in data.columns.names]
-        for col in (
-            "CCDAMP",
-            "CCDGAIN",
-            "CCDOFFST",
-            "BINAXIS1",
-            "BINAXIS2",
-            "ATODGAIN",
-            "CCDBIAS",
-            "READNSE",
-            "SATURATE",
+    primary, _, data = read_table(path, error_cls=ReferenceFileError, what="CCDTAB")
+    if is_dummy(str(primary.get("PEDIGREE", "")).strip()):
+        raise ReferenceFileError(f"{path.name}: CCDTAB is a dummy table (PEDIGREE = DUMMY)")
+    names = list(data)
+    for col in (
+        "CCDAMP",
+        "CCDGAIN",
+        "CCDOFFST",
+        "BINAXIS1",
+        "BINAXIS2",
+        "ATODGAIN",
+        "CCDBIAS",
+        "READNSE",
+        "SATURATE",
+    ):
+        if col not in names:
+            raise ReferenceFileError(f"{path.name}: CCDTAB has no {col} column")
+    has_clip = "BLEV_CLIP" in names
+    for k in range(len(data["CCDAMP"])):
+        if (
+            _same_string(data["CCDAMP"][k], ccdamp)
+            and _same_int(data["CCDGAIN"][k], ccdgain)
+            and _same_int(data["CCDOFFST"][k], ccdoffst)
+            and _same_int(data["BINAXIS1"][k], binaxis1)
+            and _same_int(data["BINAXIS2"][k], binaxis2)
         ):
-            if col not in names:
-                raise ReferenceFileError(f"{path.name}: CCDTAB has no {col} column")
-        has_clip = "BLEV_CLIP" in names
-        for k, row in enumerate(data, start=1):
-            if (
-                _same_string(row["CCDAMP"], ccdamp)
-                and _same_int(row["CCDGAIN"], ccdgain)
-                and _same_int(row["CCDOFFST"], ccdoffst)
-                and _same_int(row["BINAXIS1"], binaxis1)
-                and _same_int(row["BINAXIS2"], binaxis2)
-            ):
-                return CCDParameters(
-                    atodgain=np.float32(row["ATODGAIN"]),
-                    ccdbias=np.float32(row["CCDBIAS"]),
-                    readnse=np.float32(row["READNSE"]),
-                    saturate=np.float32(row["SATURATE"]),
-                    blev_clip=np.float32(row["BLEV_CLIP"] if has_clip else 50.0),
-                    row=k,
-                )
+            return CCDParameters(
+                atodgain=np.float32(data["ATODGAIN"][k]),
+                ccdbias=np.float32(data["CCDBIAS"][k]),
+                readnse=np.float32(data["READNSE"][k]),
+                saturate=np.float32(data["SATURATE"][k]),
+                blev_clip=np.float32(data["BLEV_CLIP"][k] if has_clip else 50.0),
+                row=k + 1,
+            )
     raise ReferenceFileError(
         f"{path.name}: no CCDTAB row matches CCDAMP={ccdamp} CCDGAIN={ccdgain} "
         f"CCDOFFST={ccdoffst} BINAXIS1={binaxis1} BINAXIS2={binaxis2}"
@@ -228,52 +220,49 @@ def read_bpixtab(path: Path, *, opt_elem: str) -> BadPixelTable:
     ReferenceFileError
         For a missing column or SIZAXIS keyword, AXIS not 1 or 2, LENGTH <= 0.
     """
-    with open_fits(path, error_cls=ReferenceFileError, what="BPIXTAB") as hdul:
-        hdu = _table_hdu(hdul, path)
-        header, data = hdu.header, hdu.data
-        names = [n.upper() for n in data.columns.names]
-        for col in ("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE"):
-            if col not in names:
-                raise ReferenceFileError(f"{path.name}: BPIXTAB has no {col} column")
-        for key in ("SIZAXIS1", "SIZAXIS2"):
-            if key not in header:
-                raise ReferenceFileError(f"{path.name}: BPIXTAB header has no {key}")
-        nx, ny = int(header["SIZAXIS1"]), int(header["SIZAXIS2"])
-        has_opt = "OPT_ELEM" in names
-        # Whole columns at once: row-by-row record access is slow in astropy.
-        axis = np.asarray(data["AXIS"], dtype=np.int64)
-        length = np.asarray(data["LENGTH"], dtype=np.int64)
-        x0 = np.asarray(data["PIX1"], dtype=np.int64) - 1
-        y0 = np.asarray(data["PIX2"], dtype=np.int64) - 1
-        value = np.asarray(data["VALUE"], dtype=np.int64)
-        if has_opt:
-            opt = np.char.strip(np.asarray(data["OPT_ELEM"]).astype(str))
-            selected = (np.char.upper(opt) == "ANY") | (opt == opt_elem)
-        else:
-            selected = np.ones(len(axis), dtype=bool)
-        bad_axis = selected & (axis != 1) & (axis != 2)
-        if bad_axis.any():
-            raise ReferenceFileError(
-                f"{path.name}: AXIS = {axis[bad_axis][0]} in BPIXTAB; must be 1 or 2"
-            )
-        bad_length = selected & (length <= 0)
-        if bad_length.any():
-            raise ReferenceFileError(
-                f"{path.name}: LENGTH = {length[bad_length][0]} in BPIXTAB; must be > 0"
-            )
-        inside = (x0 >= 0) & (x0 < nx) & (y0 >= 0) & (y0 < ny)
-        n_out = int(np.count_nonzero(selected & ~inside))
-        keep = np.flatnonzero(selected & inside)
-        runs = [
-            BadPixelRun(
-                x0=int(x0[k]),
-                y0=int(y0[k]),
-                length=int(length[k]),
-                axis=int(axis[k]),
-                value=int(value[k]),
-            )
-            for k in keep
-        ]
+    _, header, data = read_table(path, error_cls=ReferenceFileError, what="BPIXTAB")
+    names = list(data)
+    for col in ("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE"):
+        if col not in names:
+            raise ReferenceFileError(f"{path.name}: BPIXTAB has no {col} column")
+    for key in ("SIZAXIS1", "SIZAXIS2"):
+        if key not in header:
+            raise ReferenceFileError(f"{path.name}: BPIXTAB header has no {key}")
+    nx, ny = int(header["SIZAXIS1"]), int(header["SIZAXIS2"])
+    has_opt = "OPT_ELEM" in names
+    axis = np.asarray(data["AXIS"], dtype=np.int64)
+    length = np.asarray(data["LENGTH"], dtype=np.int64)
+    x0 = np.asarray(data["PIX1"], dtype=np.int64) - 1
+    y0 = np.asarray(data["PIX2"], dtype=np.int64) - 1
+    value = np.asarray(data["VALUE"], dtype=np.int64)
+    if has_opt:
+        opt = np.char.strip(np.asarray(data["OPT_ELEM"]).astype(str))
+        selected = (np.char.upper(opt) == "ANY") | (opt == opt_elem)
+    else:
+        selected = np.ones(len(axis), dtype=bool)
+    bad_axis = selected & (axis != 1) & (axis != 2)
+    if bad_axis.any():
+        raise ReferenceFileError(
+            f"{path.name}: AXIS = {axis[bad_axis][0]} in BPIXTAB; must be 1 or 2"
+        )
+    bad_length = selected & (length <= 0)
+    if bad_length.any():
+        raise ReferenceFileError(
+            f"{path.name}: LENGTH = {length[bad_length][0]} in BPIXTAB; must be > 0"
+        )
+    inside = (x0 >= 0) & (x0 < nx) & (y0 >= 0) & (y0 < ny)
+    n_out = int(np.count_nonzero(selected & ~inside))
+    keep = np.flatnonzero(selected & inside)
+    runs = [
+        BadPixelRun(
+            x0=int(x0[k]),
+            y0=int(y0[k]),
+            length=int(length[k]),
+            axis=int(axis[k]),
+            value=int(value[k]),
+        )
+        for k in keep
+    ]
     return BadPixelTable(runs=runs, shape=(ny, nx), n_out_of_range=n_out)
 
 
@@ -296,28 +285,30 @@ def read_reference_image(path: Path, *, what: str) -> ReferenceImage:
     ReferenceFileError
         When the file is unreadable or lacks imset 1.
     """
-    with open_fits(path, error_cls=ReferenceFileError, what=what) as hdul:
-        sci_hdu = find_hdu(hdul, "SCI", 1)
-        if sci_hdu is None:
-            raise ReferenceFileError(f"{path.name}: {what} has no [SCI,1] extension")
-        sci = extension_data(sci_hdu, np.float32)
-        err_hdu, dq_hdu = find_hdu(hdul, "ERR", 1), find_hdu(hdul, "DQ", 1)
-        err = extension_data(err_hdu, np.float32) if err_hdu is not None else np.zeros_like(sci)
-        dq = (
-            extension_data(dq_hdu, np.int16)
-            if dq_hdu is not None
-            else np.zeros(sci.shape, np.int16)
-        )
-        if err.shape != sci.shape or dq.shape != sci.shape:
-            raise ReferenceFileError(f"{path.name}: {what} SCI, ERR and DQ differ in shape")
-        h = sci_hdu.header
-        placement = placement_from_lt(
-            float(h.get("LTV1", 0.0)),
-            float(h.get("LTV2", 0.0)),
-            float(h.get("LTM1_1", 1.0)),
-            float(h.get("LTM2_2", 1.0)),
-        )
-        return ReferenceImage(path, Imset(sci, err, dq), placement, hdul[0].header.copy())
+    dtypes = {"SCI": np.float32, "ERR": np.float32, "DQ": np.int16}
+    found: dict = {}
+    with FitsReader(path, error_cls=ReferenceFileError, what=what) as reader:
+        primary = reader.primary_header
+        for hdu in reader:
+            name = hdu.key[0]
+            if hdu.key[1] == 1 and name in dtypes and name not in found:
+                found[name] = (hdu.image(dtypes[name]), hdu.header)
+                if len(found) == 3:
+                    break  # calstis reads imset 1 only; the rest of the file is not needed
+    if "SCI" not in found:
+        raise ReferenceFileError(f"{path.name}: {what} has no [SCI,1] extension")
+    sci, h = found["SCI"]
+    err = found["ERR"][0] if "ERR" in found else np.zeros_like(sci)
+    dq = found["DQ"][0] if "DQ" in found else np.zeros(sci.shape, np.int16)
+    if err.shape != sci.shape or dq.shape != sci.shape:
+        raise ReferenceFileError(f"{path.name}: {what} SCI, ERR and DQ differ in shape")
+    placement = placement_from_lt(
+        float(h.get("LTV1", 0.0)),
+        float(h.get("LTV2", 0.0)),
+        float(h.get("LTM1_1", 1.0)),
+        float(h.get("LTM2_2", 1.0)),
+    )
+    return ReferenceImage(path, Imset(sci, err, dq), placement, primary)
 
 
 def cut_to_science(
@@ -364,55 +355,54 @@ def read_crrejtab(path: Path, *, n_imsets: int, exptot_s: float, obstype: str):
     """
     from reference_impl.steps.crcorr import CRRejectParameters, parse_sigmas
 
-    with open_fits(path, error_cls=ReferenceFileError, what="CRREJTAB") as hdul:
-        data = _table_hdu(hdul, path).data
-        names = [n.upper() for n in data.columns.names]
-        for col in (
-            "CRSPLIT",
-            "MEANEXP",
-            "CRSIGMAS",
-            "SKYSUB",
-            "CRRADIUS",
-            "CRTHRESH",
-            "INITGUES",
-            "SCALENSE",
-            "BADINPDQ",
-            "CRMASK",
-        ):
-            if col not in names:
-                raise ReferenceFileError(f"{path.name}: column {col} does not exist in CRREJTAB")
-        crsplit = np.asarray(data["CRSPLIT"], dtype=np.int64)
-        meanexp = np.asarray(data["MEANEXP"], dtype=np.float64)
-        wanted = min(n_imsets, int(crsplit.max()))
-        exp_in = float(np.float32(exptot_s)) / float(n_imsets)
-        row = None
-        mindiff = None
-        for k in range(len(crsplit)):
-            diff = meanexp[k] - exp_in
-            if crsplit[k] == wanted and diff >= 0.0 and (row is None or diff <= mindiff):
-                row, mindiff = k, diff
-        if row is None:
-            raise ReferenceFileError(
-                f"{path.name}: no CRREJTAB row for CRSPLIT = {wanted} and MEANEXP >= {exp_in:g}"
-            )
-        r = data[row]
-        sky = str(r["SKYSUB"]).strip()
-        if obstype == "SPECTROSCOPIC":
-            sky = "none"
-        if sky not in ("mode", "none"):
-            raise ReferenceFileError(f"{path.name}: illegal sky value '{sky}' in CRREJTAB")
-        sigmas_text = str(r["CRSIGMAS"]).strip()
-        params = CRRejectParameters(
-            sigmas=parse_sigmas(sigmas_text),
-            sigmas_text=sigmas_text,
-            radius_pix=np.float32(r["CRRADIUS"]),
-            thresh=np.float32(r["CRTHRESH"]),
-            initial=str(r["INITGUES"]).strip(),
-            skysub=sky,
-            scalense_percent=np.float32(r["SCALENSE"]),
-            badinpdq=int(r["BADINPDQ"]),
-            crmask=bool(int(r["CRMASK"])),
+    _, _, data = read_table(path, error_cls=ReferenceFileError, what="CRREJTAB")
+    names = list(data)
+    for col in (
+        "CRSPLIT",
+        "MEANEXP",
+        "CRSIGMAS",
+        "SKYSUB",
+        "CRRADIUS",
+        "CRTHRESH",
+        "INITGUES",
+        "SCALENSE",
+        "BADINPDQ",
+        "CRMASK",
+    ):
+        if col not in names:
+            raise ReferenceFileError(f"{path.name}: column {col} does not exist in CRREJTAB")
+    crsplit = np.asarray(data["CRSPLIT"], dtype=np.int64)
+    meanexp = np.asarray(data["MEANEXP"], dtype=np.float64)
+    wanted = min(n_imsets, int(crsplit.max()))
+    exp_in = float(np.float32(exptot_s)) / float(n_imsets)
+    row = None
+    mindiff = None
+    for k in range(len(crsplit)):
+        diff = meanexp[k] - exp_in
+        if crsplit[k] == wanted and diff >= 0.0 and (row is None or diff <= mindiff):
+            row, mindiff = k, diff
+    if row is None:
+        raise ReferenceFileError(
+            f"{path.name}: no CRREJTAB row for CRSPLIT = {wanted} and MEANEXP >= {exp_in:g}"
         )
+    r = {name: column[row] for name, column in data.items()}
+    sky = str(r["SKYSUB"]).strip()
+    if obstype == "SPECTROSCOPIC":
+        sky = "none"
+    if sky not in ("mode", "none"):
+        raise ReferenceFileError(f"{path.name}: illegal sky value '{sky}' in CRREJTAB")
+    sigmas_text = str(r["CRSIGMAS"]).strip()
+    params = CRRejectParameters(
+        sigmas=parse_sigmas(sigmas_text),
+        sigmas_text=sigmas_text,
+        radius_pix=np.float32(r["CRRADIUS"]),
+        thresh=np.float32(r["CRTHRESH"]),
+        initial=str(r["INITGUES"]).strip(),
+        skysub=sky,
+        scalense_percent=np.float32(r["SCALENSE"]),
+        badinpdq=int(r["BADINPDQ"]),
+        crmask=bool(int(r["CRMASK"])),
+    )
     if not params.sigmas:
         raise ReferenceFileError(f"{path.name}: CRSIGMAS '{sigmas_text}' has no value")
     return params, exp_in

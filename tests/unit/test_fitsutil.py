@@ -1,4 +1,4 @@
-"""FitsFile and read_primary_header against astropy and hand-computed values."""
+"""FitsReader, read_table and read_primary_header against astropy and hand-computed values."""
 
 import gzip
 
@@ -7,7 +7,7 @@ import pytest
 from astropy.io import fits
 
 from reference_impl.errors import InputFileError, ReferenceFileError
-from reference_impl.io.fitsutil import FitsFile, read_primary_header
+from reference_impl.io.fitsutil import FitsReader, read_primary_header, read_table
 
 RNG = np.random.default_rng(20261202)
 
@@ -42,6 +42,14 @@ def _write(path, hdus: list[tuple[fits.Header, bytes]], *, compress: bool = Fals
     return path
 
 
+def _image(path, key, dtype, **kw):
+    with FitsReader(path, **kw) as reader:
+        for hdu in reader:
+            if hdu.key == key:
+                return hdu.image(dtype)
+    raise AssertionError(f"{key} not found")
+
+
 def _astropy_data(path, index, dtype):
     with fits.open(path) as hdul:
         return np.asarray(hdul[index].data).astype(dtype)
@@ -72,8 +80,7 @@ def test_image_equals_astropy_for_unscaled_data(tmp_path, bitpix, stored, dtype,
         [(_image_header(bitpix, values.shape, "SCI", 1), values.tobytes())],
         compress=compress,
     )
-    with FitsFile(path) as f:
-        ours = f.image(f.find("SCI", 1), dtype)
+    ours = _image(path, ("SCI", 1), dtype)
     theirs = _astropy_data(path, 1, dtype)
     assert ours.dtype == np.dtype(dtype) and ours.dtype.isnative
     np.testing.assert_array_equal(ours, theirs)
@@ -86,8 +93,7 @@ def test_image_reads_uint16_raw_sci_as_astropy_does(tmp_path):
     values.flat[:2] = (0, 65535)
     path = tmp_path / "raw.fits"
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
-    with FitsFile(path) as f:
-        ours = f.image(f.find("SCI", 1), np.float32)
+    ours = _image(path, ("SCI", 1), np.float32)
     np.testing.assert_array_equal(ours, _astropy_data(path, 1, np.float32))
     np.testing.assert_array_equal(ours, values.astype(np.float32))
 
@@ -99,8 +105,7 @@ def test_image_applies_bscale_bzero_in_double_as_cfitsio(tmp_path):
         tmp_path / "s.fits",
         [(_image_header(16, raw.shape, "SCI", 1, BSCALE=bscale, BZERO=bzero), raw.tobytes())],
     )
-    with FitsFile(path) as f:
-        ours = f.image(1, np.float32)
+    ours = _image(path, ("SCI", 1), np.float32)
     expected = [np.float32(int(v) * bscale + bzero) for v in raw.ravel()]
     np.testing.assert_array_equal(ours.ravel(), np.array(expected, dtype=np.float32))
 
@@ -116,8 +121,7 @@ def test_image_ignores_blank_as_hstio_does(tmp_path):
         path = _write(
             tmp_path / "b.fits", [(_image_header(16, raw.shape, "SCI", 1, **cards), raw.tobytes())]
         )
-        with FitsFile(path) as f:
-            np.testing.assert_array_equal(f.image(1, np.float32).ravel(), expected)
+        np.testing.assert_array_equal(_image(path, ("SCI", 1), np.float32).ravel(), expected)
 
 
 @pytest.mark.parametrize(
@@ -127,8 +131,7 @@ def test_image_expands_null_extensions(tmp_path, pixvalue, dtype):
     h = _image_header(-32 if dtype == np.float32 else 16, (), "ERR", 1)
     h["NPIX1"], h["NPIX2"], h["PIXVALUE"] = 5, 3, pixvalue
     path = _write(tmp_path / "n.fits", [(h, b"")])
-    with FitsFile(path) as f:
-        out = f.image(f.find("ERR", 1), dtype)
+    out = _image(path, ("ERR", 1), dtype)
     assert out.shape == (3, 5) and out.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(out, np.full((3, 5), pixvalue, dtype=dtype))
     assert np.all(np.signbit(out) == np.signbit(np.asarray(pixvalue, dtype=dtype)))
@@ -139,13 +142,13 @@ def test_image_returns_a_new_writable_array(tmp_path):
     path = _write(
         tmp_path / "w.fits", [(_image_header(-32, values.shape, "SCI", 1), values.tobytes())]
     )
-    with FitsFile(path) as f:
-        a = f.image(1, np.float32)
-        a[0, 0] = 99.0
-        np.testing.assert_array_equal(f.image(1, np.float32), values)
+    a = _image(path, ("SCI", 1), np.float32)
+    assert a.flags.writeable and a.flags.c_contiguous
+    a[0, 0] = 99.0
+    np.testing.assert_array_equal(_image(path, ("SCI", 1), np.float32), values)
 
 
-def test_find_takes_the_first_match_and_upper_case_extname(tmp_path):
+def test_reader_yields_extensions_in_order_with_upper_case_names(tmp_path):
     one = np.zeros((2, 2), ">f4")
     two = np.ones((2, 2), ">f4")
     path = _write(
@@ -156,8 +159,25 @@ def test_find_takes_the_first_match_and_upper_case_extname(tmp_path):
             (_image_header(-32, (2, 2), "SCI", 2), two.tobytes()),
         ],
     )
-    with FitsFile(path) as f:
-        assert (f.find("SCI", 1), f.find("SCI", 2), f.find("SCI", 3)) == (1, 3, None)
+    with FitsReader(path) as reader:
+        seen = [(hdu.index, hdu.key, hdu.image(np.float32)[0, 0]) for hdu in reader]
+    assert seen == [(1, ("SCI", 1), 0.0), (2, ("SCI", 1), 1.0), (3, ("SCI", 2), 1.0)]
+
+
+def test_reader_skips_data_not_taken_and_can_stop_early(tmp_path, monkeypatch):
+    a, b = np.arange(6, dtype=">f4").reshape(2, 3), np.arange(4, dtype=">i2").reshape(2, 2)
+    path = _write(
+        tmp_path / "s.fits.gz",
+        [
+            (_image_header(-32, a.shape, "SCI", 1), a.tobytes()),
+            (_image_header(16, b.shape, "DQ", 1), b.tobytes()),
+        ],
+        compress=True,
+    )
+    assert _image(path, ("DQ", 1), np.int16).tolist() == [[0, 1], [2, 3]]
+    with FitsReader(path) as reader:
+        first = next(iter(reader))
+        assert first.key == ("SCI", 1)
 
 
 def test_truncated_data_is_an_error_naming_the_file(tmp_path):
@@ -167,7 +187,7 @@ def test_truncated_data_is_an_error_naming_the_file(tmp_path):
     )
     path.write_bytes(path.read_bytes()[: 2880 * 3])
     with pytest.raises(InputFileError, match="t.fits: not a readable FITS raw file"):
-        FitsFile(path, what="raw file")
+        _image(path, ("SCI", 1), np.float32, what="raw file")
 
 
 @pytest.mark.parametrize("content", [b"", b"not a fits file" * 300])
@@ -175,7 +195,7 @@ def test_non_fits_files_are_errors(tmp_path, content):
     path = tmp_path / "x.fits"
     path.write_bytes(content)
     with pytest.raises(ReferenceFileError, match="x.fits"):
-        FitsFile(path, error_cls=ReferenceFileError)
+        FitsReader(path, error_cls=ReferenceFileError)
     with pytest.raises(ReferenceFileError, match="x.fits"):
         read_primary_header(path, error_cls=ReferenceFileError)
 
@@ -191,3 +211,52 @@ def test_read_primary_header_equals_astropy(tmp_path, compress):
     ours = read_primary_header(path)
     with fits.open(path) as hdul:
         assert ours.tostring() == hdul[0].header.tostring()
+
+
+def _table_file(tmp_path, columns, name="t.fits.gz"):
+    path = tmp_path / name
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(columns)]).writeto(path)
+    return path
+
+
+def test_read_table_equals_astropy_for_plain_columns(tmp_path):
+    n = 5
+    columns = [
+        fits.Column("CCDAMP", "4A", array=np.array(["A", "B ", " C", "ANY", ""])),
+        fits.Column("CCDGAIN", "J", array=np.array([1, 4, -1, 2, 8])),
+        fits.Column("BADINPDQ", "I", array=np.array([0, 256, -3, 7, 1])),
+        fits.Column("BIG", "K", array=np.arange(n) * 2**40),
+        fits.Column("ATODGAIN", "E", array=np.array([1.029, 4.016, np.nan, -0.0, 1e-40])),
+        fits.Column("MEANEXP", "D", array=np.array([0.1, 1e300, -2.5, 3.0, 7.0])),
+        fits.Column("FLAG", "L", array=np.array([True, False, True, True, False])),
+        fits.Column("BYTE", "B", array=np.array([0, 1, 2, 254, 255], np.uint8)),
+        fits.Column("PAIR", "2E", array=np.arange(2 * n, dtype=np.float32).reshape(n, 2)),
+    ]
+    path = _table_file(tmp_path, columns)
+    _, header, ours = read_table(path)
+    assert header["NAXIS2"] == n
+    with fits.open(path) as hdul:
+        data = hdul[1].data
+        assert list(ours) == [c.upper() for c in data.columns.names]
+        for name in data.columns.names:
+            theirs = np.asarray(data[name])
+            if theirs.dtype.kind in "SU":
+                assert [s.rstrip() for s in ours[name].tolist()] == [
+                    str(s).rstrip() for s in theirs.tolist()
+                ]
+            else:
+                np.testing.assert_array_equal(ours[name], theirs)
+                assert ours[name].dtype.isnative
+
+
+def test_read_table_falls_back_to_astropy_for_scaled_columns(tmp_path):
+    col = fits.Column("U", "I", bzero=32768, array=np.array([0, 40000, 65535], np.uint16))
+    _, _, ours = read_table(_table_file(tmp_path, [col], "u.fits"))
+    assert ours["U"].tolist() == [0, 40000, 65535]
+
+
+def test_read_table_rejects_an_image_file(tmp_path):
+    path = tmp_path / "img.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros((2, 2)))]).writeto(path)
+    with pytest.raises(ReferenceFileError, match="img.fits: not a FITS table"):
+        read_table(path, error_cls=ReferenceFileError)
