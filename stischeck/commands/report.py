@@ -1,17 +1,37 @@
-"""``stischeck report``: not implemented yet (placeholder that says so)."""
+"""``stischeck report DIR``: re-render the HTML report of a compare folder, running nothing."""
+
+import sys
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
     """Register ``report``."""
-    p = subparsers.add_parser("report", help="(not implemented yet)")
-    p.add_argument("rest", nargs="*")
+    p = subparsers.add_parser(
+        "report",
+        help="write the HTML report of a stischeck compare output folder",
+        description="Render DIR/report.html from the tables and products a stischeck compare "
+        "run left in DIR, without running calstis or the reference again. One self-contained "
+        "file: verdicts first, then each configuration's images, histograms, differences and "
+        "DQ bits, negative counts with pixel waterfalls, trailers and provenance.",
+    )
+    p.add_argument("dir", metavar="DIR", help="the --outdir of a stischeck compare run")
+    p.add_argument(
+        "--pixel",
+        metavar="X,Y",
+        action="append",
+        help="a pixel to follow through the steps (FITS, 1-based, in the final trimmed "
+        "product's coordinates; repeatable)",
+    )
+    p.add_argument("--out", metavar="FILE", help="where to write (default DIR/report.html)")
     p.set_defaults(func=run)
 
 
-def run(args) -> int:  # noqa: ARG001 - placeholder
-    """Refuse loudly: this command does not exist yet."""
-    from stischeck.errors import StischeckError
+def run(args) -> int:
+    """Write the report; print its path and size; return 0."""
+    from stischeck.report import write_report
 
-    raise StischeckError("stischeck report: not implemented yet")
+    path = write_report(args.dir, pixels=args.pixel, out=args.out)
+    size = path.stat().st_size / 1e6
+    sys.stdout.write(f"stischeck report: wrote {path} ({size:.1f} MB)\n")
+    return 0

@@ -1,0 +1,314 @@
+"""Read a ``stischeck compare`` output folder: the tables, the summary, and where products are.
+
+The folder is the report's only input (its contract is written by
+``stischeck/compare/tables.py``): ``verdicts.csv``, ``statistics.csv``,
+``runs.csv``, ``configurations.csv``, ``summary.json``, ``provenance.json``
+and the products under ``runs/<CONFIG>/<side>/``. Nothing here judges
+agreement; verdicts are read, never recomputed.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stischeck.errors import InputFileError
+
+__all__ = ["CompareFolder", "load_folder", "REQUIRED_FILES", "comparison_sides"]
+
+#: Files every compare folder has; without them there is nothing to render.
+REQUIRED_FILES = (
+    "summary.json",
+    "provenance.json",
+    "verdicts.csv",
+    "runs.csv",
+    "configurations.csv",
+)
+#: Product suffixes in display order: the combined image before the per-imset one.
+SUFFIX_ORDER = ("crj", "flt")
+
+
+def comparison_sides(comparison: str) -> tuple[str, str]:
+    """
+    The two sides of a comparison name, ``"reference-vs-calstis"`` -> ``("reference", "calstis")``.
+
+    The first side is file A of every diff (``statistics.csv`` columns ``a``,
+    ``bit_only_a``), the second is file B.
+    """
+    a, sep, b = comparison.partition("-vs-")
+    if not sep:
+        raise ValueError(f"not a comparison name: {comparison!r}")
+    return a, b
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One row of runs.csv: what one side did for one configuration."""
+
+    configuration: str
+    side: str
+    status: str
+    message: str
+    returncode: float | None
+    wall_s: float | None
+    peak_rss_mib: float | None
+    products: dict  # suffix -> absolute Path
+    trailer: Path | None
+
+
+@dataclass
+class CompareFolder:
+    """Everything read from a compare folder, as plain Python and pandas objects.
+
+    Attributes
+    ----------
+    path : Path
+        The folder.
+    summary, provenance : dict
+        ``summary.json`` and ``provenance.json``.
+    verdicts, statistics, configurations : pandas.DataFrame
+        The CSV tables (``statistics`` may be empty).
+    runs : dict
+        ``(configuration, side)`` -> `RunRow`.
+    config_names : list of str
+        Configurations in the order compare ran them (the ladder order).
+    rootname : str
+    primary : str
+        The primary comparison (``"reference-vs-calstis"`` or ``"reference-vs-truth"``).
+    """
+
+    path: Path
+    summary: dict
+    provenance: dict
+    verdicts: object
+    statistics: object
+    configurations: object
+    runs: dict
+    config_names: list
+    rootname: str
+    primary: str
+    notes: list = field(default_factory=list)
+    _switches: dict | None = field(default=None, repr=False)
+
+    @property
+    def sides(self) -> tuple[str, str]:
+        """(baseline, reference) of the primary comparison: ``("calstis", "reference")``.
+
+        The baseline (calstis, or the stored truth) is shown on the left, the
+        reference on the right; differences are reference minus baseline, as
+        in ``statistics.csv`` (file A minus file B).
+        """
+        a, b = comparison_sides(self.primary)
+        return b, a
+
+    def switches(self, config: str) -> dict:
+        """Switch -> value of one configuration (configurations.csv)."""
+        if self._switches is None:
+            self._switches = {}
+            for row in self.configurations.to_dict("records"):
+                name = str(row.pop("configuration"))
+                self._switches[name] = {k: str(v) for k, v in row.items()}
+        return dict(self._switches.get(config, {}))
+
+    def performed(self, config: str) -> list:
+        """The switches a configuration sets to PERFORM, in header order."""
+        return [k for k, v in self.switches(config).items() if v == "PERFORM"]
+
+    def added(self, config: str) -> str | None:
+        """The one switch this configuration adds to the previous one, if exactly one."""
+        k = self.config_names.index(config)
+        now = set(self.performed(config)) - {"EXPSCORR"}
+        before = set(self.performed(self.config_names[k - 1])) - {"EXPSCORR"} if k else set()
+        new = now - before
+        return next(iter(new)) if len(new) == 1 and before <= now else None
+
+    def products(self, config: str, side: str) -> dict:
+        """Suffix -> Path of the products one side wrote for one configuration (may be empty)."""
+        if side == "truth":
+            return self._truth_products(config)
+        run = self.runs.get((config, side))
+        if run is None:
+            return {}
+        return {s: run.products[s] for s in SUFFIX_ORDER if s in run.products}
+
+    def raw_input(self, config: str, side: str) -> Path | None:
+        """The raw file one side read for one configuration (its input copy), or the user's raw."""
+        for s in (side, "reference", "calstis"):
+            path = self.path / "runs" / config / s / f"{self.rootname}_raw.fits"
+            if path.is_file():
+                return path
+        raw = Path(str(self.provenance.get("raw", {}).get("path", "")))
+        return raw if raw.is_file() else None
+
+    def run_status(self, config: str, side: str) -> tuple[str, str]:
+        """(status, message) of one side's run; truth is "ok" when its products exist."""
+        if side == "truth":
+            return ("ok", "") if self._truth_products(config) else ("missing", "no stored product")
+        run = self.runs.get((config, side))
+        if run is None:
+            return "missing", "not run"
+        return run.status, run.message
+
+    def truth_dir(self) -> Path | None:
+        """The stored-truth folder named in provenance.json, if it can be found."""
+        value = self.provenance.get("truth")
+        if not value:
+            return None
+        path = Path(value)
+        for candidate in (path, self.path / path, self.path.parent / path):
+            if candidate.is_dir():
+                return candidate
+        return None
+
+    def _truth_products(self, config: str) -> dict:
+        base = self.truth_dir()
+        if base is None:
+            return {}
+        found = {}
+        for suffix in SUFFIX_ORDER:
+            for ext in (".fits", ".fits.gz"):
+                path = base / config / f"{self.rootname}_{suffix}{ext}"
+                if path.is_file():
+                    found[suffix] = path
+                    break
+        return found
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputFileError(f"{path}: cannot be read ({err.strerror or err})") from err
+    except json.JSONDecodeError as err:
+        raise InputFileError(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from err
+    if not isinstance(value, dict):
+        raise InputFileError(f"{path}: not a JSON object")
+    return value
+
+
+def _read_csv(path: Path, required: tuple = ()):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, keep_default_na=True, low_memory=False)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise InputFileError(f"{path}: not a readable CSV table ({reason})") from err
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: missing column(s) {', '.join(missing)}; not written by stischeck compare?"
+        )
+    return frame
+
+
+def _text(value) -> str:
+    """A CSV cell as text: NaN (pandas' empty cell) becomes ''."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _number(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if out != out else out
+
+
+def load_folder(path) -> CompareFolder:
+    """
+    Read and check a compare output folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``--outdir`` of a ``stischeck compare`` run.
+
+    Returns
+    -------
+    CompareFolder
+
+    Raises
+    ------
+    InputFileError
+        The folder does not exist, lacks one of `REQUIRED_FILES`, or a table
+        cannot be read (one line naming the file).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: compare output folder not found")
+    if not path.is_dir():
+        raise InputFileError(f"{path}: not a folder (give the --outdir of stischeck compare)")
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise InputFileError(
+            f"{path}: not a stischeck compare output folder (no {', '.join(missing)}); "
+            "run stischeck compare RAW --outdir DIR first"
+        )
+    summary = _read_json(path / "summary.json")
+    provenance = _read_json(path / "provenance.json")
+    for key in ("primary_comparison", "configurations"):
+        if key not in summary:
+            raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
+    verdicts = _read_csv(
+        path / "verdicts.csv",
+        ("configuration", "comparison", "product", "extname", "imset", "verdict"),
+    )
+    for col in ("product", "extname", "detail", "dq_bits"):
+        if col in verdicts.columns:
+            verdicts[col] = verdicts[col].map(_text)
+    statistics = (
+        _read_csv(path / "statistics.csv")
+        if (path / "statistics.csv").is_file()
+        else pd.DataFrame()
+    )
+    runs_frame = _read_csv(path / "runs.csv", ("configuration", "side", "status"))
+    configurations = _read_csv(path / "configurations.csv", ("configuration",))
+
+    runs = {}
+    for row in runs_frame.to_dict("records"):
+        products = {}
+        for rel in _text(row.get("products")).split():
+            p = Path(rel)
+            p = p if p.is_absolute() else path / p
+            suffix = p.name.split(".fits")[0].rsplit("_", 1)[-1]
+            products[suffix] = p
+        trailer = _text(row.get("trailer"))
+        runs[row["configuration"], row["side"]] = RunRow(
+            configuration=str(row["configuration"]),
+            side=str(row["side"]),
+            status=_text(row.get("status")),
+            message=_text(row.get("message")),
+            returncode=_number(row.get("returncode")),
+            wall_s=_number(row.get("wall_s")),
+            peak_rss_mib=_number(row.get("peak_rss_mib")),
+            products=products,
+            trailer=(Path(trailer) if Path(trailer).is_absolute() else path / trailer)
+            if trailer
+            else None,
+        )
+
+    names = [str(n) for n in configurations["configuration"]]
+    for name in summary["configurations"]:
+        if name not in names:
+            names.append(name)
+    rootname = str(provenance.get("raw", {}).get("rootname", "")).strip()
+    if not rootname:
+        raise InputFileError(f"{path / 'provenance.json'}: no raw.rootname")
+    return CompareFolder(
+        path=path,
+        summary=summary,
+        provenance=provenance,
+        verdicts=verdicts,
+        statistics=statistics,
+        configurations=configurations,
+        runs=runs,
+        config_names=names,
+        rootname=rootname,
+        primary=str(summary["primary_comparison"]),
+    )

@@ -1,0 +1,945 @@
+"""Render a `ReportModel` as one self-contained HTML page.
+
+Images are PNG data URIs, the style sheet is inline, there is no script and
+no external resource: the file reads the same offline and in ten years. The
+page is a view of the compare tables: failures first, then one section per
+configuration, negative counts, trailers and provenance (collapsed).
+"""
+
+import base64
+import html
+import json
+import math
+
+from stischeck.report import display, figures
+from stischeck.report.model import VERDICT_RANK
+
+__all__ = ["render_html"]
+
+_CSS = """
+:root { --fg:#1d1d1f; --muted:#5f6368; --line:#d9dce1; --bg:#ffffff; --soft:#f5f6f8;
+  --identical:#1e7d32; --agree:#5a8f29; --empty:#7a7f87; --differ:#c62828; --error:#8e0000; }
+* { box-sizing: border-box; }
+body { margin:0; color:var(--fg); background:var(--bg);
+  font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Helvetica, Arial, sans-serif; }
+main { max-width: 1360px; margin: 0 auto; padding: 18px 24px 60px; }
+h1 { font-size: 22px; margin: 4px 0 6px; }
+h2 { font-size: 18px; margin: 34px 0 8px; padding-top: 10px; border-top: 2px solid var(--line); }
+h3 { font-size: 15px; margin: 22px 0 6px; }
+h4 { font-size: 13.5px; margin: 16px 0 6px; color: #333; }
+p { margin: 6px 0; }
+code, pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
+a { color: #1a5fb4; text-decoration: none; }
+a:hover { text-decoration: underline; }
+.muted { color: var(--muted); }
+.small { font-size: 12.5px; }
+.prov { color: var(--muted); font-size: 13px; margin-bottom: 10px; }
+.prov b { color: var(--fg); font-weight: 600; }
+.badge { display:inline-block; padding: 1px 8px; border-radius: 10px; color:#fff;
+  font-size: 12px; font-weight: 600; letter-spacing: .02em; vertical-align: 1px; }
+.badge.big { font-size: 15px; padding: 3px 12px; border-radius: 13px; }
+.v-identical { background: var(--identical); } .v-agree { background: var(--agree); }
+.v-empty { background: var(--empty); } .v-differ { background: var(--differ); }
+.v-error { background: var(--error); } .v-unknown { background: #999; }
+.ladder { display:flex; flex-wrap: wrap; gap: 6px; margin: 10px 0 6px; align-items: stretch; }
+.rung { border:1px solid var(--line); border-radius: 6px; padding: 4px 8px;
+  background: var(--soft); }
+.rung.first { border: 2px solid var(--differ); background: #fdecea; }
+.rung .name { font-weight: 600; font-size: 13px; display:block; color: var(--fg); }
+.rung .cmp { font-size: 11px; color: var(--muted); display:block; white-space: nowrap; }
+.arrow { align-self: center; color: #999; }
+.callout { border-left: 4px solid var(--differ); background:#fdecea; padding: 8px 12px;
+  margin: 10px 0; }
+.callout.ok { border-color: var(--identical); background: #e9f5ec; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12.5px; }
+th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left;
+  vertical-align: top; }
+th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.fail td { background: #fff5f5; }
+td.detail { min-width: 220px; overflow-wrap: anywhere; color: #444; font-size: 12px; }
+table.wide { width: 100%; }
+td.nowrap, th.nowrap { white-space: nowrap; }
+table.compact th, table.compact td { padding: 2px 6px; font-size: 11.5px; }
+table.waterfall td.what { min-width: 300px; }
+table.waterfall .hdr { display: block; color: var(--muted); font-size: 11px; }
+table.kv td:first-child { color: var(--muted); white-space: nowrap; }
+.pair { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
+.stack { display: flex; flex-direction: column; gap: 8px; }
+figure { margin: 4px 0; }
+figcaption { font-size: 12px; color: var(--muted); margin-top: 3px; max-width: 560px; }
+.stack figcaption { max-width: none; }
+img.px { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #bbb;
+  display: block; background: #eee; }
+img.plot { display: block; max-width: 100%; height: auto; }
+.cbar { display:flex; align-items:center; gap: 6px; font-size: 12px; color: var(--muted);
+  margin: 6px 0; }
+.cbar img { width: 240px; height: 12px; border: 1px solid #bbb; }
+.missing { border: 1px dashed #c9c9c9; background: var(--soft); color: var(--muted); padding: 18px;
+  min-width: 300px; font-size: 13px; }
+.legend span { display:inline-block; width: 11px; height: 11px; border: 1px solid #777;
+  vertical-align: -1px; margin: 0 4px 0 10px; }
+.note { color: #7a4d00; background: #fff8e1; border-left: 3px solid #f0b400; padding: 4px 10px;
+  margin: 6px 0; }
+details { margin: 6px 0; }
+details > summary { cursor: pointer; color: #1a5fb4; }
+details pre { background: var(--soft); border: 1px solid var(--line); padding: 8px;
+  max-height: 420px; overflow: auto; white-space: pre-wrap; }
+nav.toc { font-size: 13px; margin: 8px 0; color: var(--muted); }
+nav.toc a { margin-right: 10px; }
+.explain li { margin: 2px 0; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _badge(verdict: str, big: bool = False) -> str:
+    v = verdict if verdict in VERDICT_RANK else "unknown"
+    return f'<span class="badge v-{v}{" big" if big else ""}">{_e(verdict)}</span>'
+
+
+def _num(value, fmt: str = "{:,}") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return fmt.format(value)
+
+
+def _g(value, digits: int = 6) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def _scale(shape: tuple) -> int:
+    """Integer upscaling so small images are not thumbnails (a 4x4-binned frame is 256 px)."""
+    h, w = shape
+    limit = display.MAX_WIDE_PX if display.is_wide(shape) else display.MAX_DISPLAY_PX
+    return max(1, limit // max(h, w, 1))
+
+
+def _img(png: bytes, shape: tuple, alt: str) -> str:
+    h, w = shape
+    s = _scale(shape)
+    return f'<img class="px" src="{_uri(png)}" width="{w * s}" height="{h * s}" alt="{_e(alt)}">'
+
+
+def _plot(png: bytes, alt: str) -> str:
+    return f'<img class="plot" src="{_uri(png)}" alt="{_e(alt)}">'
+
+
+class _Page:
+    def __init__(self, model):
+        self.m = model
+        self.out: list = []
+        self.colorbars: dict = {}
+
+    def w(self, *parts) -> None:
+        self.out.extend(parts)
+
+    def colorbar(self, cmap: str, lo: str, hi: str, text: str) -> str:
+        if cmap not in self.colorbars:
+            self.colorbars[cmap] = _uri(figures.colorbar_png(cmap))
+        return (
+            f'<div class="cbar"><span class="mono">{_e(lo)}</span>'
+            f'<img src="{self.colorbars[cmap]}" alt="colour bar {_e(cmap)}">'
+            f'<span class="mono">{_e(hi)}</span><span>{text}</span></div>'
+        )
+
+    # ------------------------------------------------------------------ top
+
+    def header(self) -> None:
+        m = self.m
+        p = m.provenance_line
+        self.w(
+            f"<h1>{_e(m.title)} {_badge(m.verdict, big=True)}</h1>",
+            '<p class="prov">',
+            f"cs0.e <b>{_e(p['calstis'])}</b>",
+            f" · stistools <b>{_e(p['stistools'])}</b>",
+            f" · data set <b>{_e(p['dataset'])}</b> ({_e(p['raw'])}, sha256 {_e(p['sha256'])}…)",
+            f" · comparison <b>{_e(p['comparison'])}</b>",
+            f" · policy {_e(p['policy'])}",
+            f" · stischeck {_e(p['stischeck'])}",
+            (f" · compare wall time {p['wall_s']:.1f} s" if p.get("wall_s") else ""),
+            "</p>",
+        )
+
+    def ladder(self) -> None:
+        m = self.m
+        self.w('<div class="ladder">')
+        for k, (name, anchor, verdicts, attribution) in enumerate(m.ladder):
+            if k:
+                self.w('<span class="arrow">→</span>')
+            first = " first" if name == m.first_divergent else ""
+            self.w(f'<a class="rung{first}" href="#{anchor}"><span class="name">{_e(name)}</span>')
+            for comparison, verdict in verdicts.items():
+                self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
+            if attribution and attribution not in ("agree",):
+                self.w(f'<span class="cmp">{_e(attribution)}</span>')
+            self.w("</a>")
+        self.w("</div>")
+
+    def first_divergent(self) -> None:
+        m = self.m
+        if m.first_divergent:
+            att = dict((c, a) for c, _, _, a in m.ladder).get(m.first_divergent)
+            why = {
+                "this step": "the step-local run (both sides starting from calstis's previous "
+                "product) differs too: the step itself is the cause",
+                "inherited": "the step-local run agrees: the difference is inherited",
+            }.get(att or "", "no step-local run to tell whether the step itself is the cause")
+            self.w(
+                '<div class="callout"><b>First divergent step: '
+                f'<a href="#cfg-{_e(m.first_divergent)}">{_e(m.first_divergent)}</a></b> '
+                f"({_e(att or 'unknown')}: {_e(why)}).<br>"
+                f'<span class="small">{_e(m.first_divergent_detail)}</span></div>'
+            )
+        else:
+            n = len(m.ladder)
+            self.w(
+                '<div class="callout ok"><b>No divergent step</b>: every configuration of the '
+                f"{_e(m.folder.primary)} comparison is identical, agrees or has nothing to "
+                f"compare ({n} configurations).</div>"
+            )
+
+    def verdict_table(self) -> None:
+        rows = self.m.verdict_table
+        failing = [r for r in rows if r["failing"]]
+        self.w(
+            f'<h2 id="verdicts">Verdicts <span class="muted small">({len(failing)} failing of '
+            f"{len(rows)} rows of configuration × comparison × product × extension; imsets "
+            "folded: worst verdict, largest figures; from verdicts.csv)</span></h2>"
+        )
+        header = (
+            "<tr><th>configuration</th><th>comparison</th><th>product</th><th>ext</th>"
+            '<th>verdict</th><th class="num">imsets failing</th>'
+            '<th class="num">pixels differ<br>(all imsets)</th>'
+            '<th class="num">max ulp</th><th class="num">max |Δ|</th><th>worst [x, y] (imset)</th>'
+            '<th>DQ bits</th><th class="num">keywords<br>differ</th><th>detail</th></tr>'
+        )
+        if failing:
+            self.w(
+                "<h3>Failures, in ladder order (the first divergent step first)</h3>"
+                '<table class="wide" id="failures">' + header
+            )
+            for r in failing:
+                self.verdict_row(r)
+            self.w("</table>")
+        self.matrix()
+        self.w(
+            f"<details><summary>every row of the verdict table ({len(rows)})</summary>"
+            '<table class="wide" id="all-verdicts">' + header
+        )
+        for r in rows:
+            self.verdict_row(r)
+        self.w("</table></details>")
+        self.w(
+            '<p class="small muted">Coordinates are FITS [x, y], 1-based, in each product. '
+            "ulp: float32 units in the last place; |Δ| in DN for SCI and ERR; PRIMARY: "
+            "primary-header keywords. A cell is blank where the table has no number.</p>"
+        )
+
+    def matrix(self) -> None:
+        mx = self.m.verdict_matrix
+        cols = mx["columns"]
+        head = "".join(
+            f"<th>_{_e(p)} {_e(x if x != 'PRIMARY' else 'header')}</th>" for p, x in cols
+        )
+        self.w(
+            "<h3>At a glance <span class='muted small'>(one row per configuration and "
+            "comparison, one column per product and extension)</span></h3>"
+            '<table class="wide matrix"><tr><th>configuration</th><th>comparison</th>'
+            f"{head}</tr>"
+        )
+        for row in mx["rows"]:
+            cells = []
+            if row["whole"] and not row["cells"]:
+                w = row["whole"][0]
+                cells.append(
+                    f'<td colspan="{max(1, len(cols))}">{_badge(w["verdict"])} '
+                    f'<span class="small muted">{_e(w["detail"])}</span></td>'
+                )
+            else:
+                for key in cols:
+                    r = row["cells"].get(key)
+                    if r is None:
+                        cells.append('<td class="muted small">—</td>')
+                        continue
+                    extra = ""
+                    if r["failing"]:
+                        bits = []
+                        if r["n_differ"]:
+                            bits.append(f"{r['n_differ']:,} px")
+                        if r["max_abs_diff"]:
+                            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
+                        if r["dq_bits"]:
+                            bits.append(
+                                "bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split())
+                            )
+                        if r["keywords_differ"]:
+                            bits.append(f"{r['keywords_differ']} keywords")
+                        extra = f'<br><span class="small">{_e(" · ".join(bits))}</span>'
+                    cells.append(f"<td>{_badge(r['verdict'])}{extra}</td>")
+            fail = any(r["failing"] for r in row["cells"].values()) or any(
+                w["failing"] for w in row["whole"]
+            )
+            self.w(
+                f'<tr class="{"fail" if fail else ""}">'
+                f'<td><a href="#{row["anchor"]}">{_e(row["configuration"])}</a></td>'
+                f"<td class='small'>{_e(_pretty(row['comparison']))}</td>{''.join(cells)}</tr>"
+            )
+        self.w("</table>")
+
+    def verdict_row(self, r) -> None:
+        if r["extname"] == "PRIMARY":  # a header row: no pixel figures
+            r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
+        worst = ""
+        if r["worst_x"] is not None and r["worst_y"] is not None:
+            worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
+            if r["worst_imset"] is not None:
+                worst += f" ({int(r['worst_imset'])})"
+        imsets = f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else ""
+        self.w(
+            f'<tr class="{"fail" if r["failing"] else ""}">'
+            f'<td><a href="#{r["anchor"]}">{_e(r["configuration"])}</a></td>'
+            f"<td>{_e(_pretty(r['comparison']))}</td>"
+            f"<td>{_e('_' + r['product'] if r['product'] else '')}"
+            f"</td><td>{_e(r['extname'])}</td><td>{_badge(r['verdict'])}</td>"
+            f'<td class="num">{imsets}</td><td class="num">{_num(r["n_differ"])}</td>'
+            f'<td class="num">{_num(r["max_ulp"])}</td>'
+            f'<td class="num">{_g(r["max_abs_diff"], 4)}</td>'
+            f'<td class="mono nowrap">{worst}</td><td class="small">{_e(r["dq_bits"])}</td>'
+            f'<td class="num">{_num(r["keywords_differ"]) if r["keywords_differ"] else ""}</td>'
+            f'<td class="detail">{_detail(r["detail"])}</td></tr>'
+        )
+
+    def toc(self) -> None:
+        links = ['<a href="#verdicts">verdicts</a>']
+        links += [f'<a href="#{s.anchor}">{_e(s.name)}</a>' for s in self.m.sections]
+        links += [
+            '<a href="#negatives">negative counts</a>',
+            '<a href="#trailers">trailers</a>',
+            '<a href="#provenance">provenance</a>',
+        ]
+        self.w(f'<nav class="toc">Sections: {" ".join(links)}</nav>')
+
+    # ------------------------------------------------------------------ configurations
+
+    def section(self, s) -> None:
+        badges = " ".join(
+            f"{_badge(v)} <span class='small muted'>{_e(c)}</span>" for c, v in s.verdicts.items()
+        )
+        att = (
+            f' <span class="small">[{_e(s.attribution)}]</span>'
+            if s.attribution
+            not in (
+                None,
+                "agree",
+            )
+            else ""
+        )
+        self.w(f'<h2 id="{s.anchor}">{_e(s.name)} {badges}{att}</h2>')
+        added = f"+{s.added}: " if s.added else ""
+        performed = ", ".join(s.performed) if s.performed else "none (every switch OMIT)"
+        self.w(
+            f"<p>{_e(added)}{_e(s.what)}.</p>",
+            f'<p class="small muted">Switches PERFORM: {_e(performed)}.</p>',
+        )
+        for note in s.notes:
+            self.w(f'<p class="note">{_e(note)}</p>')
+        for p in s.products:
+            self.product(s, p)
+        if s.rows:
+            self.w(
+                f"<details><summary>verdicts.csv rows of {_e(s.name)} ({len(s.rows)})</summary>"
+                "<table><tr><th>comparison</th><th>product</th><th>ext</th>"
+                '<th class="num">imset</th><th>verdict</th><th class="num">n_differ</th>'
+                '<th class="num">max_ulp</th><th class="num">max_abs_diff</th>'
+                "<th>worst [x, y]</th><th>dq_bits</th><th>detail</th></tr>"
+            )
+            for r in s.rows:
+                wx, wy = r.get("worst_x"), r.get("worst_y")
+                worst = (
+                    f"[{int(wx)}, {int(wy)}]"
+                    if wx is not None and wy is not None and wx == wx and wy == wy
+                    else ""
+                )
+                imset = r.get("imset")
+                self.w(
+                    f"<tr><td>{_e(r['comparison'])}</td><td>{_e(r['product'])}</td>"
+                    f"<td>{_e(r['extname'])}</td>"
+                    f'<td class="num">{"" if imset is None or imset != imset else int(imset)}</td>'
+                    f"<td>{_badge(str(r['verdict']))}</td>"
+                    f'<td class="num">{_cell(r.get("n_differ"))}</td>'
+                    f'<td class="num">{_cell(r.get("max_ulp"))}</td>'
+                    f'<td class="num">{_cell(r.get("max_abs_diff"), float_fmt=True)}</td>'
+                    f'<td class="mono">{worst}</td><td class="small">{_e(r.get("dq_bits"))}</td>'
+                    f'<td class="detail">{_detail(str(r.get("detail") or ""))}</td></tr>'
+                )
+            self.w("</table></details>")
+
+    def product(self, s, p) -> None:
+        title = ": raw input" if p.suffix == "raw" else f" _{p.suffix}"
+        imsets = f"{p.n_imsets} imset{'s' if p.n_imsets != 1 else ''}"
+        extra = ""
+        if p.suffix == "crj":
+            extra = " — the CR-rejected <b>sum</b> of the imsets, DN over the total exposure"
+        elif p.suffix == "flt" and "CRCORR" in s.performed:
+            extra = " — per imset, with the cosmic-ray flags (EXPSCORR)"
+        self.w(
+            f"<h3>{_e(s.name)}{_e(title)} <span class='muted small'>({imsets}){extra}</span></h3>"
+        )
+        for note in p.notes:
+            self.w(f'<p class="note">{_e(note)}</p>')
+        lo, hi = p.stretch
+        panels = p.panels
+        shape = next((q.shape for q in panels if q.image is not None), (0, 0))
+        wide = display.is_wide(shape)
+        self.w(f'<div class="{"stack" if wide else "pair"}">')
+        for q in panels:
+            if q.image is None:
+                self.w(f'<div class="missing">{_e(q.label)}: {_e(q.error)}</div>')
+                continue
+            png = figures.image_png(q.image, lo, hi, "viridis")
+            block = f", block-averaged {q.block}×{q.block}" if q.block > 1 else ""
+            self.w(
+                "<figure>",
+                _img(png, q.image.shape, f"{q.label} SCI"),
+                f"<figcaption><b>{_e(q.label)}</b> SCI, {q.shape[1]} × {q.shape[0]} pixels"
+                f"{block}; origin lower left (FITS [1, 1]).</figcaption></figure>",
+            )
+        self.w("</div>")
+        if any(q.image is not None for q in panels):
+            stretch_side = next(q.side for q in panels if q.image is not None)
+            same = " — the same stretch on both sides" if len(panels) > 1 else ""
+            self.w(
+                self.colorbar(
+                    "viridis",
+                    _g(lo, 5),
+                    _g(hi, 5),
+                    f"DN, ZScale of the {_e(stretch_side)} image{same}; magenta = NaN",
+                )
+            )
+        if p.hist is not None:
+            titles = {
+                side: f"{side} _{p.suffix}" if p.suffix != "raw" else "raw input"
+                for side in p.hist.series
+            }
+            png = figures.histogram_png(p.hist, titles)
+            self.w(
+                _plot(png, f"histograms of {s.name} {title}"),
+                '<p class="small muted">Histogram of SCI, one line per imset (shades of the '
+                "side's colour), log counts, the same bins on both sides; the shaded band is the "
+                "image stretch, the dashed line zero.</p>",
+            )
+        for d in p.diffs:
+            self.diff(d)
+        if p.ladders:
+            self.ladder_tables(p.ladders)
+        if p.dq_rows:
+            self.dq_table(s, p)
+        for mm in p.dq_maps:
+            self.mask(mm)
+        if p.cr_mask is not None or p.cr_params:
+            self.cr(p)
+
+    def diff(self, d) -> None:
+        m = self.m
+        left, right = m.folder.sides
+        self.w(f"<h4>{_e(d.title)}</h4>")
+        block = (
+            f"; each displayed pixel is the largest |Δ| of its {d.block}×{d.block} block, so a "
+            "single differing pixel stays visible"
+            if d.block > 1
+            else ""
+        )
+        self.w('<div class="pair"><figure>')
+        self.w(
+            _img(figures.image_png(d.image, -d.limit, d.limit, "RdBu_r"), d.image.shape, d.title)
+        )
+        self.w(
+            f"<figcaption>{d.n_nonzero:,} of {d.n_pixels:,} pixels differ{block}.</figcaption>"
+            "</figure>"
+        )
+        if d.hist is not None:
+            self.w(
+                "<figure>",
+                _plot(
+                    figures.histogram_png(d.hist, {"difference": f"Δ{d.extname} ≠ 0"}, 500),
+                    f"histogram of Δ{d.extname}",
+                ),
+                "<figcaption>Histogram of the non-zero differences.</figcaption></figure>",
+            )
+        self.w("</div>")
+        self.w(
+            self.colorbar(
+                "RdBu_r",
+                _g(-d.limit, 4),
+                _g(d.limit, 4),
+                f"DN, Δ = {_e(right)} − {_e(left)}; white = equal",
+            )
+        )
+        if d.sigma_image is not None:
+            self.w('<div class="pair"><figure>')
+            self.w(
+                _img(
+                    figures.image_png(d.sigma_image, 0.0, d.sigma_limit, "magma"),
+                    d.sigma_image.shape,
+                    "|ΔSCI|/ERR",
+                )
+            )
+            self.w(
+                f"<figcaption>|ΔSCI| / ERR ({_e(left)} ERR), 0 … {_g(d.sigma_limit, 3)}: how big "
+                "the difference is against the pixel's own uncertainty.</figcaption></figure>"
+            )
+            if d.sigma_hist is not None:
+                self.w(
+                    "<figure>",
+                    _plot(
+                        figures.histogram_png(d.sigma_hist, {"sigma": "|ΔSCI| / ERR"}, 500),
+                        "histogram of |ΔSCI|/ERR",
+                    ),
+                    "<figcaption>log10 of |ΔSCI|/ERR over the differing pixels.</figcaption>"
+                    "</figure>",
+                )
+            self.w("</div>")
+            self.w(self.colorbar("magma", "0", _g(d.sigma_limit, 3), "|ΔSCI| / ERR"))
+
+    def ladder_tables(self, ladders) -> None:
+        """Per differing extension: one row per imset, the statistics.csv ladders as columns."""
+        by_ext: dict = {}
+        for ladder in ladders:
+            by_ext.setdefault(ladder["extname"], []).append(ladder)
+        for extname, items in by_ext.items():
+            keys = list(items[0]["values"])
+            rel = sorted(
+                (k for k in keys if k.startswith("share_rel_diff>")),
+                key=lambda k: float(k.split(">")[1]),
+            )
+            sig = sorted(
+                (k for k in keys if k.startswith("share_sigma>")),
+                key=lambda k: float(k.split(">")[1]),
+            )
+            ulp = [k for k in keys if k.startswith("ulp_hist:")]
+            groups = (
+                '<tr><th colspan="5"></th>'
+                f'<th colspan="{len(rel)}">share of pixels with relative difference &gt;</th>'
+                + (f'<th colspan="{len(sig)}">share with |ΔSCI|/ERR &gt;</th>' if sig else "")
+                + f'<th colspan="{len(ulp)}">differing pixels by ulp distance</th></tr>'
+            )
+            head = (
+                '<tr><th class="num">imset</th><th class="num">pixels differ</th>'
+                '<th class="num">max ulp</th><th class="num">max |Δ|</th>'
+                '<th class="num">max |Δ|/ERR</th>'
+                + "".join(f'<th class="num">{_e(k.split(">", 1)[1])}</th>' for k in rel + sig)
+                + "".join(
+                    f'<th class="num">{_e(k.split(":", 1)[1].replace("ulp", ""))}</th>' for k in ulp
+                )
+                + "</tr>"
+            )
+            self.w(
+                f"<h4>{_e(extname)}: how the differences are distributed "
+                "<span class='muted small'>(statistics.csv)</span></h4>"
+                f'<table class="compact">{groups}{head}'
+            )
+            for item in items:
+                v = item["values"]
+                self.w(
+                    f'<tr><td class="num">{item["imset"]}</td>'
+                    f'<td class="num">{_num(int(v.get("n_differ") or 0))}</td>'
+                    f'<td class="num">{_num(int(v.get("max_ulp") or 0))}</td>'
+                    f'<td class="num">{_g(v.get("max_abs_diff"), 4)}</td>'
+                    f'<td class="num">{_g(v["max_sigma"], 3) if v.get("max_sigma") else ""}</td>'
+                    + "".join(f'<td class="num">{_pct(v.get(k))}</td>' for k in rel + sig)
+                    + "".join(f'<td class="num">{_num(int(v.get(k) or 0))}</td>' for k in ulp)
+                    + "</tr>"
+                )
+            self.w("</table>")
+
+    def dq_table(self, s, p) -> None:
+        left, right = self.m.folder.sides
+        self.w(
+            f"<h4>DQ bits of {_e(s.name)} _{_e(p.suffix)} "
+            f"<span class='muted small'>(statistics.csv, summed over {p.n_imsets} imset"
+            f"{'s' if p.n_imsets != 1 else ''})</span></h4>"
+            f'<table><tr><th class="num">bit</th><th>name</th><th>meaning</th>'
+            f'<th class="num">{_e(left)}</th><th class="num">{_e(right)}</th>'
+            f'<th class="num">only {_e(left)}</th><th class="num">only {_e(right)}</th>'
+            '<th class="num">both</th></tr>'
+        )
+        for r in p.dq_rows:
+            fail = "fail" if r.only_left or r.only_right else ""
+            self.w(
+                f'<tr class="{fail}"><td class="num">{r.bit}</td><td>{_e(r.name)}</td>'
+                f"<td>{_e(r.meaning)}</td><td class='num'>{r.left:,}</td>"
+                f"<td class='num'>{r.right:,}</td><td class='num'>{r.only_left:,}</td>"
+                f"<td class='num'>{r.only_right:,}</td><td class='num'>{r.both:,}</td></tr>"
+            )
+        self.w("</table>")
+
+    def mask(self, mm, caption: str = "") -> None:
+        left, right = self.m.folder.sides
+        block = (
+            f"; a displayed pixel shows the most notable code of its {mm.block}×{mm.block} block"
+            if mm.block > 1
+            else ""
+        )
+        if mm.grown:
+            block += "; the mask is sparse, so each flagged pixel is drawn 3×3 to be seen"
+        legend = (
+            '<span class="legend">'
+            f'<span style="background:{figures.MASK_COLOURS[1]}"></span>both ({mm.both:,})'
+            f'<span style="background:{figures.MASK_COLOURS[2]}"></span>only {_e(left)} '
+            f"({mm.only_left:,})"
+            f'<span style="background:{figures.MASK_COLOURS[3]}"></span>only {_e(right)} '
+            f"({mm.only_right:,})"
+            f'<span style="background:{figures.MASK_COLOURS[0]}"></span>neither</span>'
+        )
+        self.w(
+            f"<figure><h4>{_e(mm.title)}</h4>",
+            _img(figures.codes_png(mm.image), mm.image.shape, mm.title),
+            f"<figcaption>{legend}{block}.{(' ' + caption) if caption else ''}</figcaption>"
+            "</figure>",
+        )
+
+    def cr(self, p) -> None:
+        left, right = self.m.folder.sides
+        if p.cr_mask is not None:
+            self.mask(
+                p.cr_mask,
+                "DQ 8192 in a _crj marks pixels rejected in every imset; counts from "
+                "statistics.csv.",
+            )
+        if p.cr_params:
+            self.w(
+                "<h4>CRREJTAB parameters used <span class='muted small'>(from each _crj primary "
+                "header)</span></h4>"
+                f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
+            )
+            for key, values, differs in p.cr_params:
+                cls = ' class="fail"' if differs else ""
+                self.w(
+                    f"<tr{cls}><td class='mono'>{_e(key)}</td>"
+                    f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
+                    f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
+                )
+            self.w("</table>")
+
+    # ------------------------------------------------------------------ negatives
+
+    def negatives(self) -> None:
+        m = self.m
+        left, right = m.folder.sides
+        self.w(
+            '<h2 id="negatives">Negative counts: how many, and why</h2>',
+            "<p>A calibrated CCD image has negative pixels for a simple reason: a raw pixel "
+            "holds the light plus the electronic bias level (hundreds to a thousand DN), and "
+            "BLEVCORR subtracts that level, measured in the overscan. Pixels with little or no "
+            "light then read zero plus read noise, so about half of them fall below zero. "
+            "Subtracting the bias image and the dark moves pixels further down; dividing by "
+            "the flat keeps the sign. The numbers below are counted in the products (SCI &lt; "
+            "0); “good” pixels have no SDQFLAGS bit in DQ.</p>",
+        )
+        self.w(
+            "<table><tr><th>configuration</th><th>product</th><th>side</th>"
+            '<th class="num">imsets</th><th class="num">pixels</th><th class="num">negative</th>'
+            '<th class="num">%</th><th class="num">good pixels</th>'
+            '<th class="num">negative good</th><th class="num">%</th>'
+            '<th class="num">min SCI</th><th class="num">median good SCI</th></tr>'
+        )
+        for n in m.negatives:
+            self.w(
+                f"<tr><td>{_e(n.config)}</td><td>_{_e(n.product)}</td><td>{_e(n.side)}</td>"
+                f'<td class="num">{n.n_imsets}</td><td class="num">{n.n_pixels:,}</td>'
+                f'<td class="num">{n.n_negative:,}</td><td class="num">{_pct(n.fraction)}</td>'
+                f'<td class="num">{n.n_good:,}</td><td class="num">{n.n_good_negative:,}</td>'
+                f'<td class="num">{_pct(n.good_fraction)}</td>'
+                f'<td class="num">{_g(n.min_value, 6)}</td>'
+                f'<td class="num">{_g(n.median_good, 5)}</td></tr>'
+            )
+        self.w("</table>")
+        labels, series = _negative_series(m.negatives, [s.name for s in m.sections], (left, right))
+        if labels:
+            self.w(
+                _plot(figures.negatives_png(labels, series), "share of negative good pixels"),
+                '<p class="small muted">Share of negative good pixels in each step\'s main '
+                "product (_crj where there is one); the dotted line is one half.</p>",
+            )
+        if m.negative_text:
+            self.w('<ul class="explain">')
+            for config, text in m.negative_text:
+                self.w(f"<li><b>{_e(config)}</b>: {_e(text)}</li>")
+            self.w("</ul>")
+        self.w("<h3>Pixel by pixel: what each step did</h3>")
+        if m.pixel_note:
+            self.w(
+                f'<p class="small">{_e(m.pixel_note)} Add pixels with '
+                "<code>stischeck report DIR --pixel X,Y</code>.</p>"
+            )
+        if not m.waterfalls:
+            self.w("<p class='muted'>No negative pixel and no --pixel to follow.</p>")
+        for wf in m.waterfalls:
+            self.waterfall(wf)
+
+    def waterfall(self, wf) -> None:
+        from stischeck.report.narrative import dq_names
+
+        left, right = self.m.folder.sides
+        self.w(f"<h4>[{wf.x}, {wf.y}] — {_e(wf.why)}</h4>")
+        self.w('<ul class="explain">')
+        for sentence in wf.explanation:
+            self.w(f"<li>{_e(sentence)}</li>")
+        self.w("</ul>")
+        self.w(
+            '<table class="wide compact waterfall"><tr><th>configuration</th><th>product</th>'
+            '<th class="nowrap">[x, y] there</th><th class="num">SCI per imset (DN)</th>'
+            '<th class="num">per imset</th><th>what the step did</th>'
+            '<th class="num">ERR (DN)</th><th class="num">ERR floor</th><th>DQ</th>'
+            f'<th class="num">{_e(right)} − {_e(left)}</th></tr>'
+        )
+        for r in wf.rows:
+            dq = 0
+            for v in r.dq:
+                dq |= v
+            label = {"raw": "raw", "flt": "_flt", "crj": "_crj (sum)"}[r.product]
+            per = _fixed(r.per_imset) + (
+                " (_crj/N)" if r.product == "crj" and r.ncombine > 1 else ""
+            )
+            err = "—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err)
+            note = f'<span class="hdr">{_e(r.note)}</span>' if r.note else ""
+            self.w(
+                f"<tr><td>{_e(r.config)}</td><td class='nowrap'>{label}</td>"
+                f"<td class='mono nowrap'>[{r.x}, {r.y}]</td>"
+                f'<td class="num">{" / ".join(_fixed(v) for v in r.sci)}</td>'
+                f'<td class="num">{per}</td><td class="what">{_e(r.change)}{note}</td>'
+                f'<td class="num">{err}</td>'
+                f'<td class="num">{_fixed(r.floor) if r.floor and r.product != "raw" else ""}</td>'
+                f'<td class="small">{dq}{(" " + dq_names(dq)) if dq else ""}</td>'
+                f'<td class="num">{"" if r.delta_ref is None else _g(r.delta_ref, 4)}</td></tr>'
+            )
+        self.w("</table>")
+        self.w(
+            '<p class="small muted">ERR floor: READNSE / ATODGAIN from the product header, '
+            "× √NCOMBINE for a _crj sum; ERR also carries the Poisson noise and the reference "
+            "files' errors. “per imset” is the mean over the imsets of a _flt, or the _crj "
+            f"divided by NCOMBINE (_crj/N). The last column is the {_e(right)} value minus the "
+            f"{_e(left)} value of that column.</p>"
+        )
+
+    # ------------------------------------------------------------------ trailers, provenance
+
+    def trailers(self) -> None:
+        self.w(
+            '<h2 id="trailers">Trailers</h2><details><summary>cs0.e trailers and reference '
+            f"logs ({len(self.m.trailers)})</summary>"
+        )
+        for config, side, path, text in self.m.trailers:
+            rel = _rel(path, self.m.folder.path)
+            self.w(
+                f"<details><summary>{_e(config)} · {_e(side)} · {_e(rel)} "
+                f"({len(text):,} characters)</summary><pre>{_e(text)}</pre></details>"
+            )
+        self.w("</details>")
+
+    def provenance(self) -> None:
+        f = self.m.folder
+        p = f.provenance
+        self.w(
+            '<h2 id="provenance">Provenance</h2>'
+            "<details><summary>versions, inputs, reference files, configurations, runs</summary>"
+        )
+        rows = []
+
+        def flat(prefix, value):
+            if isinstance(value, dict) and prefix != "reference_files":
+                for k, v in value.items():
+                    flat(f"{prefix}.{k}" if prefix else k, v)
+            elif prefix != "reference_files":
+                rows.append((prefix, value))
+
+        flat("", p)
+        self.w('<table class="kv">')
+        for k, v in rows:
+            self.w(f"<tr><td>{_e(k)}</td><td class='mono'>{_e(v)}</td></tr>")
+        self.w("</table>")
+        refs = p.get("reference_files") or {}
+        if refs:
+            self.w(
+                "<h4>Reference files</h4><table><tr><th>keyword</th><th>name</th><th>path</th>"
+                "<th>sha256</th></tr>"
+            )
+            for key, r in refs.items():
+                self.w(
+                    f"<tr><td>{_e(key)}</td><td class='mono'>{_e(r.get('name'))}</td>"
+                    f"<td class='mono small'>{_e(r.get('path') or r.get('error'))}</td>"
+                    f"<td class='mono small'>{_e(r.get('sha256', ''))}</td></tr>"
+                )
+            self.w("</table>")
+        cfg = f.configurations
+        if not cfg.empty:
+            cols = [c for c in cfg.columns if c != "configuration" and (cfg[c] != "OMIT").any()]
+            self.w(
+                "<h4>Configurations <span class='muted small'>(switches that are not OMIT "
+                "somewhere; every other switch OMIT)</span></h4><table><tr><th>configuration</th>"
+                + "".join(f"<th>{_e(c)}</th>" for c in cols)
+                + "</tr>"
+            )
+            for r in cfg.to_dict("records"):
+                self.w(
+                    f"<tr><td>{_e(r['configuration'])}</td>"
+                    + "".join(f"<td class='small'>{_e(r[c])}</td>" for c in cols)
+                    + "</tr>"
+                )
+            self.w("</table>")
+        if f.runs:
+            self.w(
+                "<h4>Runs <span class='muted small'>(runs.csv)</span></h4><table><tr>"
+                "<th>configuration</th><th>side</th><th>status</th><th class='num'>exit</th>"
+                "<th class='num'>wall s</th><th class='num'>peak RSS MiB</th><th>products</th>"
+                "<th>message</th></tr>"
+            )
+            order = {n: k for k, n in enumerate(f.config_names)}
+            for (_, _), r in sorted(
+                f.runs.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])
+            ):
+                self.w(
+                    f"<tr><td>{_e(r.configuration)}</td><td>{_e(r.side)}</td>"
+                    f"<td>{_e(r.status)}</td>"
+                    f"<td class='num'>{'' if r.returncode is None else int(r.returncode)}</td>"
+                    f"<td class='num'>{_num(r.wall_s, '{:.2f}')}</td>"
+                    f"<td class='num'>{_num(r.peak_rss_mib, '{:.0f}')}</td>"
+                    f"<td class='mono small'>"
+                    f"{_e(' '.join(_rel(q, f.path) for q in r.products.values()))}</td>"
+                    f"<td class='small'>{_e(r.message)}</td></tr>"
+                )
+            self.w("</table>")
+        self.w(f"<h4>summary.json</h4><pre>{_e(json.dumps(f.summary, indent=2))}</pre></details>")
+
+    def render(self) -> str:
+        m = self.m
+        self.w(
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(m.title)} — {_e(m.verdict)}</title>",
+            f"<style>{_CSS}</style></head><body><main>",
+        )
+        self.header()
+        self.ladder()
+        self.first_divergent()
+        self.verdict_table()
+        self.toc()
+        for note in m.notes:
+            self.w(f'<p class="note">{_e(note)}</p>')
+        for s in m.sections:
+            self.section(s)
+        self.negatives()
+        self.trailers()
+        self.provenance()
+        self.w(
+            '<p class="small muted" style="margin-top:30px">Written by <code>stischeck report'
+            "</code> from the compare folder's tables (verdicts.csv, statistics.csv, runs.csv, "
+            "summary.json, provenance.json) and products; re-render with <code>stischeck report "
+            f"{_e(m.folder.path)}</code>.</p>",
+            "</main></body></html>",
+        )
+        return "\n".join(self.out)
+
+
+def _fixed(value) -> str:
+    """A DN value with two decimals (whole numbers, like raw DN, without)."""
+    if value is None or not math.isfinite(value):
+        return "" if value is None else str(value)
+    return f"{value:.0f}" if float(value).is_integer() and abs(value) < 1e7 else f"{value:.2f}"
+
+
+def _pretty(comparison: str) -> str:
+    """A comparison's name for tables: "reference vs calstis", "step-local: reference vs ..."."""
+    if comparison.startswith("steplocal-"):
+        return "step-local: " + comparison.replace("steplocal-", "").replace("-vs-", " vs ")
+    return comparison.replace("-vs-", " vs ")
+
+
+def _short(comparison: str) -> str:
+    """A comparison's name for tight places: "vs calstis", "step-local"."""
+    if comparison.startswith("steplocal-"):
+        return "step-local"
+    return comparison.replace("reference-vs-", "vs ").replace("-vs-", " vs ")
+
+
+def _detail(text: str, limit: int = 110) -> str:
+    """A long detail cell folded after ``limit`` characters (keyword lists can run long)."""
+    if len(text) <= limit + 20:
+        return _e(text)
+    cut = text.rfind(";", 0, limit)
+    cut = cut + 1 if cut > 40 else limit
+    return f"<details><summary>{_e(text[:cut])} …</summary>{_e(text[cut:])}</details>"
+
+
+def _rel(path, base) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _kw(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, float):
+        return f"{value:.8g}"
+    return str(value)
+
+
+def _pct(x) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    return f"{100 * x:.3g}%"
+
+
+def _cell(value, float_fmt: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if float_fmt:
+        return _g(float(value), 6)
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return _e(value)
+
+
+def _negative_series(negatives, config_names, sides) -> tuple:
+    labels, series = [], {}
+    by_key = {}
+    for n in negatives:
+        by_key.setdefault((n.config, n.side), n)  # first row = the main product
+    shown = [s for s in sides if any(n.side == s for n in negatives)]
+    if any(n.side == "input" for n in negatives):
+        shown = shown or [sides[0]]
+    for name in config_names:
+        labels.append(name)
+        for side in shown:
+            row = by_key.get((name, side)) or by_key.get((name, "input"))
+            series.setdefault(side, []).append(row.good_fraction if row is not None else None)
+    return (labels, series) if series else ([], {})
+
+
+def render_html(model) -> str:
+    """
+    The report page for a `ReportModel`.
+
+    Returns
+    -------
+    str
+        A complete HTML5 document, self-contained (PNG data URIs, inline CSS, no script).
+    """
+    return _Page(model).render()
