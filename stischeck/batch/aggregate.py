@@ -1,0 +1,193 @@
+"""The batch's own tables: every data set's verdict rows in one CSV, a row per data set, a summary.
+
+Files in the batch folder:
+
+``verdicts.csv``
+    Each data set's ``verdicts.csv`` rows, cell for cell, behind a ``dataset``
+    column; a data set that could not run has one row, verdict ``error``, whose
+    ``detail`` says why.
+``datasets.csv``
+    One row per data set: status, verdict, first divergent configuration,
+    worst figures, wall time, whether an earlier result was reused, its inputs.
+``batch.json``
+    Counts, exit code, options, where it ran.
+``index.html``
+    The view of ``datasets.csv`` (``index.py``).
+"""
+
+import json
+import time
+from pathlib import Path
+
+__all__ = ["write_batch_outputs", "dataset_rows", "DATASET_COLUMNS"]
+
+DATASET_COLUMNS = [
+    "dataset",
+    "status",
+    "verdict",
+    "exit_code",
+    "first_divergent",
+    "primary_comparison",
+    "n_configurations",
+    "n_rows_differ",
+    "max_n_differ",
+    "max_ulp",
+    "max_abs_diff",
+    "worst",
+    "wall_s",
+    "reused",
+    "report",
+    "folder",
+    "raw",
+    "oref",
+    "truth",
+    "host",
+    "worker",
+    "message",
+]
+
+
+def _verdict_columns() -> list:
+    from stischeck.compare.tables import VERDICT_COLUMNS
+
+    return ["dataset", *VERDICT_COLUMNS]
+
+
+def _read_verdicts(folder: Path):
+    import pandas as pd
+
+    return pd.read_csv(folder / "verdicts.csv", dtype=str, keep_default_na=False)
+
+
+def _number(values) -> float | None:
+    import pandas as pd
+
+    nums = pd.to_numeric(values, errors="coerce").dropna()
+    return None if nums.empty else float(nums.max())
+
+
+def _worst_text(frame, primary: str) -> str:
+    """The first non-agreeing row of the primary comparison, in a few words."""
+    bad = frame[frame.verdict.isin(["differ", "error"])]
+    if primary:
+        preferred = bad[bad.comparison == primary]
+        bad = preferred if not preferred.empty else bad
+    if bad.empty:
+        return ""
+    r = bad.iloc[0]
+    where = f"{r.configuration} {r.comparison}"
+    if r["product"]:
+        where += f" _{r['product']}"
+    if r.extname:
+        where += f" {r.extname}[{r.imset}]"
+    what = r.detail or r.dq_bits or (f"{r.n_differ} pixels" if r.n_differ else "")
+    return f"{where}: {what}" if what else where
+
+
+def dataset_rows(result) -> tuple:
+    """(verdict rows frame, data set rows list) for a `BatchResult`, read from the folders."""
+    import pandas as pd
+
+    out = result.settings.outdir
+    columns = _verdict_columns()
+    frames, rows = [], []
+    for o in result.outcomes:
+        folder = out / o.name
+        ds = o.dataset
+        row = dict(
+            dataset=o.name,
+            status=o.status,
+            verdict=o.verdict if o.status == "done" else "error",
+            exit_code=o.exit_code if o.status == "done" else 2,
+            first_divergent=o.first_divergent or "",
+            wall_s=round(o.wall_s, 3),
+            reused=o.reused,
+            report=f"{o.name}/{o.report}" if o.report else "",
+            folder=o.name,
+            raw=str(ds.raw),
+            oref=str(ds.oref),
+            truth=str(ds.truth) if ds.truth else "",
+            host=o.host,
+            worker=o.worker,
+            message=o.message or o.report_error or "",
+        )
+        frame = None
+        if o.status == "done":
+            try:
+                frame = _read_verdicts(folder)
+                summary = json.loads((folder / "summary.json").read_text())
+            except (OSError, ValueError) as err:
+                row.update(status="failed", verdict="error", exit_code=2)
+                row["message"] = f"{folder}: compare outputs unreadable ({err})"
+                frame = None
+            else:
+                primary = summary.get("primary_comparison", "")
+                row.update(
+                    primary_comparison=primary,
+                    n_configurations=len(summary.get("configurations", {})),
+                    n_rows_differ=int(frame.verdict.isin(["differ", "error"]).sum()),
+                    max_n_differ=_number(frame.n_differ),
+                    max_ulp=_number(frame.max_ulp),
+                    max_abs_diff=_number(frame.max_abs_diff),
+                    worst=_worst_text(frame, primary),
+                )
+        if frame is None:
+            failed = dict.fromkeys(columns, "")
+            failed.update(dataset=o.name, verdict="error", detail=row["message"] or "could not run")
+            frame = pd.DataFrame([failed], columns=columns)
+        else:
+            frame.insert(0, "dataset", o.name)
+            frame = frame.reindex(columns=columns, fill_value="")
+        frames.append(frame)
+        rows.append(row)
+    verdicts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return verdicts, rows
+
+
+def write_batch_outputs(result) -> dict:
+    """Write verdicts.csv, datasets.csv, batch.json and index.html; return the batch.json dict."""
+    import pandas as pd
+
+    from stischeck import __version__
+    from stischeck.batch.index import write_index
+
+    out = result.settings.outdir
+    verdicts, rows = dataset_rows(result)
+    verdicts.to_csv(out / "verdicts.csv", index=False)
+    table = pd.DataFrame(rows).reindex(columns=DATASET_COLUMNS)
+    for col in ("max_n_differ", "max_ulp", "n_configurations", "n_rows_differ"):
+        table[col] = table[col].astype("Int64")
+    table.to_csv(out / "datasets.csv", index=False)
+    counts: dict = {}
+    for r in rows:
+        label = r["verdict"] if r["status"] == "done" else "could not run"
+        counts[label] = counts.get(label, 0) + 1
+    s = result.settings
+    summary = dict(
+        exit_code=max((r["exit_code"] for r in rows), default=0),
+        n_datasets=len(rows),
+        counts=counts,
+        n_reused=sum(bool(r["reused"]) for r in rows),
+        n_failed=sum(r["status"] != "done" for r in rows),
+        wall_s=round(result.wall_s, 3),
+        cluster=result.cluster,
+        finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        stischeck=__version__,
+        options=dict(
+            calstis=str(s.calstis) if s.calstis else None,
+            configurations=s.configurations,
+            policy=str(s.policy) if s.policy else None,
+            timeout_s=s.timeout_s,
+            dataset_timeout_s=s.dataset_timeout_s,
+            steplocal=s.steplocal,
+            html=s.html,
+            force=s.force,
+        ),
+        datasets=[
+            {k: r[k] for k in ("dataset", "status", "verdict", "exit_code", "message")}
+            for r in rows
+        ],
+    )
+    (out / "batch.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_index(out, rows, summary)
+    return summary

@@ -1,0 +1,210 @@
+"""Run one data set's comparison: the code that runs inside the isolated batch process.
+
+``python -m stischeck.batch.child`` reads one job (JSON) per line on standard
+input and answers one result line per job. It is started by `task.ChildRunner`
+so that a data set that hangs or crashes can be killed without taking the Dask
+worker with it. Within the process the comparison runs as ``stischeck compare``
+does, with ``jobs=1`` and the reference in-process (one data set per core).
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+__all__ = ["run_job", "configurations_for", "one_line", "main"]
+
+#: Written when a data set could not run: the traceback, for whoever debugs it.
+ERROR_FILE = "batch-error.txt"
+LOG_FILE = "batch.log"
+
+
+def one_line(err: BaseException) -> str:
+    """The error as ``stischeck`` prints it: one line, the file and the problem."""
+    from reference_impl.errors import ReferenceImplError
+    from stischeck.errors import StischeckError
+
+    text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, (StischeckError, ReferenceImplError)):
+        return text
+    if isinstance(err, OSError) and err.filename:
+        return f"{err.filename}: {err.strerror or text}"
+    return f"internal error ({type(err).__name__}): {text}"
+
+
+def configurations_for(header, spec: dict, truth: Path | None = None) -> list:
+    """The configurations ``stischeck compare`` runs for these options and this truth.
+
+    ``spec`` has ``only`` (list of switches), ``switches`` (list of lists) or
+    ``steps`` (list of ladder names; none: the whole ladder). With a truth
+    folder, each configuration takes the switches its manifest recorded, as
+    ``stischeck compare --truth`` does.
+    """
+    from types import SimpleNamespace
+
+    from stischeck import config as cfg
+    from stischeck.commands.compare import choose_configurations
+
+    args = SimpleNamespace(
+        only=spec.get("only"),
+        switches=[",".join(s) for s in spec["switches"]] if spec.get("switches") else None,
+        steps=",".join(spec["steps"]) if spec.get("steps") else None,
+    )
+    configurations = choose_configurations(args, header)
+    if truth is not None:
+        from stischeck.truth import load_truth
+
+        configurations = cfg.with_recorded_switches(configurations, load_truth(truth).step_switches)
+    return configurations
+
+
+def _clear(folder: Path) -> None:
+    """Remove a previous run's outputs (only from a folder this command made)."""
+    from stischeck.batch.fingerprint import RECORD_NAME
+
+    if any((folder / name).is_file() for name in (RECORD_NAME, ERROR_FILE, LOG_FILE)):
+        shutil.rmtree(folder)
+
+
+def _compare(job: dict, folder: Path) -> dict:
+    from stischeck.commands.compare import read_raw_header
+    from stischeck.compare.engine import CompareSettings, run_compare
+    from stischeck.compare.tables import write_outputs
+    from stischeck.diff.policy import default_policy, load_policy
+
+    raw = Path(job["raw"])
+    header = read_raw_header(raw)
+    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+    settings = CompareSettings(
+        raw=raw,
+        oref=Path(job["oref"]),
+        outdir=folder,
+        calstis=Path(job["calstis"]) if job.get("calstis") else None,
+        truth=Path(job["truth"]) if job.get("truth") else None,
+        policy=load_policy(job["policy"]) if job.get("policy") else default_policy(),
+        timeout_s=float(job["timeout_s"]),
+        jobs=1,
+        steplocal=job.get("steplocal", "auto"),
+        progress=False,
+        reference_processes=0,
+    )
+    configurations = configurations_for(header, job.get("configurations", {}), settings.truth)
+    run = run_compare(settings, configurations, rootname)
+    summary = write_outputs(run)
+    report, report_error = _report(folder) if job.get("html", True) else (None, "")
+    return dict(
+        verdict=summary["verdict"],
+        exit_code=summary["exit_code"],
+        first_divergent=summary["first_divergent"],
+        rootname=rootname,
+        compare_wall_s=round(run.wall_s, 3),
+        report=report,
+        report_error=report_error,
+    )
+
+
+def _report(folder: Path) -> tuple:
+    """Write report.html if the report module exists: (file name or None, why not or '')."""
+    try:
+        from stischeck.report import write_report
+    except ImportError:
+        return None, ""
+    try:
+        write_report(folder)
+    except Exception as err:  # noqa: BLE001 - the tables are the result; the report is a view
+        return None, f"report.html not written: {one_line(err)}"
+    return ("report.html", "") if (folder / "report.html").is_file() else (None, "")
+
+
+def run_job(job: dict) -> dict:
+    """
+    Run one data set's comparison into ``job["outdir"]`` and record it in ``batch.json``.
+
+    Returns
+    -------
+    dict
+        ``status`` ``"done"`` (the comparison finished, whatever its verdict) with
+        ``verdict``, ``exit_code``, ``first_divergent``, ``report``; or ``"failed"``
+        with a one-line ``message`` (the traceback is in ``batch-error.txt``).
+    """
+    from stischeck import __version__
+    from stischeck.batch.fingerprint import write_record
+
+    folder = Path(job["outdir"])
+    t0 = time.perf_counter()
+    try:
+        _clear(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with _stderr_to(folder / LOG_FILE):
+            result = _compare(job, folder)
+    except Exception as err:  # noqa: BLE001 - every failure is this data set's row
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ERROR_FILE).write_text(traceback.format_exc())
+        return dict(
+            status="failed",
+            message=one_line(err),
+            wall_s=round(time.perf_counter() - t0, 3),
+        )
+    result.update(status="done", message="", wall_s=round(time.perf_counter() - t0, 3))
+    write_record(
+        folder,
+        dict(
+            result,
+            dataset=job["dataset"],
+            stischeck=__version__,
+            finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            host=os.uname().nodename,
+            worker=job.get("worker", ""),
+            key=job["key"],
+        ),
+    )
+    return result
+
+
+class _stderr_to:  # noqa: N801 - used as a context manager, reads as a phrase
+    """Send file descriptor 2 (warnings, astropy log lines) to a file while a job runs."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        self.file = self.path.open("ab")
+        os.dup2(self.file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.file.close()
+
+
+def main() -> int:
+    """Serve jobs: one JSON object per line in, one JSON result per line out."""
+    # The protocol owns the real stdout; anything printed goes to stderr instead.
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    # Import the heavy modules once, before the first job, so each job starts at once.
+    import stischeck.compare.engine  # noqa: F401
+    import stischeck.compare.tables  # noqa: F401
+
+    protocol.write(json.dumps({"ready": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        try:
+            result = run_job(job)
+        except Exception as err:  # noqa: BLE001 - the protocol must always answer
+            result = dict(status="failed", message=f"internal error: {err}", wall_s=0.0)
+        protocol.write(json.dumps(result, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

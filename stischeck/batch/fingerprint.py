@@ -1,0 +1,177 @@
+"""What a data set's result depends on, and the record that says its folder is complete.
+
+Each data set folder gets a ``batch.json`` written last: the *key* (SHA-256 of
+the raw file, of every reference file its header names, of the truth
+products, of cs0.e, of the policy and of the code that computes the result,
+plus the options) and the outcome. A rerun skips a data set whose record says
+``done``, whose key is unchanged and whose compare outputs are all there.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+__all__ = [
+    "RECORD_NAME",
+    "REQUIRED_OUTPUTS",
+    "FileHasher",
+    "dataset_key",
+    "code_digest",
+    "read_record",
+    "write_record",
+    "is_complete",
+]
+
+RECORD_NAME = "batch.json"
+#: Files a finished compare leaves in its folder (report.html is optional).
+REQUIRED_OUTPUTS = (
+    "verdicts.csv",
+    "statistics.csv",
+    "runs.csv",
+    "configurations.csv",
+    "summary.json",
+    "provenance.json",
+    "summary.txt",
+)
+#: Header keywords naming the reference files the 2-D CCD steps read.
+_REFERENCE_KEYWORDS = (
+    "BPIXTAB",
+    "CCDTAB",
+    "CRREJTAB",
+    "BIASFILE",
+    "DARKFILE",
+    "PFLTFILE",
+    "DFLTFILE",
+    "LFLTFILE",
+)
+
+
+class FileHasher:
+    """SHA-256 of files, remembered by (path, size, mtime) so shared reference files hash once."""
+
+    def __init__(self):
+        self._cache: dict = {}
+
+    def __call__(self, path: Path) -> str:
+        """Hex SHA-256 of ``path``'s bytes."""
+        path = Path(path)
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if key not in self._cache:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            self._cache[key] = h.hexdigest()
+        return self._cache[key]
+
+
+def _reference_files(raw: Path, oref: Path, hasher: FileHasher) -> dict:
+    """Keyword -> {name, sha256} (or the reason it could not be found) for the raw header's refs."""
+    import warnings
+
+    from astropy.io import fits
+
+    from reference_impl.io import reffiles
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            header = fits.getheader(raw, 0)
+    except Exception as err:  # noqa: BLE001 - an unreadable raw file fails when it runs
+        return {"header": f"unreadable ({' '.join(str(err).split())[:120]})"}
+    refs = {}
+    for key in _REFERENCE_KEYWORDS:
+        name = str(header.get(key, "")).strip()
+        if not name or name.upper() == "N/A":
+            continue
+        try:
+            path = reffiles.resolve_reference(name, keyword=key, raw_name=str(raw), oref_dir=oref)
+        except Exception:  # noqa: BLE001 - a missing file is part of the key, and fails later
+            refs[key] = {"name": name, "sha256": None}
+            continue
+        refs[key] = {"name": name, "sha256": hasher(path)}
+    return refs
+
+
+def _tree_digest(folder: Path, hasher: FileHasher) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(f"{path.relative_to(folder)}\0{hasher(path)}\n".encode())
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """SHA-256 over the sources that compute a comparison (reference, runners, diff, compare)."""
+    import reference_impl
+    import stischeck
+
+    roots = (
+        Path(reference_impl.__file__).parent,
+        Path(stischeck.__file__).parent / "compare",
+        Path(stischeck.__file__).parent / "diff",
+        Path(stischeck.__file__).parent / "runners",
+    )
+    h = hashlib.sha256()
+    files = [Path(stischeck.__file__).parent / "config.py"]
+    for root in roots:
+        files += [p for p in root.rglob("*") if p.suffix in (".py", ".toml")]
+    base = Path(stischeck.__file__).parent.parent
+    for path in sorted(files):
+        h.update(f"{os.path.relpath(path, base)}\0".encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def dataset_key(dataset, options: dict, *, hasher: FileHasher, code: str) -> dict:
+    """
+    Everything the data set's result depends on, as a JSON-ready dict.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    options : dict
+        The result-relevant options (configurations, policy, timeout, calstis ...).
+    hasher : FileHasher
+    code : str
+        `code_digest` of this installation.
+    """
+    key = {
+        "raw": {"path": str(dataset.raw), "sha256": hasher(dataset.raw)},
+        "oref": str(dataset.oref),
+        "reference_files": _reference_files(dataset.raw, dataset.oref, hasher),
+        "truth": None
+        if dataset.truth is None
+        else {"path": str(dataset.truth), "sha256": _tree_digest(dataset.truth, hasher)},
+        "options": options,
+        "code": code,
+    }
+    key["digest"] = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return key
+
+
+def read_record(folder: Path) -> dict | None:
+    """The folder's ``batch.json``, or None when absent or unreadable."""
+    try:
+        return json.loads((Path(folder) / RECORD_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_record(folder: Path, record: dict) -> None:
+    """Write ``batch.json`` atomically (a half-written record never reads as complete)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{RECORD_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    tmp.replace(folder / RECORD_NAME)
+
+
+def is_complete(folder: Path, key: dict) -> bool:
+    """True when the folder's record is ``done`` for this key and every output file exists."""
+    record = read_record(folder)
+    if not record or record.get("status") != "done":
+        return False
+    if record.get("key", {}).get("digest") != key["digest"]:
+        return False
+    return all((Path(folder) / name).is_file() for name in REQUIRED_OUTPUTS)
