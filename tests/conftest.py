@@ -1,11 +1,14 @@
-"""Markers -> skips, corpus and calstis discovery, hypothesis profiles."""
+"""The --slow option and its skips, fixture names of this suite, hypothesis profiles.
+
+The calstis and corpus markers, their skips and the discovery of cs0.e and the
+corpus belong to the stischeck pytest plugin (stischeck/pytest_plugin.py,
+loaded through its pytest11 entry point), which other projects' suites use too.
+"""
 
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-from stischeck import environment
 
 settings.register_profile(
     "ci",
@@ -24,34 +27,19 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    corpus = environment.find_corpus()
-    calstis, calstis_why = environment.find_calstis()
-    skips = {
-        "corpus": None
-        if corpus
-        else pytest.mark.skip(
-            reason="calstis corpus not found (../shared/calstis-corpus, STISCHECK_CORPUS)"
-        ),
-        "calstis": None if calstis else pytest.mark.skip(reason=f"cs0.e {calstis_why}"),
-        "slow": None if config.getoption("--slow") else pytest.mark.skip(reason="needs --slow"),
-    }
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="needs --slow")
     for item in items:
-        for marker, skip in skips.items():
-            if skip is not None and marker in item.keywords:
-                item.add_marker(skip)
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
-def corpus_dir():
-    path = environment.find_corpus()
-    if path is None:
-        pytest.skip("calstis corpus not found (../shared/calstis-corpus, STISCHECK_CORPUS)")
-    return path
+def corpus_dir(stischeck_truth_dir):
+    return stischeck_truth_dir
 
 
 @pytest.fixture(scope="session")
-def calstis_path():
-    path, why = environment.find_calstis()
-    if path is None:
-        pytest.skip(f"cs0.e {why}")
-    return path
+def calstis_path(stischeck_calstis_path):
+    return stischeck_calstis_path

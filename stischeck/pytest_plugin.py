@@ -1,0 +1,420 @@
+"""pytest plugin: run the STIS reference and/or calstis from another project's test suite.
+
+Installed with stischeck (entry point ``pytest11``: ``stischeck``), so any suite
+in the same environment gets, without a ``conftest.py``:
+
+Options
+    ``--stischeck-calstis PATH``  the cs0.e to test (default ``$STISCHECK_CALSTIS``, then PATH)
+    ``--stischeck-truth DIR``     stored truth: a corpus (``index.json``) or one case folder
+                                  (default ``$STISCHECK_CORPUS``, then ``../shared/calstis-corpus``)
+Markers
+    ``calstis``  skipped with "cs0.e not found (PATH, STISCHECK_CALSTIS)" when there is no cs0.e
+    ``corpus``   skipped with "calstis corpus not found (...)" when there is no truth
+Fixtures
+    ``stischeck_calstis_path``, ``stischeck_truth_dir`` (skip when absent);
+    ``stischeck_compare(raw, ...)`` (the ``stischeck compare`` run: `CompareResult`),
+    ``stischeck_reference(raw, ...)`` and ``stischeck_calstis(raw, ...)`` (one
+    configuration on one side: a `stischeck.runners.outcome.RunOutcome`).
+Assertion
+    `assert_products_agree` fails with the one-screen ``stischeck diff`` summary.
+
+This module imports only pytest and the standard library at start-up: pytest
+loads it in every session of the environment.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = ["CompareResult", "assert_products_agree", "CORPUS_SKIP_REASON"]
+
+#: The skip reason of ``corpus`` tests when no truth is found (the default locations).
+CORPUS_SKIP_REASON = "calstis corpus not found (../shared/calstis-corpus, STISCHECK_CORPUS)"
+_FOUND = pytest.StashKey[dict]()
+
+
+# ---------------------------------------------------------------- options, markers, skips
+
+
+def pytest_addoption(parser):
+    """Register ``--stischeck-calstis`` and ``--stischeck-truth``."""
+    group = parser.getgroup("stischeck", "stischeck (STIS CCD calibration checks)")
+    group.addoption(
+        "--stischeck-calstis",
+        metavar="PATH",
+        default=None,
+        help="cs0.e for tests marked calstis (default $STISCHECK_CALSTIS, then PATH)",
+    )
+    group.addoption(
+        "--stischeck-truth",
+        metavar="DIR",
+        default=None,
+        help="stored calstis truth for tests marked corpus: a corpus folder (index.json) or a "
+        "case folder (default $STISCHECK_CORPUS, then ../shared/calstis-corpus)",
+    )
+
+
+def pytest_configure(config):
+    """Register the markers; find cs0.e and the truth once (a bad option is a usage error)."""
+    config.addinivalue_line(
+        "markers", "calstis: needs a runnable cs0.e (--stischeck-calstis, $STISCHECK_CALSTIS, PATH)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "corpus: needs stored calstis truth (--stischeck-truth, $STISCHECK_CORPUS, "
+        "../shared/calstis-corpus)",
+    )
+    from stischeck.environment import find_calstis, find_corpus
+
+    given = config.getoption("--stischeck-calstis", default=None)
+    calstis, why = find_calstis(given)
+    if given and calstis is None:
+        raise pytest.UsageError(f"--stischeck-calstis {given}: not an executable file")
+    if given:
+        why = "--stischeck-calstis"
+    truth_option = config.getoption("--stischeck-truth", default=None)
+    if truth_option:
+        truth = Path(truth_option)
+        if not truth.is_dir():
+            raise pytest.UsageError(f"--stischeck-truth {truth_option}: not a directory")
+        truth, truth_why = truth.resolve(), "--stischeck-truth"
+    else:
+        truth, truth_why = find_corpus(), CORPUS_SKIP_REASON
+    config.stash[_FOUND] = dict(
+        calstis=calstis,
+        calstis_skip=f"cs0.e {why}",
+        calstis_source=why,
+        truth=truth,
+        truth_skip=truth_why if truth is None else "",
+    )
+
+
+def pytest_report_header(config):
+    """One line saying which cs0.e and which truth the session uses."""
+    found = config.stash.get(_FOUND, None)
+    if not found:
+        return None
+    cal = f"{found['calstis']} ({found['calstis_source']})" if found["calstis"] else "none"
+    return f"stischeck: cs0.e {cal}; truth {found['truth'] or 'none'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``calstis`` tests without cs0.e and ``corpus`` tests without truth, saying why."""
+    found = config.stash[_FOUND]
+    skips = {
+        "calstis": None if found["calstis"] else pytest.mark.skip(reason=found["calstis_skip"]),
+        "corpus": None if found["truth"] else pytest.mark.skip(reason=found["truth_skip"]),
+    }
+    for item in items:
+        for marker, skip in skips.items():
+            if skip is not None and marker in item.keywords:
+                item.add_marker(skip)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def stischeck_calstis_path(request) -> Path:
+    """The session's cs0.e (``--stischeck-calstis``, ``$STISCHECK_CALSTIS``, PATH); or skip."""
+    found = request.config.stash[_FOUND]
+    if found["calstis"] is None:
+        pytest.skip(found["calstis_skip"])
+    return found["calstis"]
+
+
+@pytest.fixture(scope="session")
+def stischeck_truth_dir(request) -> Path:
+    """The stored truth (``--stischeck-truth``, ``$STISCHECK_CORPUS``, the corpus); or skip."""
+    found = request.config.stash[_FOUND]
+    if found["truth"] is None:
+        pytest.skip(found["truth_skip"])
+    return found["truth"]
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """What ``stischeck_compare`` ran and found.
+
+    Attributes
+    ----------
+    run : stischeck.compare.engine.CompareRun
+        Runs, verdict rows and diff tables.
+    summary : dict
+        As ``summary.json``: ``verdict``, ``exit_code``, ``configurations``,
+        ``first_divergent``, ``attribution``.
+    outdir : Path
+        The compare output folder (``verdicts.csv``, ``runs/`` ...).
+    text : str
+        The few-line summary ``stischeck compare`` prints.
+    """
+
+    run: object
+    summary: dict
+    outdir: Path
+    text: str
+
+    @property
+    def verdict(self) -> str:
+        """``"agree"``, ``"differ"`` or ``"error"``."""
+        return self.summary["verdict"]
+
+    @property
+    def agree(self) -> bool:
+        """True when every comparison is identical or within the policy."""
+        return self.summary["verdict"] == "agree"
+
+    @property
+    def rows(self) -> list:
+        """The verdict rows (dicts, as ``verdicts.csv``)."""
+        return self.run.rows
+
+
+def _policy(policy):
+    from stischeck.diff.policy import default_policy, load_policy
+
+    if policy is None:
+        return default_policy()
+    if isinstance(policy, (str, os.PathLike)):
+        return load_policy(Path(policy))
+    return policy
+
+
+def _oref(raw: Path, oref) -> Path:
+    if oref is not None:
+        return Path(oref).resolve()
+    beside = raw.parent / "oref"
+    if beside.is_dir():
+        return beside.resolve()
+    raise ValueError(f"{raw}: no oref/ folder beside it; pass oref=...")
+
+
+def _configuration(raw: Path, config, switches):
+    """One Configuration: a ladder name (cumulative, as the corpus folders) or explicit switches."""
+    from stischeck import config as cfg
+    from stischeck.commands.compare import read_raw_header
+
+    header = read_raw_header(raw)
+    if switches is not None:
+        return cfg.explicit(list(switches), header)
+    if isinstance(config, cfg.Configuration):
+        return config
+    return cfg.cumulative_sequence(header, [config])[0]
+
+
+@pytest.fixture
+def stischeck_compare(request, tmp_path_factory):
+    """
+    Factory: run ``stischeck compare`` on a data set; returns a `CompareResult`.
+
+    ``stischeck_compare(raw, oref=None, *, steps=None, truth=None, calstis=None,
+    policy=None, outdir=None, timeout=600, steplocal="auto")``: ``oref`` defaults
+    to the ``oref/`` beside the raw file; ``steps`` a list of ladder names (default
+    the whole ladder); ``truth`` a folder of stored products (its manifest's
+    switches are used, as ``compare --truth``); ``calstis`` None for this session's
+    cs0.e (skips the test when there is none and no truth), False for reference vs
+    truth only, or a path; ``policy`` a `Policy` or a TOML path.
+    """
+    found = request.config.stash[_FOUND]
+
+    def run(
+        raw,
+        oref=None,
+        *,
+        steps=None,
+        truth=None,
+        calstis=None,
+        policy=None,
+        outdir=None,
+        timeout=600.0,
+        steplocal="auto",
+    ) -> CompareResult:
+        from stischeck import config as cfg
+        from stischeck.commands.compare import read_raw_header
+        from stischeck.compare.engine import CompareSettings, run_compare
+        from stischeck.compare.tables import format_text, write_outputs
+
+        raw = Path(raw).resolve()
+        truth = Path(truth).resolve() if truth is not None else None
+        if calstis is None:
+            cs0 = found["calstis"]
+            if cs0 is None and truth is None:
+                pytest.skip(found["calstis_skip"])
+        elif calstis is False:
+            cs0 = None
+            if truth is None:
+                raise ValueError("stischeck_compare: calstis=False needs truth=DIR")
+        else:
+            cs0 = Path(calstis)
+        header = read_raw_header(raw)
+        rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+        configurations = cfg.cumulative_sequence(header, steps)
+        if truth is not None:
+            from stischeck.truth import load_truth
+
+            configurations = cfg.with_recorded_switches(
+                configurations, load_truth(truth).step_switches
+            )
+        out = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-compare-{rootname}")
+        settings = CompareSettings(
+            raw=raw,
+            oref=_oref(raw, oref),
+            outdir=out,
+            calstis=cs0,
+            truth=truth,
+            policy=_policy(policy),
+            timeout_s=float(timeout),
+            jobs=1,
+            steplocal=steplocal,
+            reference_processes=0,
+        )
+        result = run_compare(settings, configurations, rootname)
+        summary = write_outputs(result)
+        return CompareResult(result, summary, out, format_text(result, summary))
+
+    return run
+
+
+def _run_one(side, tmp_path_factory, raw, oref, config, switches, outdir, **calstis_kw):
+    from stischeck.runners.outcome import prepare_input
+    from stischeck.runners.reference import ReferencePool
+
+    raw = Path(raw).resolve()
+    configuration = _configuration(raw, config, switches)
+    work = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-{side}")
+    ref_dir = _oref(raw, oref)
+    copy = prepare_input(raw, work, configuration.switch_dict)
+    if side == "reference":
+        with ReferencePool(0) as pool:
+            handle = pool.submit(
+                copy, ref_dir, work, configuration.performed, configuration.expects_products
+            )
+            return pool.result(handle, timeout_s=float("inf"))
+    from stischeck.runners.calstis import execute_calstis
+
+    return execute_calstis(
+        calstis_kw["cs0"],
+        copy,
+        ref_dir,
+        work,
+        timeout_s=calstis_kw["timeout"],
+        expects_products=configuration.expects_products,
+        performed=configuration.performed,
+    )
+
+
+@pytest.fixture
+def stischeck_reference(tmp_path_factory):
+    """
+    Factory: calibrate a raw file with the numpy reference; returns a ``RunOutcome``.
+
+    ``stischeck_reference(raw, oref=None, *, config="FLATCORR", switches=None,
+    outdir=None)``: ``config`` a ladder name (cumulative up to that step) or a
+    `Configuration`; ``switches`` an explicit list to PERFORM instead. The
+    outcome's ``products`` maps ``"flt"``/``"crj"`` to files; ``status`` is
+    ``"ok"``, ``"empty"`` or ``"error"`` (``message`` says why).
+    """
+
+    def run(raw, oref=None, *, config="FLATCORR", switches=None, outdir=None):
+        return _run_one("reference", tmp_path_factory, raw, oref, config, switches, outdir)
+
+    return run
+
+
+@pytest.fixture
+def stischeck_calstis(request, tmp_path_factory):
+    """
+    Factory: run this session's cs0.e on a raw file; returns a ``RunOutcome``.
+
+    Same arguments as ``stischeck_reference`` plus ``timeout`` (seconds; the
+    process group is killed after it) and ``calstis`` (another cs0.e). Skips the
+    test when there is no cs0.e.
+    """
+    found = request.config.stash[_FOUND]
+
+    def run(
+        raw,
+        oref=None,
+        *,
+        config="FLATCORR",
+        switches=None,
+        outdir=None,
+        timeout=600.0,
+        calstis=None,
+    ):
+        cs0 = Path(calstis) if calstis else found["calstis"]
+        if cs0 is None:
+            pytest.skip(found["calstis_skip"])
+        return _run_one(
+            "calstis",
+            tmp_path_factory,
+            raw,
+            oref,
+            config,
+            switches,
+            outdir,
+            cs0=cs0,
+            timeout=float(timeout),
+        )
+
+    return run
+
+
+# ---------------------------------------------------------------- assertion
+
+
+def _products(value) -> dict:
+    """Suffix -> path for a path, a dict of them, or a RunOutcome."""
+    products = getattr(value, "products", value)
+    if isinstance(products, dict):
+        return {str(k): Path(v) for k, v in products.items()}
+    path = Path(products)
+    suffix = path.name.split(".fits")[0].rsplit("_", 1)[-1]
+    return {suffix: path}
+
+
+def assert_products_agree(a, b, policy=None, *, step: str = "*") -> None:
+    """
+    Assert that two calstis-style products agree; else fail with the ``stischeck diff`` summary.
+
+    Parameters
+    ----------
+    a, b : path-like, dict or RunOutcome
+        Two product files, or two sets of them (``{"flt": path, "crj": path}``,
+        e.g. ``outcome.products``), compared suffix by suffix.
+    policy : Policy, path-like or None
+        Tolerances (a `Policy` or a policy TOML); the exact policy by default.
+    step : str
+        Configuration name the policy's step patterns are matched against.
+
+    Raises
+    ------
+    AssertionError
+        The products differ (its message is the one-screen summary of each
+        differing pair), or one side lacks a product the other has.
+    """
+    __tracebackhide__ = True
+    from stischeck.diff.products import diff_products
+    from stischeck.diff.summary import format_summary
+
+    policy = _policy(policy)
+    pa, pb = _products(a), _products(b)
+    problems = []
+    if pa.keys() != pb.keys() and not (len(pa) == len(pb) == 1):
+        problems.append(
+            f"products differ: A has {', '.join(sorted(pa)) or 'none'}, "
+            f"B has {', '.join(sorted(pb)) or 'none'}"
+        )
+    pairs = (
+        [(next(iter(pa.values())), next(iter(pb.values())))]
+        if len(pa) == len(pb) == 1
+        else [(pa[s], pb[s]) for s in sorted(set(pa) & set(pb))]
+    )
+    for path_a, path_b in pairs:
+        result = diff_products(path_a, path_b, policy=policy, step=step)
+        if not result.agree:
+            problems.append(format_summary(result).rstrip())
+    if problems:
+        raise AssertionError("\n\n".join(problems))
