@@ -25,8 +25,8 @@ __all__ = [
     "MAX_WIDE_PX",
 ]
 
-#: Longest side of a displayed image, pixels (a 1024 x 1024 frame is averaged 2 x 2).
-MAX_DISPLAY_PX = 512
+#: Longest side of a displayed image, pixels (1024 x 1024 and 1062 x 1044 are averaged 2 x 2).
+MAX_DISPLAY_PX = 540
 #: Longest side of a wide strip (subarrays, aspect >= WIDE_ASPECT), shown full-width.
 MAX_WIDE_PX = 1100
 #: Images at least this many times wider than tall are stacked, not put side by side.
@@ -51,7 +51,7 @@ def block_factor(shape: tuple) -> int:
     Returns
     -------
     int
-        1 for images that fit; 2 for a 1024 x 1024 frame; 3 for 1062 x 1044.
+        1 for images that fit; 2 for a 1024 x 1024 or a 1062 x 1044 frame.
     """
     limit = MAX_WIDE_PX if is_wide(shape) else MAX_DISPLAY_PX
     return max(1, math.ceil(max(shape) / limit))

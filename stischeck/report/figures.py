@@ -110,7 +110,7 @@ def histogram_png(hist, titles: dict, width: int | None = None) -> bytes:
     titles : dict
         side -> panel title.
     width : int, optional
-        Width in pixels (default 460 per panel).
+        Width in pixels (default 530 per panel, the width of an image beside it).
     """
     from stischeck.report.plot import Panel, Series, draw_panels
 
@@ -137,7 +137,7 @@ def histogram_png(hist, titles: dict, width: int | None = None) -> bytes:
             )
         )
     n = len(panels)
-    return draw_panels(panels, width=width or 460 * n, height=230, ylabel="pixels")
+    return draw_panels(panels, width=width or 530 * n, height=240, ylabel="pixels")
 
 
 def negatives_png(labels: list, series: dict) -> bytes:
@@ -172,13 +172,15 @@ def negatives_png(labels: list, series: dict) -> bytes:
                 width=1.6,
             )
         )
+    # Scale to the data (a few per cent is common); mark one half when it is in range.
+    ymax = max(1.0, top * 1.15) if top < 45.0 else max(55.0, top + 8.0)
     panel = Panel(
         lines,
         xlim=(-0.4, len(labels) - 0.6),
         log_y=False,
-        ylim=(0.0, max(55.0, top + 8.0)),
+        ylim=(0.0, ymax),
         xticks=[float(v) for v in x],
         xtick_labels={float(v): name for v, name in zip(x, labels, strict=True)},
-        hline=50.0,
+        hline=50.0 if ymax > 50.0 else None,
     )
     return draw_chart(panel, width=640, height=240, ylabel="negative good pixels (%)")

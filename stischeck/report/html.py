@@ -51,13 +51,13 @@ a:hover { text-decoration: underline; }
 .callout { border-left: 4px solid var(--differ); background:#fdecea; padding: 8px 12px;
   margin: 10px 0; }
 .callout.ok { border-color: var(--identical); background: #e9f5ec; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12.5px; }
-th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left;
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12px; }
+th, td { border-bottom: 1px solid var(--line); padding: 3px 6px; text-align: left;
   vertical-align: top; }
 th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.fail td { background: #fff5f5; }
-td.detail { min-width: 220px; overflow-wrap: anywhere; color: #444; font-size: 12px; }
+td.detail { min-width: 200px; overflow-wrap: anywhere; color: #444; font-size: 12px; }
 table.wide { width: 100%; }
 td.nowrap, th.nowrap { white-space: nowrap; }
 table.compact th, table.compact td { padding: 2px 6px; font-size: 11.5px; }
@@ -174,7 +174,7 @@ class _Page:
     def ladder(self) -> None:
         m = self.m
         self.w('<div class="ladder">')
-        for k, (name, anchor, verdicts, attribution) in enumerate(m.ladder):
+        for k, (name, anchor, verdicts, attribution, moved) in enumerate(m.ladder):
             if k:
                 self.w('<span class="arrow">→</span>')
             first = " first" if name == m.first_divergent else ""
@@ -183,22 +183,34 @@ class _Page:
                 self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
             if attribution and attribution not in ("agree",):
                 self.w(f'<span class="cmp">{_e(attribution)}</span>')
+            if moved and moved != "none":
+                self.w(f'<span class="cmp">moved: {_e(moved)}</span>')
             self.w("</a>")
         self.w("</div>")
 
     def first_divergent(self) -> None:
         m = self.m
         if m.first_divergent:
-            att = dict((c, a) for c, _, _, a in m.ladder).get(m.first_divergent)
-            why = {
-                "this step": "the step-local run (both sides starting from calstis's previous "
-                "product) differs too: the step itself is the cause",
-                "inherited": "the step-local run agrees: the difference is inherited",
-            }.get(att or "", "no step-local run to tell whether the step itself is the cause")
+            att = {c: a for c, _, _, a, _ in m.ladder}.get(m.first_divergent)
+            moved = {c: v for c, _, _, _, v in m.ladder}.get(m.first_divergent)
+            entry = {c: v for c, _, v, _, _ in m.ladder}.get(m.first_divergent, {})
+            if any(k.startswith("steplocal-") for k in entry):
+                why = {
+                    "this step": "the step-local run (both sides starting from calstis's "
+                    "previous product) differs too: the step itself is the cause",
+                    "inherited": "the step-local run agrees: the difference is inherited",
+                }.get(att or "", "see the step-local verdicts")
+            else:
+                why = (
+                    "the first rung that diverges; no step-local run (it needs live calstis) "
+                    "to tell the step itself from what it inherits"
+                )
             self.w(
                 '<div class="callout"><b>First divergent step: '
                 f'<a href="#cfg-{_e(m.first_divergent)}">{_e(m.first_divergent)}</a></b> '
-                f"({_e(att or 'unknown')}: {_e(why)}).<br>"
+                f"({_e(att or 'unknown')}: {_e(why)})."
+                + (f" Which side moved: {_e(moved)}." if moved and moved != "none" else "")
+                + "<br>"
                 f'<span class="small">{_e(m.first_divergent_detail)}</span></div>'
             )
         else:
@@ -300,6 +312,8 @@ class _Page:
     def verdict_row(self, r) -> None:
         if r["extname"] == "PRIMARY":  # a header row: no pixel figures
             r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
+        elif r["extname"] == "DQ":  # bits, not values: no ulp or |Δ|
+            r = dict(r, max_ulp=None, max_abs_diff=None)
         worst = ""
         if r["worst_x"] is not None and r["worst_y"] is not None:
             worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
@@ -611,6 +625,7 @@ class _Page:
 
     def cr(self, p) -> None:
         left, right = self.m.folder.sides
+        self.w('<div class="pair">')
         if p.cr_mask is not None:
             self.mask(
                 p.cr_mask,
@@ -619,8 +634,8 @@ class _Page:
             )
         if p.cr_params:
             self.w(
-                "<h4>CRREJTAB parameters used <span class='muted small'>(from each _crj primary "
-                "header)</span></h4>"
+                "<div><h4>CRREJTAB parameters used <span class='muted small'>(from each _crj "
+                "primary header)</span></h4>"
                 f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
             )
             for key, values, differs in p.cr_params:
@@ -630,7 +645,8 @@ class _Page:
                     f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
                     f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
                 )
-            self.w("</table>")
+            self.w("</table></div>")
+        self.w("</div>")
 
     # ------------------------------------------------------------------ negatives
 

@@ -266,7 +266,7 @@ class ReportModel:
     first_divergent: str | None
     first_divergent_detail: str
     provenance_line: dict
-    ladder: list  # (config, anchor, {comparison: verdict}, attribution)
+    ladder: list  # (config, anchor, {comparison: verdict}, attribution, moved)
     verdict_table: list  # dict rows, failures first
     verdict_matrix: dict  # the same rows pivoted: configuration x comparison by product x ext
     sections: list  # ConfigSection
@@ -658,9 +658,14 @@ def _mask_map(title, bit, imset, left, right, counts=None) -> MaskMap | None:
     codes = _codes(lm, rm)
     blk = display.block_factor(codes.shape)
     shown = display.block_max(codes, blk)
-    grown = bool(np.count_nonzero(shown)) and np.count_nonzero(shown) < 0.01 * shown.size
-    if grown:
-        shown = display.grow(shown)
+    # Sparse codes are drawn 3 x 3 so they can be seen: the differing ones whenever they
+    # are sparse (one pixel only in one side must show on a fully flagged frame), all
+    # codes when the whole mask is sparse.
+    grown = False
+    if np.count_nonzero(shown) and np.count_nonzero(shown) < 0.01 * shown.size:
+        shown, grown = display.grow(shown), True
+    elif 0 < np.count_nonzero(shown >= 2) < 0.01 * shown.size:
+        shown, grown = np.maximum(shown, display.grow(np.where(shown >= 2, shown, 0))), True
     if counts is None:
         counts = (
             int(np.count_nonzero(codes == 1)),
@@ -966,8 +971,19 @@ def _provenance_line(folder: CompareFolder) -> dict:
     cal = p.get("calstis") or {}
     libs = p.get("libraries") or {}
     raw = p.get("raw") or {}
+    version = cal.get("version") or ("not run" if not cal.get("path") else "version unknown")
+    truth = folder.truth_dir()
+    if not cal.get("path") and truth is not None and (truth / "manifest.json").is_file():
+        import json
+
+        try:
+            recorded = json.loads((truth / "manifest.json").read_text()).get("calstis") or {}
+        except (OSError, ValueError, AttributeError):
+            recorded = {}
+        if isinstance(recorded, dict) and recorded.get("version"):
+            version = f"not run (the truth was made by cs0.e {recorded['version']})"
     return dict(
-        calstis=cal.get("version") or ("not run" if not cal.get("path") else "version unknown"),
+        calstis=version,
         calstis_path=cal.get("path") or "",
         stistools=libs.get("stistools", "unknown"),
         stischeck=p.get("stischeck", libs.get("stischeck", "unknown")),
@@ -1193,6 +1209,12 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
             except OSError as err:
                 text = f"(cannot read {run.trailer}: {err.strerror})"
             trailers.append((config, side, run.trailer, text))
+        truth = folder.truth_dir()
+        for ext in (".trl", ".trl.gz") if truth is not None else ():
+            path = truth / config / f"{folder.rootname}{ext}"
+            if path.is_file():
+                trailers.append((config, "truth", path, _read_text(path)))
+                break
 
     first = summary.get("first_divergent")
     table = _verdict_table(folder)
@@ -1224,6 +1246,7 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
                 _anchor(c),
                 summary.get("configurations", {}).get(c, {}),
                 summary.get("attribution", {}).get(c),
+                (summary.get("moved") or {}).get(c),
             )
             for c in folder.config_names
         ],
@@ -1237,6 +1260,19 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
         trailers=trailers,
         notes=notes,
     )
+
+
+def _read_text(path: Path) -> str:
+    """A trailer's text (gzip or plain); a note in its place when it cannot be read."""
+    import gzip
+
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return raw.decode("utf-8", errors="replace")
+    except (OSError, EOFError) as err:
+        return f"(cannot read {path}: {err})"
 
 
 def _header_note(data: ProductData, suffix: str) -> str:

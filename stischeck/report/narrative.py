@@ -261,7 +261,11 @@ def explain_pixel(
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    """A share as a percentage: one decimal, or two significant digits below 0.1%."""
+    p = 100 * x
+    if p == 0 or p >= 0.1:
+        return f"{p:.1f}%"
+    return f"{p:.2g}%"
 
 
 def explain_negatives(negatives: list, sections: list, side: str) -> list:
