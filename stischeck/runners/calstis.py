@@ -3,6 +3,13 @@
 The user's files are never touched: the raw file is copied into a fresh work
 directory and cs0.e writes its products there. A crash, a timeout, a non-zero
 exit, or a run that wrote no product is a `CalstisError`, never an empty result.
+
+cs0.e is started directly rather than through ``stistools.calstis.calstis``:
+that wrapper (stistools 1.4) runs ``cs0.e`` found on PATH through
+``subprocess.call`` with no timeout, no process group to kill, no resource
+usage and no choice of executable, and importing stistools costs about 1.6 s
+and 180 MiB. The command line is the one it builds (``cs0.e RAW OUTROOT``,
+spec §1.1), with ``oref`` set in the environment as calstis expects.
 """
 
 import os
