@@ -10,7 +10,7 @@ charge diffusion spreads it over neighbouring pixels.
 import numpy as np
 from numpy.typing import NDArray
 
-from stischeck.synth.scene import pixel_gaussian
+from stischeck.synth.scene import erf
 
 __all__ = ["PIXEL_CM", "cosmic_ray_charge"]
 
@@ -56,30 +56,39 @@ def cosmic_ray_charge(
     ny, nx = shape
     area = ny * nx * PIXEL_CM**2
     n = int(rng.poisson(rate_per_cm2_s * area * exptime_s))
-    charge = np.zeros(shape)
     if n == 0:
-        return charge, np.zeros(shape, bool), 0
+        return np.zeros(shape), np.zeros(shape, bool), 0
     x0 = rng.uniform(-0.5, nx - 0.5, n)
     y0 = rng.uniform(-0.5, ny - 0.5, n)
     cos_theta = rng.uniform(0.05, 1.0, n)  # isotropic flux through a plane: uniform cos
     length = np.minimum(_DEPTH_PIX * np.sqrt(1.0 - cos_theta**2) / cos_theta, _MAX_LENGTH_PIX)
     phi = rng.uniform(0.0, 2 * np.pi, n)
     total = rng.lognormal(np.log(_MEDIAN_E), _SIGMA_LN, n) * (1.0 + length / 4.0)
-    for k in range(n):
-        steps = max(1, int(np.ceil(length[k] / 0.5)))
-        t = (np.arange(steps) + 0.5) / steps - 0.5
-        xs = x0[k] + t * length[k] * np.cos(phi[k])
-        ys = y0[k] + t * length[k] * np.sin(phi[k])
-        xa, xb = int(np.floor(xs.min())) - 2, int(np.ceil(xs.max())) + 3
-        ya, yb = int(np.floor(ys.min())) - 2, int(np.ceil(ys.max())) + 3
-        xa, ya, xb, yb = max(xa, 0), max(ya, 0), min(xb, nx), min(yb, ny)
-        if xb <= xa or yb <= ya:
-            continue
-        stamp = np.zeros((yb - ya, xb - xa))
-        for x, y in zip(xs, ys, strict=True):
-            stamp += np.outer(
-                pixel_gaussian(y, _DIFFUSION_PIX, ya, yb - ya),
-                pixel_gaussian(x, _DIFFUSION_PIX, xa, xb - xa),
-            )
-        charge[ya:yb, xa:xb] += stamp * (total[k] / steps)
+    # Sample each track every half pixel; every sample spreads its charge over a
+    # 5 x 5 box by diffusion (pixel-integrated Gaussian), all events at once.
+    steps = np.maximum(1, np.ceil(length / 0.5).astype(np.int64))
+    event = np.repeat(np.arange(n), steps)
+    first = np.cumsum(steps) - steps
+    t = (np.arange(event.size) - first[event] + 0.5) / steps[event] - 0.5
+    xs = x0[event] + t * length[event] * np.cos(phi[event])
+    ys = y0[event] + t * length[event] * np.sin(phi[event])
+    q = total[event] / steps[event]
+    offsets = np.arange(-2, 3)
+    xc, yc = np.rint(xs).astype(np.int64), np.rint(ys).astype(np.int64)
+    wx = _box_weights(xs, xc, offsets)
+    wy = _box_weights(ys, yc, offsets)
+    px = xc[:, None, None] + offsets[None, None, :]
+    py = yc[:, None, None] + offsets[None, :, None]
+    w = q[:, None, None] * wy[:, :, None] * wx[:, None, :]
+    inside = (px >= 0) & (px < nx) & (py >= 0) & (py < ny)
+    flat = (py * nx + px)[inside]
+    charge = np.bincount(flat, weights=w[inside], minlength=ny * nx).reshape(shape)
     return charge, charge > truth_threshold_e, n
+
+
+def _box_weights(pos: NDArray, centre: NDArray, offsets: NDArray) -> NDArray[np.float64]:
+    """Diffusion weights of the pixels ``centre + offsets`` around each ``pos``, normalised."""
+    lo = (centre[:, None] + offsets[None, :] - 0.5 - pos[:, None]) / (_DIFFUSION_PIX * np.sqrt(2))
+    hi = lo + 1.0 / (_DIFFUSION_PIX * np.sqrt(2))
+    w = 0.5 * (erf(hi) - erf(lo))
+    return w / w.sum(axis=1, keepdims=True)

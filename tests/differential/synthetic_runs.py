@@ -1,0 +1,153 @@
+"""Run a synthetic data set through both sides and keep a reproducer when they disagree.
+
+`compare_dataset` writes the data set (stischeck.synth), runs the cumulative
+ladder (RAW, +DQICORR ... +FLATCORR) through live cs0.e and the in-process
+reference (`stischeck.compare.engine.run_compare`, exact policy: SCI/ERR 0
+ulp, DQ identical, keywords equal) and returns the rows that are not
+identical. `save_reproducer` copies the raw file, ``oref/``, each
+configuration's switches, both products and the exact commands into
+``reports/repro/<test>-<hash>/``.
+"""
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from astropy.io import fits
+
+from stischeck.compare.engine import CompareSettings, run_compare
+from stischeck.config import cumulative_sequence
+from stischeck.diff import default_policy
+from stischeck.synth import SynthParams, write_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+REPRO_DIR = REPO / "reports" / "repro"
+LOG_DIR = REPO / "reports" / "differential"
+_KEEP = ("configuration", "product", "extname", "imset", "verdict", "n_differ", "max_ulp",
+         "dq_bits", "detail")  # fmt: skip
+
+
+@dataclass
+class SyntheticComparison:
+    """What one data set gave: the disagreeing rows and where everything is."""
+
+    params: SynthParams
+    workdir: Path
+    raw: Path
+    oref: Path
+    run: object
+    bad: list = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def agree(self) -> bool:
+        return not self.bad
+
+    def statuses(self) -> dict:
+        """Configuration -> {product suffix: {switch: value}} of calstis's products."""
+        out = {}
+        for (config, side), outcome in self.run.runs.items():
+            if side == "calstis":
+                out[config] = outcome.header_switches
+        return out
+
+    def summary(self) -> str:
+        lines = []
+        for r in self.bad:
+            lines.append(
+                "  " + ", ".join(f"{k}={r.get(k)!r}" for k in _KEEP if r.get(k) not in (None, ""))
+            )
+        return "\n".join(lines)
+
+
+def params_hash(params: SynthParams) -> str:
+    text = json.dumps(params.to_dict(), sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def compare_dataset(params: SynthParams, calstis: Path, workdir: Path) -> SyntheticComparison:
+    """Write ``params``'s data set into ``workdir`` and compare the two sides over the ladder."""
+    t0 = time.perf_counter()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    paths = write_dataset(params, workdir / "data")
+    header = fits.getheader(paths.raw)
+    settings = CompareSettings(
+        raw=paths.raw,
+        oref=paths.oref,
+        outdir=workdir / "compare",
+        calstis=Path(calstis),
+        truth=None,
+        policy=default_policy(),
+        jobs=1,
+        steplocal="never",
+        reference_processes=0,
+    )
+    run = run_compare(settings, cumulative_sequence(header), header["ROOTNAME"].strip())
+    bad = [
+        {k: r.get(k) for k in _KEEP}
+        for r in run.rows
+        if r["comparison"] == "reference-vs-calstis" and r["verdict"] not in ("identical", "empty")
+    ]
+    return SyntheticComparison(
+        params, workdir, paths.raw, paths.oref, run, bad, time.perf_counter() - t0
+    )
+
+
+def log_example(test: str, result: SyntheticComparison) -> None:
+    """Append one line per example to ``reports/differential/<test>.jsonl`` (for the figures)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    line = {
+        "params": result.params.to_dict(),
+        "hash": params_hash(result.params),
+        "agree": result.agree,
+        "n_bad_rows": len(result.bad),
+        "bad": result.bad[:20],
+        "wall_s": round(result.wall_s, 2),
+    }
+    with (LOG_DIR / f"{test}.jsonl").open("a") as f:
+        f.write(json.dumps(line, default=str) + "\n")
+
+
+def save_reproducer(test: str, result: SyntheticComparison, calstis: Path) -> Path:
+    """Copy everything needed to replay a disagreement; return the bundle folder."""
+    bundle = REPRO_DIR / f"{test}-{params_hash(result.params)}"
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    bundle.mkdir(parents=True)
+    shutil.copy2(result.raw, bundle / result.raw.name)
+    shutil.copytree(result.oref, bundle / "oref")
+    (bundle / "params.json").write_text(json.dumps(result.params.to_dict(), indent=1) + "\n")
+    (bundle / "differences.json").write_text(json.dumps(result.bad, indent=1, default=str) + "\n")
+    commands = [
+        "# Reproduce: the data set, then each configuration on both sides, then the diff.",
+        "python -c 'import json; from stischeck.synth import SynthParams, write_dataset; "
+        'write_dataset(SynthParams.from_dict(json.load(open("params.json"))), "data")\'',
+    ]
+    root = result.raw.name[: -len("_raw.fits")]
+    for config in cumulative_sequence(fits.getheader(result.raw)):
+        cdir = bundle / config.name
+        for side in ("calstis", "reference"):
+            src = result.workdir / "compare" / "runs" / config.name / side
+            if src.exists():
+                shutil.copytree(src, cdir / side)
+        (cdir).mkdir(exist_ok=True)
+        (cdir / "switches.json").write_text(json.dumps(config.switch_dict, indent=1) + "\n")
+        commands += [
+            "",
+            f"# {config.name}: switches in {config.name}/switches.json",
+            f"stischeck compare {result.raw.name} --oref oref --steps {config.name} "
+            f"--outdir {config.name}/compare --calstis {calstis}",
+            f"# or by hand, with {config.name}_raw.fits carrying those switches:",
+            f"#   (cd {config.name}/calstis && oref=$PWD/../../oref/ "
+            f"{calstis} {root}_raw.fits out/)",
+            f"#   stischeck reference {config.name}/calstis/{root}_raw.fits --oref oref "
+            f"--outroot {config.name}/reference/",
+            f"stischeck diff {config.name}/reference/{root}_crj.fits "
+            f"{config.name}/calstis/out/{root}_crj.fits   # or _flt",
+        ]
+    (bundle / "COMMANDS.sh").write_text("\n".join(commands) + "\n")
+    return bundle
