@@ -16,7 +16,9 @@ __all__ = [
     "f32",
     "header_float",
     "sequential_sum",
-    "sequential_sum_f64",
+    "BLOCK_ROWS",
+    "RunningSum",
+    "row_blocks",
     "median_f64",
     "median_f32",
     "sub2d",
@@ -61,46 +63,52 @@ def sequential_sum(values: NDArray, dtype=np.float64) -> float:
     return float(np.cumsum(values, dtype=dtype)[-1])
 
 
-def sequential_sum_f64(values: NDArray[np.float32]) -> float:
+#: Rows per block in block-wise array code: a full-width block of float32
+#: temporaries (64 x 1024 x 4 bytes) stays in cache, and numpy's per-call
+#: overhead is still small against the work of a call.
+BLOCK_ROWS = 64
+
+
+def row_blocks(n_rows: int, rows: int = BLOCK_ROWS):
+    """Yield row slices covering ``range(n_rows)`` in order, ``rows`` at a time.
+
+    Per-pixel arithmetic done block by block needs temporaries the size of a
+    block rather than of the image, and gives the same numbers.
     """
-    Sum float32 values left to right in one double accumulator, as a C loop does.
+    for r0 in range(0, n_rows, rows):
+        yield slice(r0, min(r0 + rows, n_rows))
 
-    Parameters
-    ----------
-    values : ndarray of float32, 1-D
-        The addends in C loop order.
 
-    Returns
-    -------
-    float
-        The sequential double sum (0.0 for no values).
-
-    Notes
-    -----
-    A sequential sum costs a full pass whose additions wait on each other
-    (``np.cumsum``), so a cheaper route is taken when it provably gives the
-    same double: every nonzero float32 is an integer multiple of ``2**e``, the
-    ulp of the smallest nonzero magnitude, so every partial sum, in any order,
-    is such a multiple of magnitude at most ``sum(|x|)``. When
-    ``sum(|x|) < 2**(53 + e)`` every partial sum is exactly representable in
-    double, no addition rounds, and numpy's pairwise ``np.add.reduce`` equals
-    the sequential sum bit for bit. That holds for raw DN and for typical ERR
-    arrays; otherwise (or with NaN, Inf, or only zeros) ``np.cumsum`` is used.
+class RunningSum:
     """
-    values = np.ascontiguousarray(values, dtype=np.float32).ravel()
-    if values.size == 0:
-        return 0.0
-    magnitude = values.view(np.uint32) & np.uint32(0x7FFFFFFF)
-    # Pairwise sum of |x|: relative error far below the margin used here.
-    total_abs = float(np.add.reduce(magnitude.view(np.float32), dtype=np.float64))
-    np.subtract(magnitude, np.uint32(1), out=magnitude)  # zeros wrap to the largest value
-    smallest_bits = int(magnitude.min()) + 1
-    if math.isfinite(total_abs) and 0 < smallest_bits < 0x7F800000:
-        ulp_exponent = max(smallest_bits >> 23, 1) - 150  # subnormals: 2**-149
-        if total_abs * (1.0 + 1e-6) < math.ldexp(1.0, 53 + ulp_exponent):
-            return float(np.add.reduce(values, dtype=np.float64))
-    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, as in C
-        return float(np.cumsum(values, dtype=np.float64)[-1])
+    A C loop's running double sum of float32 (or double) values, fed in pieces.
+
+    ``sum = x[0]; for i > 0: sum += x[i]`` in one double accumulator, with the
+    values handed over block by block in loop order (numpy's pairwise
+    ``np.sum`` rounds differently). Each piece goes through ``np.cumsum`` with
+    the running total folded into its first addend, which is exactly the next
+    step of the C loop.
+
+    Examples
+    --------
+    >>> s = RunningSum()
+    >>> s.add(np.array([1e16, 1.0], np.float64)); s.add(np.array([1.0]))
+    >>> s.total == (1e16 + 1.0) + 1.0
+    True
+    """
+
+    def __init__(self) -> None:
+        self.total: float | None = None  # None until the first value
+
+    def add(self, values: NDArray) -> None:
+        """Add the values of a 1-D array, in order."""
+        if values.size == 0:
+            return
+        work = np.array(values, dtype=np.float64, copy=True).ravel()
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, as in C
+            if self.total is not None:
+                work[0] = self.total + work[0]
+            self.total = float(np.cumsum(work, out=work)[-1])
 
 
 def median_f64(values: NDArray) -> float:
@@ -118,23 +126,52 @@ def median_f64(values: NDArray) -> float:
     return float((v[half - 1] + v[half]) / 2.0)
 
 
-def median_f32(values: NDArray) -> np.float32:
-    """Median computed in float32: for an even count ``f32((a + b) / 2)`` in float32."""
-    v = np.sort(np.asarray(values, dtype=np.float32).ravel())
+def median_f32(values: NDArray, *, overwrite: bool = False) -> np.float32:
+    """Median computed in float32: for an even count ``f32((a + b) / 2)`` in float32.
+
+    ``np.partition`` finds the middle values (the same ones a sort would put
+    there, NaN last); ``overwrite=True`` lets it reorder a float32 ``values``
+    in place instead of a copy.
+    """
+    in_place = (
+        overwrite
+        and isinstance(values, np.ndarray)
+        and values.dtype == np.float32
+        and values.ndim == 1
+        and values.flags.writeable
+    )
+    v = values if in_place else np.asarray(values, dtype=np.float32).ravel()
     n = v.size
     if n == 0:
         raise ValueError("median of an empty set")
     half = n // 2
+    kth = [half] if n % 2 else [half - 1, half]
+    if in_place:
+        v.partition(kth)
+    else:
+        v = np.partition(v, kth)
     if n % 2:
         return v[half]
     return np.float32((v[half - 1] + v[half]) / np.float32(2.0))
 
 
 def quadrature_f32(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
-    """``f32(sqrt(f32(a*a) + f32(b*b)))`` as hstcal ``sub2d``/``add2d`` propagate errors."""
+    """``f32(sqrt(f32(a*a) + f32(b*b)))`` as hstcal ``sub2d``/``add2d`` propagate errors.
+
+    Computed block by block (float32 throughout, as the C loop), so the
+    squares need no image-sized temporaries.
+    """
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
-    return np.sqrt(a * a + b * b, dtype=np.float32)
+    if a.ndim != 2 or a.shape != b.shape:
+        return np.sqrt(a * a + b * b, dtype=np.float32)
+    out = np.empty(a.shape, dtype=np.float32)
+    for rows in row_blocks(a.shape[0]):
+        x, y = a[rows], b[rows]
+        square = np.multiply(x, x)
+        np.add(square, np.multiply(y, y), out=square)
+        np.sqrt(square, out=out[rows])
+    return out
 
 
 def sub2d(sci, err, dq, ref_sci, ref_err, ref_dq):
@@ -142,9 +179,9 @@ def sub2d(sci, err, dq, ref_sci, ref_err, ref_dq):
 
     Returns new float32 SCI and ERR arrays and the OR of the DQ arrays.
     """
-    out_sci = (np.asarray(sci, np.float32) - np.asarray(ref_sci, np.float32)).astype(np.float32)
+    out_sci = np.subtract(sci, ref_sci, dtype=np.float32)
     out_err = quadrature_f32(err, ref_err)
-    out_dq = (np.asarray(dq, np.int16) | np.asarray(ref_dq, np.int16)).astype(np.int16)
+    out_dq = np.bitwise_or(np.asarray(dq, np.int16), np.asarray(ref_dq, np.int16), dtype=np.int16)
     return out_sci, out_err, out_dq
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference_impl.imset import Imset
-from reference_impl.numerics import sequential_sum_f64
+from reference_impl.numerics import RunningSum, row_blocks
 
 __all__ = ["ImsetStatistics", "compute_statistics"]
 
@@ -30,56 +30,50 @@ class ImsetStatistics:
     err_goodmean: np.float32 | None = None
 
 
-def _c_extreme(values: np.ndarray, reduce: np.ufunc):
-    """The minimum (``np.fmin``) or maximum (``np.fmax``) as a C loop finds it.
+class _Extreme:
+    """The minimum or maximum as dostat.c's loop finds it, fed block by block.
 
     The loop starts from the first value and replaces it only on a strict
-    ``<`` (``>``): a NaN first value stays, later NaNs are skipped (as
-    ``fmin``/``fmax`` skip them), and among equal values (``-0.0`` and ``0.0``)
-    the first one wins, which numpy's reductions do not promise.
+    ``<`` (``>``): a NaN first value stays for good, later NaNs are skipped
+    (as ``np.fmin``/``np.fmax`` skip them), and among equal values (``-0.0``
+    and ``0.0``) the first one wins, which numpy's reductions do not promise.
     """
-    first = values[0]
-    if np.isnan(first):
-        return first
-    result = reduce.reduce(values)
-    if result == 0.0:
-        result = values[np.flatnonzero(values == 0.0)[0]]
-    return result
 
+    def __init__(self, reduce: np.ufunc, better) -> None:
+        self._reduce, self._better = reduce, better
+        self.value = None
 
-def _c_min(values: np.ndarray):
-    """Minimum as a C loop with ``<`` finds it (`_c_extreme`)."""
-    return _c_extreme(values, np.fmin)
-
-
-def _c_max(values: np.ndarray):
-    """Maximum as a C loop with ``>`` finds it (`_c_extreme`)."""
-    return _c_extreme(values, np.fmax)
-
-
-def _mean(values: np.ndarray, n: int) -> np.float32:
-    """``f32(sum / n)``, the sum accumulated left to right in double (`sequential_sum_f64`)."""
-    if values.dtype == np.float32:
-        return np.float32(sequential_sum_f64(values) / float(n))
-    # Double values (S/N): np.cumsum is the sequential sum (np.sum is pairwise).
-    return np.float32(np.cumsum(values)[-1] / float(n))
+    def add(self, values: np.ndarray) -> None:
+        if values.size == 0:
+            return
+        if self.value is None:
+            self.value = values[0]
+            if np.isnan(self.value):
+                return  # stays NaN
+        elif np.isnan(self.value):
+            return
+        candidate = self._reduce.reduce(values)
+        if candidate == 0.0:
+            candidate = values[np.flatnonzero(values == 0.0)[0]]
+        if self._better(candidate, self.value):
+            self.value = candidate
 
 
 def compute_statistics(science: Imset, *, sdqflags: int) -> ImsetStatistics:
     """
-    Compute the STATFLAG keywords of one imset.
+    Good-pixel statistics of one imset (dostat.c).
 
     Parameters
     ----------
     science : Imset
-        Calibrated SCI, ERR (float32, DN) and DQ.
+        SCI, ERR in DN (float32), DQ int16, after all other steps.
     sdqflags : int
-        ``SDQFLAGS``: pixels with none of these bits are good.
+        ``SDQFLAGS``; a pixel is good when ``DQ & SDQFLAGS == 0``.
 
     Returns
     -------
     ImsetStatistics
-        Count, min, max, mean of SCI, ERR and S/N over the good pixels.
+        The keyword values calstis writes (float32), or only ``ngoodpix = 0``.
 
     Notes
     -----
@@ -88,36 +82,50 @@ def compute_statistics(science: Imset, *, sdqflags: int) -> ImsetStatistics:
     double, in raster order, divided by the count, and written as float32.
     With no good pixel only ``NGOODPIX = 0`` is written. Minima and maxima are
     taken on the float32 values (the same numbers the C code compares in
-    double); S/N is the double quotient ``f64(SCI) / f64(ERR)``.
+    double); S/N is the double quotient ``f64(SCI) / f64(ERR)``. The image is
+    read in blocks of rows, every running statistic carried from block to
+    block in raster order, so no image-sized temporary is made.
     """
     sci, err, dq = science
-    keep = (dq & np.int16(sdqflags)) == 0
-    err_not_positive = err <= 0.0
-    any_err_not_positive = bool(err_not_positive.any())
-    if any_err_not_positive:
-        keep &= ~(err_not_positive & (sci > 0.0))
-    n = int(np.count_nonzero(keep))
+    mask = np.int16(sdqflags)
+    n = 0
+    sums = [RunningSum() for _ in range(3)]  # SCI, S/N, ERR
+    lows = [_Extreme(np.fmin, np.less) for _ in range(3)]
+    highs = [_Extreme(np.fmax, np.greater) for _ in range(3)]
+    for rows in row_blocks(sci.shape[0]):
+        value, stddev = sci[rows].ravel(), err[rows].ravel()
+        keep = (dq[rows].ravel() & mask) == 0
+        err_not_positive = stddev <= 0.0
+        any_err_not_positive = bool(err_not_positive.any())
+        if any_err_not_positive:
+            keep &= ~(err_not_positive & (value > 0.0))
+        n_keep = int(np.count_nonzero(keep))
+        if n_keep == 0:
+            continue
+        if n_keep != keep.size:
+            value, stddev = value[keep], stddev[keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            snr = np.divide(value, stddev, dtype=np.float64)
+        if any_err_not_positive:
+            snr[stddev <= 0.0] = 0.0
+        for k, x in enumerate((value, snr, stddev)):
+            sums[k].add(x)
+            lows[k].add(x)
+            highs[k].add(x)
+        n += n_keep
     if n == 0:
         return ImsetStatistics(ngoodpix=0)
-    if n == keep.size:  # the common case: no copy, raster order as is
-        value, stddev = sci.ravel(), err.ravel()
-    else:
-        value, stddev = sci[keep], err[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        snr = np.divide(value, stddev, dtype=np.float64)
-    if any_err_not_positive:
-        snr[stddev <= 0.0] = 0.0
-
     f32 = np.float32
+    mean = [f32(s.total / float(n)) for s in sums]
     return ImsetStatistics(
         ngoodpix=n,
-        goodmin=f32(_c_min(value)),
-        goodmax=f32(_c_max(value)),
-        goodmean=_mean(value, n),
-        snrmin=f32(_c_min(snr)),
-        snrmax=f32(_c_max(snr)),
-        snrmean=_mean(snr, n),
-        err_goodmin=f32(_c_min(stddev)),
-        err_goodmax=f32(_c_max(stddev)),
-        err_goodmean=_mean(stddev, n),
+        goodmin=f32(lows[0].value),
+        goodmax=f32(highs[0].value),
+        goodmean=mean[0],
+        snrmin=f32(lows[1].value),
+        snrmax=f32(highs[1].value),
+        snrmean=mean[1],
+        err_goodmin=f32(lows[2].value),
+        err_goodmax=f32(highs[2].value),
+        err_goodmean=mean[2],
     )

@@ -1,9 +1,9 @@
-"""Rounding helpers of reference_impl.numerics against plain sequential loops."""
+"""Rounding helpers of reference_impl.numerics against plain loops and whole-array numpy."""
 
 import numpy as np
 import pytest
 
-from reference_impl.numerics import sequential_sum_f64
+from reference_impl.numerics import BLOCK_ROWS, RunningSum, median_f32, quadrature_f32, row_blocks
 
 RNG = np.random.default_rng(7)
 
@@ -47,28 +47,66 @@ ADVERSARIAL = {
 }
 
 
+def _running_sum(values: np.ndarray, seed: int) -> float:
+    """RunningSum fed ``values`` in random pieces (empty ones included)."""
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.integers(0, values.size + 1, 6))
+    s = RunningSum()
+    for piece in np.split(values, cuts):
+        s.add(piece)
+    return s.total
+
+
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
-def test_sequential_sum_f64_equals_the_c_loop_and_cumsum(name):
+def test_running_sum_equals_the_c_loop_and_cumsum(name):
     values = ADVERSARIAL[name]
-    ours = sequential_sum_f64(values)
-    assert _same(ours, _c_loop_sum(values)), name
+    want = _c_loop_sum(values)
+    for seed in range(3):
+        assert _same(_running_sum(values, seed), want), name
     with np.errstate(invalid="ignore"):
-        assert _same(ours, float(np.cumsum(values, dtype=np.float64)[-1])), name
+        assert _same(_running_sum(values, 0), float(np.cumsum(values, dtype=np.float64)[-1]))
 
 
-def test_sequential_sum_f64_of_nothing_is_zero():
-    assert sequential_sum_f64(np.zeros(0, np.float32)) == 0.0
+def test_running_sum_of_nothing_is_none():
+    s = RunningSum()
+    s.add(np.zeros(0, np.float32))
+    assert s.total is None
 
 
-def test_sequential_sum_f64_accepts_strided_2d_input_in_raster_order():
-    a = RNG.normal(0, 1e6, (300, 400)).astype(np.float32)
-    view = a[::2, 1::3]
-    assert _same(sequential_sum_f64(view), _c_loop_sum(np.ascontiguousarray(view)))
-    np.testing.assert_array_equal(a[::2, 1::3], view)  # input untouched
-
-
-def test_sequential_sum_f64_where_pairwise_would_differ():
+def test_running_sum_differs_from_pairwise_where_it_should():
     # Guard on the guard: np.sum really differs here, so the test above means something.
     values = ADVERSARIAL["cancellation"]
     assert float(np.add.reduce(values, dtype=np.float64)) != _c_loop_sum(values)
-    assert sequential_sum_f64(values) == _c_loop_sum(values)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000, 1001])
+def test_median_f32_equals_the_sorted_middle(n):
+    rng = np.random.default_rng(n)
+    values = rng.normal(0, 1e3, n).astype(np.float32)
+    values[::7] = np.round(values[::7])  # ties
+    ordered = np.sort(values)
+    h = n // 2
+    want = ordered[h] if n % 2 else np.float32((ordered[h - 1] + ordered[h]) / np.float32(2.0))
+    copy = values.copy()
+    assert median_f32(values) == want
+    np.testing.assert_array_equal(values, copy)  # untouched without overwrite
+    assert median_f32(copy, overwrite=True) == want
+
+
+def test_median_f32_puts_nan_last_as_a_sort_does():
+    assert np.isnan(median_f32(np.array([1.0, np.nan, np.nan], np.float32)))
+    assert median_f32(np.array([3.0, np.nan, 1.0], np.float32)) == np.float32(3.0)
+
+
+def test_quadrature_f32_block_wise_equals_whole_frame():
+    rng = np.random.default_rng(5)
+    a = rng.normal(0, 100, (2 * BLOCK_ROWS + 3, 17)).astype(np.float32)
+    b = rng.normal(0, 1e-3, a.shape).astype(np.float32)
+    whole = np.sqrt(a * a + b * b, dtype=np.float32)
+    assert np.array_equal(quadrature_f32(a, b), whole)
+
+
+def test_row_blocks_cover_every_row_once_in_order():
+    rows = [r for s in row_blocks(2 * BLOCK_ROWS + 1) for r in range(s.start, s.stop)]
+    assert rows == list(range(2 * BLOCK_ROWS + 1))
+    assert list(row_blocks(0)) == []
