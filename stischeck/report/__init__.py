@@ -9,7 +9,38 @@ image statistics once) -> `figures` + `html` (render). Verdicts are read from
 
 from pathlib import Path
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "parse_pixels"]
+
+
+def parse_pixels(pixels) -> list:
+    """
+    ``["X,Y", ...]`` (FITS, 1-based) -> list of (x, y) ints; cheap, for early option checks.
+
+    Raises
+    ------
+    UsageError
+        A value that is not two positive integers separated by a comma.
+
+    Examples
+    --------
+    >>> parse_pixels(["512,300", " 7, 9"])
+    [(512, 300), (7, 9)]
+    """
+    from stischeck.errors import UsageError
+
+    out = []
+    for text in pixels or ():
+        parts = str(text).replace(" ", "").split(",")
+        try:
+            x, y = (int(p) for p in parts)
+        except ValueError:
+            raise UsageError(
+                f"--pixel {text}: give X,Y as two integers (FITS, 1-based), e.g. 512,300"
+            ) from None
+        if x < 1 or y < 1:
+            raise UsageError(f"--pixel {text}: FITS pixel coordinates start at 1")
+        out.append((x, y))
+    return out
 
 
 def write_report(outdir, pixels=None, out=None) -> Path:
@@ -41,7 +72,7 @@ def write_report(outdir, pixels=None, out=None) -> Path:
     from stischeck.errors import InputFileError
     from stischeck.report.folder import load_folder
     from stischeck.report.html import render_html
-    from stischeck.report.model import build_model, parse_pixels
+    from stischeck.report.model import build_model
 
     wanted = parse_pixels(pixels)
     folder = load_folder(outdir)

@@ -114,12 +114,22 @@ class CompareFolder:
         return [k for k, v in self.switches(config).items() if v == "PERFORM"]
 
     def added(self, config: str) -> str | None:
-        """The one switch this configuration adds to the previous one, if exactly one."""
+        """
+        The switch a rung of the cumulative ladder adds to the previous rung, else None.
+
+        Ladder rungs are named after the switch they add (``BIASCORR``); a rung
+        counts only when it performs the previous rung's switches and one more.
+        ``only-DARKCORR`` and ``set-...`` configurations add nothing to anything.
+        """
+        from stischeck.config import LADDER
+
+        if config not in LADDER or config not in self.config_names:
+            return None
         k = self.config_names.index(config)
         now = set(self.performed(config)) - {"EXPSCORR"}
         before = set(self.performed(self.config_names[k - 1])) - {"EXPSCORR"} if k else set()
         new = now - before
-        return next(iter(new)) if len(new) == 1 and before <= now else None
+        return config if new == {config} and before <= now else None
 
     def products(self, config: str, side: str) -> dict:
         """Suffix -> Path of the products one side wrote for one configuration (may be empty)."""

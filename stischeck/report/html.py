@@ -41,13 +41,14 @@ a:hover { text-decoration: underline; }
 .v-identical { background: var(--identical); } .v-agree { background: var(--agree); }
 .v-empty { background: var(--empty); } .v-differ { background: var(--differ); }
 .v-error { background: var(--error); } .v-unknown { background: #999; }
-.ladder { display:flex; flex-wrap: wrap; gap: 6px; margin: 10px 0 6px; align-items: stretch; }
-.rung { border:1px solid var(--line); border-radius: 6px; padding: 4px 8px;
+.ladder { display:flex; flex-wrap: wrap; gap: 5px; margin: 10px 0 6px; align-items: stretch; }
+.rung { border:1px solid var(--line); border-radius: 6px; padding: 3px 6px;
   background: var(--soft); }
 .rung.first { border: 2px solid var(--differ); background: #fdecea; }
 .rung .name { font-weight: 600; font-size: 13px; display:block; color: var(--fg); }
-.rung .cmp { font-size: 11px; color: var(--muted); display:block; white-space: nowrap; }
-.arrow { align-self: center; color: #999; }
+.rung .cmp { font-size: 10.5px; color: var(--muted); display:block; white-space: nowrap; }
+.rung .badge { font-size: 10.5px; padding: 0 6px; }
+.arrow { align-self: center; color: #999; margin: 0 -2px; }
 .callout { border-left: 4px solid var(--differ); background:#fdecea; padding: 8px 12px;
   margin: 10px 0; }
 .callout.ok { border-color: var(--identical); background: #e9f5ec; }
@@ -60,6 +61,7 @@ tr.fail td { background: #fff5f5; }
 td.detail { min-width: 200px; overflow-wrap: anywhere; color: #444; font-size: 12px; }
 table.wide { width: 100%; }
 td.nowrap, th.nowrap { white-space: nowrap; }
+td.anywhere { overflow-wrap: anywhere; }
 table.compact th, table.compact td { padding: 2px 6px; font-size: 11.5px; }
 table.waterfall td.what { min-width: 300px; }
 table.waterfall .hdr { display: block; color: var(--muted); font-size: 11px; }
@@ -121,8 +123,8 @@ def _g(value, digits: int = 6) -> str:
 def _scale(shape: tuple) -> int:
     """Integer upscaling so small images are not thumbnails (a 4x4-binned frame is 256 px)."""
     h, w = shape
-    limit = display.MAX_WIDE_PX if display.is_wide(shape) else display.MAX_DISPLAY_PX
-    return max(1, limit // max(h, w, 1))
+    target = 1024 if display.is_wide(shape) else 512
+    return max(1, int(target / max(h, w, 1) + 0.5))
 
 
 def _img(png: bytes, shape: tuple, alt: str) -> str:
@@ -758,9 +760,12 @@ class _Page:
         )
         for config, side, path, text in self.m.trailers:
             rel = _rel(path, self.m.folder.path)
+            if not text.strip():
+                self.w(f'<p class="small muted">{_e(config)} · {_e(side)} · {_e(rel)}: empty</p>')
+                continue
             self.w(
                 f"<details><summary>{_e(config)} · {_e(side)} · {_e(rel)} "
-                f"({len(text):,} characters)</summary><pre>{_e(text)}</pre></details>"
+                f"({len(text.splitlines()):,} lines)</summary><pre>{_e(text)}</pre></details>"
             )
         self.w("</details>")
 
@@ -783,7 +788,7 @@ class _Page:
         flat("", p)
         self.w('<table class="kv">')
         for k, v in rows:
-            self.w(f"<tr><td>{_e(k)}</td><td class='mono'>{_e(v)}</td></tr>")
+            self.w(f"<tr><td>{_e(k)}</td><td class='mono anywhere'>{_e(v)}</td></tr>")
         self.w("</table>")
         refs = p.get("reference_files") or {}
         if refs:
@@ -794,8 +799,8 @@ class _Page:
             for key, r in refs.items():
                 self.w(
                     f"<tr><td>{_e(key)}</td><td class='mono'>{_e(r.get('name'))}</td>"
-                    f"<td class='mono small'>{_e(r.get('path') or r.get('error'))}</td>"
-                    f"<td class='mono small'>{_e(r.get('sha256', ''))}</td></tr>"
+                    f"<td class='mono small anywhere'>{_e(r.get('path') or r.get('error'))}</td>"
+                    f"<td class='mono small anywhere'>{_e(r.get('sha256', ''))}</td></tr>"
                 )
             self.w("</table>")
         cfg = f.configurations

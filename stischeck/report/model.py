@@ -35,7 +35,6 @@ __all__ = [
     "Waterfall",
     "WaterfallRow",
     "build_model",
-    "parse_pixels",
     "VERDICT_RANK",
     "CR_KEYWORDS",
 ]
@@ -279,30 +278,6 @@ class ReportModel:
 
 
 # --------------------------------------------------------------------------- pixels
-
-
-def parse_pixels(pixels) -> list:
-    """
-    ``["X,Y", ...]`` (FITS, 1-based) -> list of (x, y) ints.
-
-    Raises
-    ------
-    UsageError
-        A value that is not two positive integers separated by a comma.
-    """
-    out = []
-    for text in pixels or ():
-        parts = str(text).replace(" ", "").split(",")
-        try:
-            x, y = (int(p) for p in parts)
-        except ValueError:
-            raise UsageError(
-                f"--pixel {text}: give X,Y as two integers (FITS, 1-based), e.g. 512,300"
-            ) from None
-        if x < 1 or y < 1:
-            raise UsageError(f"--pixel {text}: FITS pixel coordinates start at 1")
-        out.append((x, y))
-    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1065,7 +1040,10 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
             "found through that product's LTV1/LTV2."
         )
     elif pixels:
-        raise UsageError("--pixel: the compare folder has no product to take coordinates from")
+        pixel_note = (
+            "--pixel: no configuration wrote a readable product, so there is nothing to follow "
+            "the requested pixels through."
+        )
 
     fallback_noise = (None, None)
     samples: dict = {}  # (k, config, product) -> (left sample, right sample, data info)
@@ -1079,13 +1057,11 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
             anchor=_anchor(config),
             added=folder.added(config),
             performed=folder.performed(config),
-            what=STEP_WHAT.get(folder.added(config) or config, ""),
+            what=_what(folder, config),
             verdicts=dict(entry),
             attribution=summary.get("attribution", {}).get(config),
             rows=_config_rows(folder, config),
         )
-        if config == "RAW" or config == folder.config_names[0] and not folder.performed(config):
-            section.what = STEP_WHAT["RAW"]
         found = {s: folder.products(config, s) for s in sides}
         suffixes = [s for s in ("crj", "flt") if any(s in f for f in found.values())]
         if not suffixes:
@@ -1116,7 +1092,7 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
             for s in sides:
                 status, message = folder.run_status(config, s)
                 if status == "error":
-                    section.notes.append(f"{s}: {message}")
+                    section.notes.append(_side_message(s, message))
         for suffix in suffixes:
             ps = _product_section(
                 folder, products, config, suffix, sides, suffix == "crj" and not seen_crj
@@ -1146,7 +1122,7 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
         for s in sides:
             status, message = folder.run_status(config, s)
             if status == "error" and suffixes:
-                section.notes.append(f"{s}: {message}")
+                section.notes.append(_side_message(s, message))
         sections.append(section)
         keep = [final[3].path] if final is not None else []
         products.forget(keep)
@@ -1260,6 +1236,22 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
         trailers=trailers,
         notes=notes,
     )
+
+
+def _what(folder: CompareFolder, config: str) -> str:
+    """What a configuration does: its ladder step, or each switch it performs."""
+    performed = [s for s in folder.performed(config) if s != "EXPSCORR"]
+    if not performed:
+        return STEP_WHAT["RAW"]
+    added = folder.added(config)
+    if added is not None:
+        return STEP_WHAT.get(added, "")
+    return "; ".join(f"{s} {STEP_WHAT[s]}" for s in performed if s in STEP_WHAT)
+
+
+def _side_message(side: str, message: str) -> str:
+    """``"calstis: cs0.e failed ..."``, without doubling a side name the message starts with."""
+    return message if message.startswith(f"{side}:") else f"{side}: {message}"
 
 
 def _read_text(path: Path) -> str:

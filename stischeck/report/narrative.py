@@ -90,9 +90,8 @@ def describe_changes(rows: list, added: dict) -> None:
             elif step == "BIASCORR":
                 row.change = f"bias image subtracted: {_each(d)} DN"
             elif step == "DARKCORR":
-                row.change = (
-                    f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset, "
-                    "from the EXPSCORR _flt"
+                row.change = f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset" + (
+                    ", from the EXPSCORR _flt" if prev_crj is not None else ""
                 )
             elif step == "FLATCORR":
                 row.change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
@@ -192,10 +191,10 @@ def explain_pixel(
     for step, what in (("BIASCORR", "bias"), ("DARKCORR", "dark")):
         r = next((r for r in rows if added.get(r.config) == step and r.removed), None)
         if r is not None and r.product == "flt":
-            out.append(f"{step} took away {_each(r.removed)} DN of {what} per imset.")
+            out.append(f"{step} subtracted {_each(r.removed)} DN of {what} per imset.")
         elif r is not None:
             out.append(
-                f"{step} took away {_fmt(r.removed[0])} DN of {what} from the sum "
+                f"{step} subtracted {_fmt(r.removed[0])} DN of {what} from the sum "
                 f"({_fmt(r.removed[0] / r.ncombine)} DN per imset)."
             )
     last = rows[-1]
@@ -325,7 +324,12 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
                 f"overscan level does not describe: the median good pixel is now {_fmt(median)} "
                 f"DN and {now} are negative{was}."
             )
-        elif step == "CRCORR" and row.product == "crj":
+        elif step == "CRCORR" and row.product != "crj":
+            text = (
+                "CRCORR had nothing to combine (a single imset: calstis marks it SKIPPED and "
+                f"writes the _flt again), so nothing changes: {now}{was}."
+            )
+        elif step == "CRCORR":
             n = row.info.get("ncombine", 1)
             direction = (
                 "fewer pixels are negative"
