@@ -9,9 +9,10 @@ import numpy as np
 
 from reference_impl.errors import ShapeMismatchError
 from reference_impl.geometry import Placement
-from reference_impl.imset import Imset
+from reference_impl.imset import Imset, readonly_view
+from reference_impl.numerics import row_blocks
 
-__all__ = ["bin_block", "match_reference", "expand_bilinear"]
+__all__ = ["bin_block", "match_reference", "expand_bilinear", "expand_bilinear_blocks"]
 
 
 def bin_block(
@@ -47,7 +48,8 @@ def bin_block(
     Notes
     -----
     The sums are sequential float32 over the block in row-major order, as
-    the C loops accumulate them; a 1x1 "bin" is a plain copy.
+    the C loops accumulate them; a 1x1 "bin" is the window itself (read-only
+    views, no copy).
     """
     ny, nx = shape
     rny, rnx = ref.sci.shape
@@ -58,7 +60,7 @@ def bin_block(
         )
     if bin_x == 1 and bin_y == 1:
         win = (slice(y0, y0 + ny), slice(x0, x0 + nx))
-        return Imset(ref.sci[win].copy(), ref.err[win].copy(), ref.dq[win].copy())
+        return Imset(*(readonly_view(a[win]) for a in ref))
 
     sci_sum = np.zeros(shape, dtype=np.float32)
     err_sum = np.zeros(shape, dtype=np.float32)
@@ -121,7 +123,7 @@ def match_reference(
         the reference (calstis exits with an error in each case).
     """
     if (ref_place == sci_place) and ref.sci.shape == sci_shape:
-        return Imset(ref.sci.copy(), ref.err.copy(), ref.dq.copy())
+        return Imset(*(readonly_view(a) for a in ref))
     starts, ratios = [], []
     for axis, name in ((0, "x"), (1, "y")):
         r_ax = ref_place.x if axis == 0 else ref_place.y
@@ -203,7 +205,26 @@ def expand_bilinear(low: Imset, shape: tuple[int, int]) -> Imset:
     (again left to right), which can go NaN with extrapolation weights;
     calstis does the same (spec §10). DQ is the OR of the neighbouring
     pixels, with calstis's bug reproduced: in the 2-D case the y neighbours
-    are those of the *last* output row for every row.
+    are those of the *last* output row for every row. Built from
+    `expand_bilinear_blocks`.
+    """
+    ny, nx = shape
+    out_sci = np.empty((ny, nx), dtype=np.float32)
+    out_err = np.empty((ny, nx), dtype=np.float32)
+    out_dq = np.empty((ny, nx), dtype=np.int16)
+    for rows, block in expand_bilinear_blocks(low, shape):
+        out_sci[rows], out_err[rows], out_dq[rows] = block
+    return Imset(out_sci, out_err, out_dq)
+
+
+def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
+    """
+    Yield `expand_bilinear`'s output block by block: ``(rows, Imset of those rows)``.
+
+    For callers that use the expanded flat once, a block at a time (FLATCORR
+    multiplies it into P x D), so that it never exists as a whole image.
+    Same arguments, same numbers and errors as `expand_bilinear`; the blocks
+    cover the output rows in order.
     """
     ny_in, nx_in = low.sci.shape
     ny, nx = shape
@@ -213,7 +234,9 @@ def expand_bilinear(low: Imset, shape: tuple[int, int]) -> Imset:
         )
     bx, by = nx // nx_in, ny // ny_in
     if bx == 1 and by == 1:
-        return low.copy()
+        for rows in row_blocks(ny):
+            yield rows, Imset(*(readonly_view(a[rows]) for a in low))
+        return
     f32 = np.float32
     a_sci, a_err, a_dq = low.sci.astype(f32), low.err.astype(f32), low.dq.astype(np.int16)
     ax, ix, p, q = _interp_info(nx, nx_in, bx)
@@ -225,23 +248,25 @@ def expand_bilinear(low: Imset, shape: tuple[int, int]) -> Imset:
         # C evaluates w * e1*e1 as (w*e1)*e1.
         return ((w * e).astype(f32) * e).astype(f32)
 
-    with np.errstate(invalid="ignore"):
+    def expand_rows(rows: slice):
+        """SCI and variance of output rows ``rows`` (every term per pixel)."""
         if bx == 1:
-            rr, ss = r[:, None], s[:, None]
-            sci = (rr * a_sci[jy, :]).astype(f32) + (ss * a_sci[jy + 1, :]).astype(f32)
-            var = sq_weighted(rr, a_err[jy, :]) + sq_weighted(ss, a_err[jy + 1, :])
-            dq = a_dq[dy1, :] | a_dq[dy2, :]
+            rr, ss = r[rows, None], s[rows, None]
+            j = jy[rows]
+            sci = (rr * a_sci[j, :]).astype(f32) + (ss * a_sci[j + 1, :]).astype(f32)
+            var = sq_weighted(rr, a_err[j, :]) + sq_weighted(ss, a_err[j + 1, :])
         elif by == 1:
             pp, qq = p[None, :], q[None, :]
-            sci = (pp * a_sci[:, ix]).astype(f32) + (qq * a_sci[:, ix + 1]).astype(f32)
-            var = sq_weighted(pp, a_err[:, ix]) + sq_weighted(qq, a_err[:, ix + 1])
-            dq = a_dq[:, dx1] | a_dq[:, dx2]
+            sci = (pp * a_sci[rows][:, ix]).astype(f32) + (qq * a_sci[rows][:, ix + 1]).astype(f32)
+            var = sq_weighted(pp, a_err[rows][:, ix]) + sq_weighted(qq, a_err[rows][:, ix + 1])
         else:
-            pr = (p[None, :] * r[:, None]).astype(f32)
-            qr = (q[None, :] * r[:, None]).astype(f32)
-            ps = (p[None, :] * s[:, None]).astype(f32)
-            qs = (q[None, :] * s[:, None]).astype(f32)
-            j0, j1 = jy[:, None], jy[:, None] + 1
+            rr, ss = r[rows, None], s[rows, None]
+            pr = (p[None, :] * rr).astype(f32)
+            qr = (q[None, :] * rr).astype(f32)
+            ps = (p[None, :] * ss).astype(f32)
+            qs = (q[None, :] * ss).astype(f32)
+            j0 = jy[rows, None]
+            j1 = j0 + 1
             i0, i1 = ix[None, :], ix[None, :] + 1
             sci = (pr * a_sci[j0, i0]).astype(f32) + (qr * a_sci[j0, i1]).astype(f32)
             sci = sci.astype(f32) + (ps * a_sci[j1, i0]).astype(f32)
@@ -249,10 +274,20 @@ def expand_bilinear(low: Imset, shape: tuple[int, int]) -> Imset:
             var = sq_weighted(pr, a_err[j0, i0]) + sq_weighted(qr, a_err[j0, i1])
             var = var.astype(f32) + sq_weighted(ps, a_err[j1, i0])
             var = var.astype(f32) + sq_weighted(qs, a_err[j1, i1])
-            # calstis bug: the y neighbours of the last output row serve every row.
-            y1, y2 = dy1[-1], dy2[-1]
-            row = a_dq[y1, dx1] | a_dq[y1, dx2] | a_dq[y2, dx1] | a_dq[y2, dx2]
-            dq = np.broadcast_to(row, (ny, nx))
-        sci = np.asarray(sci, dtype=f32)
-        err = np.sqrt(np.asarray(var, dtype=f32).astype(np.float64)).astype(f32)
-    return Imset(sci, err, np.ascontiguousarray(dq, dtype=np.int16))
+        return sci, var
+
+    if bx == 1:
+        dq = a_dq[dy1, :] | a_dq[dy2, :]
+    elif by == 1:
+        dq = a_dq[:, dx1] | a_dq[:, dx2]
+    else:
+        # calstis bug: the y neighbours of the last output row serve every row.
+        y1, y2 = dy1[-1], dy2[-1]
+        row = a_dq[y1, dx1] | a_dq[y1, dx2] | a_dq[y2, dx1] | a_dq[y2, dx2]
+        dq = np.broadcast_to(row, (ny, nx))
+    # Block by block: the weights and gathered neighbours are block-sized.
+    for rows in row_blocks(ny):
+        with np.errstate(invalid="ignore"):
+            sci, var = expand_rows(rows)
+            err = np.sqrt(np.asarray(var, dtype=f32).astype(np.float64)).astype(f32)
+        yield rows, Imset(np.asarray(sci, dtype=f32), err, np.ascontiguousarray(dq[rows], np.int16))

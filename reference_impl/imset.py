@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from reference_impl.errors import ShapeMismatchError
 
-__all__ = ["Imset", "require_same_shape"]
+__all__ = ["Imset", "no_err", "readonly_view", "require_same_shape"]
 
 
 class Imset(NamedTuple):
@@ -52,3 +52,25 @@ def require_same_shape(science: NDArray, reference: NDArray, *, what: str) -> No
             f"{what} has shape {reference.shape[::-1]} (NAXIS1, NAXIS2), "
             f"science has {science.shape[::-1]}"
         )
+
+
+def readonly_view(array: NDArray) -> NDArray:
+    """A read-only view of ``array``: how a step passes an array through unchanged.
+
+    Steps never write into their arguments and return new arrays; an array a
+    step leaves as it was is returned as this view instead of a copy (a
+    full-frame copy is 4 MiB), so that nobody can write into the input
+    through the output either.
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def no_err(shape: tuple[int, int]) -> NDArray[np.float32]:
+    """A stand-in ERR array of zeros that takes no memory (read-only).
+
+    For imsets whose ERR nobody downstream reads (the part-a imsets of a CR
+    rejection without an EXPSCORR ``_flt``: calstis2 combines SCI and DQ).
+    """
+    return np.broadcast_to(np.float32(0.0), shape)

@@ -13,8 +13,8 @@ The level is not "the row's overscan mean". It is
    fitted to per-column medians of that overscan, after replacing high
    outliers, anchored at the centre of the bias section.
 
-ERR and DQ are copied from the same window without change; no CALIBDEFECT
-flag is set and no overscan error is added.
+ERR and DQ are the same window without change (returned as read-only views,
+not copies); no CALIBDEFECT flag is set and no overscan error is added.
 """
 
 from dataclasses import dataclass
@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl.geometry import OverscanLayout
-from reference_impl.imset import Imset
-from reference_impl.numerics import median_f64
+from reference_impl.imset import Imset, readonly_view
+from reference_impl.numerics import median_f64, row_blocks
 
 __all__ = ["OverscanResult", "subtract_overscan_bias", "fit_line", "row_bias_levels"]
 
@@ -241,9 +241,9 @@ def subtract_overscan_bias(
     sci, err, dq = science
     ccdbias = float(np.float32(ccdbias_dn))
     if layout.too_small:
-        out_sci = (sci.astype(np.float64) - ccdbias).astype(np.float32)
+        out_sci = np.subtract(sci, ccdbias, dtype=np.float64).astype(np.float32)
         return OverscanResult(
-            imset=Imset(out_sci, err.copy(), dq.copy()),
+            imset=Imset(out_sci, readonly_view(err), readonly_view(dq)),
             meanblev_dn=ccdbias,
             trimmed=False,
             used_default_bias=True,
@@ -278,13 +278,20 @@ def subtract_overscan_bias(
         slice(layout.bottom, layout.bottom + ny_out),
         slice(layout.left, layout.left + nx_out),
     )
-    out_sci = ((sci[window].astype(np.float64) - blev[:, None]) - drift[None, :]).astype(np.float32)
+    # f32(f64(SCI) - blev(j) - drift(i)): two double subtractions, in that order,
+    # block by block into the float32 output.
+    out_sci = np.empty((ny_out, nx_out), dtype=np.float32)
+    sci_window = sci[window]
+    for rows in row_blocks(ny_out):
+        level = np.subtract(sci_window[rows], blev[rows, None], dtype=np.float64)
+        np.subtract(level, drift[None, :], out=level)
+        out_sci[rows] = level
     average_drift = (nx_out // 2 - zerocol) * drift_slope_value
     sumbias = 0.0
     for level in blev.tolist():
         sumbias += level + average_drift
     return OverscanResult(
-        imset=Imset(out_sci, err[window].copy(), dq[window].copy()),
+        imset=Imset(out_sci, readonly_view(err[window]), readonly_view(dq[window])),
         meanblev_dn=sumbias / ny_out,
         trimmed=True,
         used_default_bias=fit is None,

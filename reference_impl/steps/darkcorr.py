@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference_impl.imset import Imset, require_same_shape
-from reference_impl.numerics import median_f32, sub2d
+from reference_impl.numerics import median_f32, quadrature_f32, row_blocks
 
 __all__ = ["DarkResult", "dark_temperature_factor", "dark_scale", "subtract_dark"]
 
@@ -95,11 +95,22 @@ def subtract_dark(science: Imset, dark: Imset, *, scale: np.float32) -> DarkResu
     """
     require_same_shape(science.sci, dark.sci, what="dark image")
     k = np.float32(scale)
-    dark_sci, dark_err = dark.sci, dark.err
-    if k != np.float32(1.0):
-        dark_sci = (dark_sci * k).astype(np.float32)
-        dark_err = (dark_err * k).astype(np.float32)
-    good = dark_sci[dark.dq == 0]
-    meandark = median_f32(good) if good.size else np.float32(0.0)
-    sci, err, dq = sub2d(science.sci, science.err, science.dq, dark_sci, dark_err, dark.dq)
-    return DarkResult(imset=Imset(sci, err, dq), meandark_dn=meandark, scale=k)
+    shape = science.sci.shape
+    out_sci = np.empty(shape, dtype=np.float32)
+    out_err = np.empty(shape, dtype=np.float32)
+    good_values = []
+    # Scale and subtract block by block: the scaled dark is never a whole image.
+    for rows in row_blocks(shape[0]):
+        dark_sci, dark_err = dark.sci[rows], dark.err[rows]
+        if k != np.float32(1.0):
+            dark_sci = (dark_sci * k).astype(np.float32)
+            dark_err = (dark_err * k).astype(np.float32)
+        good_values.append(dark_sci[dark.dq[rows] == 0])
+        # sub2d.c: SCI difference and ERR in quadrature, float32.
+        np.subtract(science.sci[rows], dark_sci, out=out_sci[rows], dtype=np.float32)
+        out_err[rows] = quadrature_f32(science.err[rows], dark_err)
+    good = np.concatenate(good_values) if good_values else np.zeros(0, np.float32)
+    del good_values
+    meandark = median_f32(good, overwrite=True) if good.size else np.float32(0.0)
+    dq = np.bitwise_or(science.dq, dark.dq, dtype=np.int16)
+    return DarkResult(imset=Imset(out_sci, out_err, dq), meandark_dn=meandark, scale=k)

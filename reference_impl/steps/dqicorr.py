@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl import dqflags
-from reference_impl.imset import Imset
+from reference_impl.imset import Imset, readonly_view
 from reference_impl.numerics import nint
 
 __all__ = [
@@ -342,11 +342,11 @@ def flag_bad_pixels(
     Returns
     -------
     Imset
-        SCI and ERR copies, new DQ.
+        SCI and ERR unchanged (read-only views), new DQ.
     """
     dq = flag_saturation(science.sci, science.dq, saturate_dn=saturate_dn)
     if aperture is not None:
         dq = flag_beyond_aperture(dq, aperture=aperture, ltm=ltm, ltv0=ltv0)
     if runs is not None and table_shape is not None:
         dq = flag_from_bpixtab(dq, runs=runs, table_shape=table_shape, ltm=ltm, ltv0=ltv0)
-    return Imset(science.sci.copy(), science.err.copy(), dq)
+    return Imset(readonly_view(science.sci), readonly_view(science.err), dq)

@@ -8,9 +8,10 @@ divides.
 import numpy as np
 
 from reference_impl import dqflags
-from reference_impl.binning import expand_bilinear
+from reference_impl.binning import expand_bilinear_blocks
 from reference_impl.errors import NotImplementedStepError, ShapeMismatchError
-from reference_impl.imset import Imset, require_same_shape
+from reference_impl.imset import Imset, readonly_view, require_same_shape
+from reference_impl.numerics import row_blocks
 
 __all__ = ["multiply_flats", "combine_flats", "apply_flat"]
 
@@ -30,12 +31,14 @@ def multiply_flats(a: Imset, b: Imset) -> Imset:
         ``SCI = a*b``, ``ERR = sqrt((a*e_b)^2 + (b*e_a)^2)`` in float32, DQ OR.
     """
     require_same_shape(a.sci, b.sci, what="flat field")
-    sci = (a.sci * b.sci).astype(np.float32)
-    a_db = (a.sci * b.err).astype(np.float32)
-    b_da = (b.sci * a.err).astype(np.float32)
-    var = (a_db * a_db + b_da * b_da).astype(np.float32)
-    err = np.sqrt(var.astype(np.float64)).astype(np.float32)
-    return Imset(sci, err, (a.dq | b.dq).astype(np.int16))
+    sci = np.multiply(a.sci, b.sci, dtype=np.float32)
+    err = np.empty(sci.shape, dtype=np.float32)
+    for rows in row_blocks(sci.shape[0]):  # block-sized float32 temporaries
+        a_db = (a.sci[rows] * b.err[rows]).astype(np.float32)
+        b_da = (b.sci[rows] * a.err[rows]).astype(np.float32)
+        var = (a_db * a_db + b_da * b_da).astype(np.float32)
+        err[rows] = np.sqrt(var.astype(np.float64))  # rounded once to float32
+    return Imset(sci, err, np.bitwise_or(a.dq, b.dq, dtype=np.int16))
 
 
 def combine_flats(pflt: Imset | None, dflt: Imset | None, lflt: Imset | None) -> Imset:
@@ -71,9 +74,9 @@ def combine_flats(pflt: Imset | None, dflt: Imset | None, lflt: Imset | None) ->
             )
         flat = multiply_flats(pflt, dflt)
     elif pflt is not None:
-        flat = pflt.copy()
+        flat = Imset(*(readonly_view(a) for a in pflt))
     elif dflt is not None:
-        flat = dflt.copy()
+        flat = Imset(*(readonly_view(a) for a in dflt))
     else:
         if lflt is None:
             raise ValueError("combine_flats needs at least one flat")
@@ -81,7 +84,16 @@ def combine_flats(pflt: Imset | None, dflt: Imset | None, lflt: Imset | None) ->
             "FLATCORR with only LFLTFILE (no PFLTFILE or DFLTFILE) is not implemented"
         )
     if lflt is not None:
-        flat = multiply_flats(flat, expand_bilinear(lflt, flat.sci.shape))
+        # mult2d(flat, unbin2d(L)), one block of the expanded L at a time.
+        shape = flat.sci.shape
+        out = Imset(
+            np.empty(shape, np.float32), np.empty(shape, np.float32), np.empty(shape, np.int16)
+        )
+        for rows, expanded in expand_bilinear_blocks(lflt, shape):
+            block = multiply_flats(Imset(*(a[rows] for a in flat)), expanded)
+            for dest, values in zip(out, block, strict=True):
+                dest[rows] = values
+        flat = out
     return flat
 
 
@@ -104,18 +116,26 @@ def apply_flat(science: Imset, flat: Imset) -> Imset:
         are left unchanged and CALIBDEFECT (512) is set.
     """
     require_same_shape(science.sci, flat.sci, what="flat field")
-    a, e_a = science.sci, science.err
-    f, e_f = flat.sci, flat.err
-    zero = f == 0
-    safe_f = np.where(zero, np.float32(1.0), f).astype(np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        sci = (a / safe_f).astype(np.float32)
-        a_expr = (e_a / safe_f).astype(np.float32)
-        b_expr = (((e_f * a).astype(np.float32)) / safe_f).astype(np.float32) / safe_f
-        b_expr = b_expr.astype(np.float32)
-        var = (a_expr * a_expr + b_expr * b_expr).astype(np.float32)
-        err = np.sqrt(var.astype(np.float64)).astype(np.float32)
-    sci = np.where(zero, a, sci).astype(np.float32)
-    err = np.where(zero, e_a, err).astype(np.float32)
-    dq = np.where(zero, science.dq | np.int16(dqflags.CALIBDEFECT), science.dq)
-    return Imset(sci, err, (dq | flat.dq).astype(np.int16))
+    shape = science.sci.shape
+    out_sci = np.empty(shape, dtype=np.float32)
+    out_err = np.empty(shape, dtype=np.float32)
+    out_dq = np.empty(shape, dtype=np.int16)
+    # Per pixel, block by block: the float32 temporaries are block-sized.
+    for rows in row_blocks(shape[0]):
+        a, e_a = science.sci[rows], science.err[rows]
+        f, e_f = flat.sci[rows], flat.err[rows]
+        zero = f == 0
+        safe_f = np.where(zero, np.float32(1.0), f).astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):
+            sci = (a / safe_f).astype(np.float32)
+            a_expr = (e_a / safe_f).astype(np.float32)
+            b_expr = (((e_f * a).astype(np.float32)) / safe_f).astype(np.float32) / safe_f
+            b_expr = b_expr.astype(np.float32)
+            var = (a_expr * a_expr + b_expr * b_expr).astype(np.float32)
+            err = np.sqrt(var.astype(np.float64)).astype(np.float32)
+        out_sci[rows] = np.where(zero, a, sci)
+        out_err[rows] = np.where(zero, e_a, err)
+        dq = science.dq[rows]
+        dq = np.where(zero, dq | np.int16(dqflags.CALIBDEFECT), dq)
+        out_dq[rows] = dq | flat.dq[rows]
+    return Imset(out_sci, out_err, out_dq)

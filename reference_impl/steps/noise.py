@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl.imset import Imset
+from reference_impl.imset import Imset, readonly_view
 
 __all__ = ["init_errors", "needs_error_init"]
 
@@ -35,7 +35,7 @@ def init_errors(
     Returns
     -------
     Imset
-        Same SCI and DQ (copies); ERR in DN, float32:
+        Same SCI and DQ (read-only views); ERR in DN, float32:
         ``sqrt((SCI - b) g + r^2) / g`` where ``(SCI - b) g > 0``, else ``r / g``.
 
     Notes
@@ -62,4 +62,4 @@ def init_errors(
             err = np.empty_like(variance)
             np.divide(root, np.float64(g), out=err, casting="same_kind")  # rounded once
     err[~above_bias] = np.float32(r / g)
-    return Imset(sci=science.sci.copy(), err=err, dq=science.dq.copy())
+    return Imset(sci=readonly_view(science.sci), err=err, dq=readonly_view(science.dq))

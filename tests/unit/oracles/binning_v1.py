@@ -1,0 +1,258 @@
+"""Reference binning and LFLT expansion as it was before the block-wise rewrite (commit 77ffea2), kept as an oracle.
+
+Validated bit for bit against calstis 3.5.0 on the corpus and the live
+differential suite; the block-wise version must give the same numbers.
+"""
+# ruff: noqa
+
+import numpy as np
+
+from reference_impl.errors import ShapeMismatchError
+from reference_impl.geometry import Placement
+from reference_impl.imset import Imset
+
+__all__ = ["bin_block", "match_reference", "expand_bilinear"]
+
+
+def bin_block(
+    ref: Imset, *, x0: int, y0: int, bin_x: int, bin_y: int, shape: tuple[int, int], average: bool
+) -> Imset:
+    """
+    Extract a subset of a reference imset and bin it (bin2d.c).
+
+    Parameters
+    ----------
+    ref : Imset
+        Reference SCI, ERR (float32) and DQ (int16).
+    x0, y0 : int
+        Zero-based first reference pixel of output pixel (0, 0).
+    bin_x, bin_y : int
+        Reference pixels per output pixel on each axis.
+    shape : tuple of int
+        Output shape ``(ny, nx)``.
+    average : bool
+        True to average (flats, shading), False to sum (bias, dark).
+
+    Returns
+    -------
+    Imset
+        SCI the float32 sum (or ``f32(sum / N)``); ERR ``f32(sqrt(f64(sum e*e)))``
+        (divided by N in double when averaging); DQ the OR over each block.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the block reaches outside the reference.
+
+    Notes
+    -----
+    The sums are sequential float32 over the block in row-major order, as
+    the C loops accumulate them; a 1x1 "bin" is a plain copy.
+    """
+    ny, nx = shape
+    rny, rnx = ref.sci.shape
+    if x0 < 0 or y0 < 0 or x0 + nx * bin_x > rnx or y0 + ny * bin_y > rny:
+        raise ShapeMismatchError(
+            f"reference image ({rnx} x {rny}) does not cover the science pixels "
+            f"(start [{x0 + 1}, {y0 + 1}], {nx} x {ny} pixels binned {bin_x} x {bin_y})"
+        )
+    if bin_x == 1 and bin_y == 1:
+        win = (slice(y0, y0 + ny), slice(x0, x0 + nx))
+        return Imset(ref.sci[win].copy(), ref.err[win].copy(), ref.dq[win].copy())
+
+    sci_sum = np.zeros(shape, dtype=np.float32)
+    err_sum = np.zeros(shape, dtype=np.float32)
+    dq_or = np.zeros(shape, dtype=np.int16)
+    for dy in range(bin_y):
+        for dx in range(bin_x):
+            win = (
+                slice(y0 + dy, y0 + dy + ny * bin_y, bin_y),
+                slice(x0 + dx, x0 + dx + nx * bin_x, bin_x),
+            )
+            sci_sum += ref.sci[win]
+            e = ref.err[win]
+            err_sum += e * e
+            dq_or |= ref.dq[win]
+    if average:
+        weight = np.float32(bin_x * bin_y)
+        sci = (sci_sum / weight).astype(np.float32)
+        err = (np.sqrt(err_sum.astype(np.float64)) / np.float64(weight)).astype(np.float32)
+    else:
+        sci = sci_sum
+        err = np.sqrt(err_sum.astype(np.float64)).astype(np.float32)
+    return Imset(sci, err, dq_or)
+
+
+def match_reference(
+    ref: Imset,
+    ref_place: Placement,
+    sci_place: Placement,
+    sci_shape: tuple[int, int],
+    *,
+    average: bool,
+    what: str,
+) -> Imset:
+    """
+    Cut (and bin) a reference image to cover the science pixels (findbin.c + bin2d.c).
+
+    Parameters
+    ----------
+    ref : Imset
+        Imset 1 of the reference file.
+    ref_place, sci_place : Placement
+        Binning and corner of each, from their ``LTV``/``LTM``.
+    sci_shape : tuple of int
+        Science shape ``(ny, nx)``.
+    average : bool
+        Average over a bin (flats) rather than sum (bias, dark).
+    what : str
+        The reference kind and file, for messages ("bias image x_bia.fits").
+
+    Returns
+    -------
+    Imset
+        Reference arrays of shape ``sci_shape``.
+
+    Raises
+    ------
+    ShapeMismatchError
+        When the reference is binned more than the science (REF_TOO_SMALL),
+        the bin ratio is not an integer, or the science pixels are not inside
+        the reference (calstis exits with an error in each case).
+    """
+    if (ref_place == sci_place) and ref.sci.shape == sci_shape:
+        return Imset(ref.sci.copy(), ref.err.copy(), ref.dq.copy())
+    starts, ratios = [], []
+    for axis, name in ((0, "x"), (1, "y")):
+        r_ax = ref_place.x if axis == 0 else ref_place.y
+        s_ax = sci_place.x if axis == 0 else sci_place.y
+        if r_ax.bin > s_ax.bin:
+            raise ShapeMismatchError(
+                f"{what} is binned {r_ax.bin} on {name}, more than the science data ({s_ax.bin})"
+            )
+        if s_ax.bin % r_ax.bin:
+            raise ShapeMismatchError(
+                f"{what} binning {r_ax.bin} on {name} does not divide the science binning "
+                f"{s_ax.bin}"
+            )
+        ratios.append(s_ax.bin // r_ax.bin)
+        # C integer division truncates toward zero.
+        starts.append(int((s_ax.corner - r_ax.corner) / r_ax.bin))
+    try:
+        return bin_block(
+            ref,
+            x0=starts[0],
+            y0=starts[1],
+            bin_x=ratios[0],
+            bin_y=ratios[1],
+            shape=sci_shape,
+            average=average,
+        )
+    except ShapeMismatchError as err:
+        raise ShapeMismatchError(f"{what}: {err}") from None
+
+
+def _interp_info(n_out: int, n_in: int, factor: int):
+    """Indices and float32 weights for linear interpolation along one axis (InterpInfo)."""
+    f32 = np.float32
+    offset = f32(f32(factor - 1) / f32(2.0))
+    a = ((np.arange(n_out, dtype=f32) - offset).astype(f32) / f32(factor)).astype(f32)
+    i = np.trunc(a).astype(np.int64)
+    i = np.where(i < 0, 0, i)
+    i = np.where(i >= n_in - 1, n_in - 2, i)
+    q = (a - i.astype(f32)).astype(f32)
+    p = (f32(1.0) - q).astype(f32)
+    return a, i, p, q
+
+
+def _interp_dq_info(a: np.ndarray, n_in: int):
+    """Indices for OR-ing DQ along one axis (InterpDQInfo): ``(i1, i2, use_both)``."""
+    i1 = np.trunc(a).astype(np.int64)
+    both = a != i1.astype(np.float32)
+    both = np.where(i1 <= 0, False, both)
+    i1 = np.where(i1 <= 0, 0, i1)
+    both = np.where(i1 >= n_in - 1, False, both)
+    i1 = np.where(i1 >= n_in - 1, n_in - 1, i1)
+    i2 = np.where(both, i1 + 1, i1)
+    return i1, i2
+
+
+def expand_bilinear(low: Imset, shape: tuple[int, int]) -> Imset:
+    """
+    Expand a binned (low-order) flat to ``shape`` by linear interpolation (unbin2d.c).
+
+    Parameters
+    ----------
+    low : Imset
+        The LFLT imset, float32, shape (ny_in, nx_in).
+    shape : tuple of int
+        Output shape; each axis must be an integer multiple of the input's.
+
+    Returns
+    -------
+    Imset
+        Expanded SCI, ERR (float32) and DQ (int16).
+
+    Notes
+    -----
+    Output pixel ``m`` maps to input position ``a = (m - (b-1)/2)/b`` (float32);
+    ``i = trunc(a)`` clamped to ``[0, n-2]``, ``q = a - i``, ``p = 1 - q``: at
+    the edges this extrapolates linearly. SCI is
+    ``p*r*A00 + q*r*A10 + p*s*A01 + q*s*A11`` evaluated left to right in
+    float32. ERR uses the weights unsquared, ``sqrt(p*r*e00*e00 + ...)``
+    (again left to right), which can go NaN with extrapolation weights;
+    calstis does the same (spec §10). DQ is the OR of the neighbouring
+    pixels, with calstis's bug reproduced: in the 2-D case the y neighbours
+    are those of the *last* output row for every row.
+    """
+    ny_in, nx_in = low.sci.shape
+    ny, nx = shape
+    if nx % nx_in or ny % ny_in:
+        raise ShapeMismatchError(
+            f"low-order flat ({nx_in} x {ny_in}) does not divide the flat size ({nx} x {ny})"
+        )
+    bx, by = nx // nx_in, ny // ny_in
+    if bx == 1 and by == 1:
+        return low.copy()
+    f32 = np.float32
+    a_sci, a_err, a_dq = low.sci.astype(f32), low.err.astype(f32), low.dq.astype(np.int16)
+    ax, ix, p, q = _interp_info(nx, nx_in, bx)
+    ay, jy, r, s = _interp_info(ny, ny_in, by)
+    dx1, dx2 = _interp_dq_info(ax, nx_in)
+    dy1, dy2 = _interp_dq_info(ay, ny_in)
+
+    def sq_weighted(w, e):
+        # C evaluates w * e1*e1 as (w*e1)*e1.
+        return ((w * e).astype(f32) * e).astype(f32)
+
+    with np.errstate(invalid="ignore"):
+        if bx == 1:
+            rr, ss = r[:, None], s[:, None]
+            sci = (rr * a_sci[jy, :]).astype(f32) + (ss * a_sci[jy + 1, :]).astype(f32)
+            var = sq_weighted(rr, a_err[jy, :]) + sq_weighted(ss, a_err[jy + 1, :])
+            dq = a_dq[dy1, :] | a_dq[dy2, :]
+        elif by == 1:
+            pp, qq = p[None, :], q[None, :]
+            sci = (pp * a_sci[:, ix]).astype(f32) + (qq * a_sci[:, ix + 1]).astype(f32)
+            var = sq_weighted(pp, a_err[:, ix]) + sq_weighted(qq, a_err[:, ix + 1])
+            dq = a_dq[:, dx1] | a_dq[:, dx2]
+        else:
+            pr = (p[None, :] * r[:, None]).astype(f32)
+            qr = (q[None, :] * r[:, None]).astype(f32)
+            ps = (p[None, :] * s[:, None]).astype(f32)
+            qs = (q[None, :] * s[:, None]).astype(f32)
+            j0, j1 = jy[:, None], jy[:, None] + 1
+            i0, i1 = ix[None, :], ix[None, :] + 1
+            sci = (pr * a_sci[j0, i0]).astype(f32) + (qr * a_sci[j0, i1]).astype(f32)
+            sci = sci.astype(f32) + (ps * a_sci[j1, i0]).astype(f32)
+            sci = sci.astype(f32) + (qs * a_sci[j1, i1]).astype(f32)
+            var = sq_weighted(pr, a_err[j0, i0]) + sq_weighted(qr, a_err[j0, i1])
+            var = var.astype(f32) + sq_weighted(ps, a_err[j1, i0])
+            var = var.astype(f32) + sq_weighted(qs, a_err[j1, i1])
+            # calstis bug: the y neighbours of the last output row serve every row.
+            y1, y2 = dy1[-1], dy2[-1]
+            row = a_dq[y1, dx1] | a_dq[y1, dx2] | a_dq[y2, dx1] | a_dq[y2, dx2]
+            dq = np.broadcast_to(row, (ny, nx))
+        sci = np.asarray(sci, dtype=f32)
+        err = np.sqrt(np.asarray(var, dtype=f32).astype(np.float64)).astype(f32)
+    return Imset(sci, err, np.ascontiguousarray(dq, dtype=np.int16))
