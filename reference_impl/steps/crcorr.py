@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl import dqflags
+from reference_impl.numerics import row_blocks
 
 __all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_rays", "parse_sigmas"]
 
@@ -159,19 +160,39 @@ def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
     -----
     The histogram has 1-DN bins from ``trunc(min(0, min)) - 1`` (or -1000) to
     ``trunc(mean + 1) * 2``, the mean being a sequential float32 sum over the
-    count; a value goes to bin ``trunc(value) - lo``.
+    count; a value goes to bin ``trunc(value) - lo``. Two passes over row
+    blocks (sum and minimum, then the histogram) keep the memory small; the
+    float32 sum carries from block to block, so it is the raster-order sum.
     """
-    values = sci[dq == 0].astype(_F)
-    amin = min(0.0, float(values.min())) if values.size else 0.0
-    total = np.cumsum(values, dtype=_F)[-1] if values.size else _F(0)
+    ny = sci.shape[0]
+    count, lowest, nan_seen = 0, 0.0, False
+    total = _F(0)
+    for rows in row_blocks(ny):
+        values = sci[rows][dq[rows] == 0].astype(_F, copy=False)  # a copy, raster order
+        if not values.size:
+            continue
+        block_min = float(values.min())
+        if np.isnan(block_min):
+            nan_seen = True
+        else:
+            lowest = min(lowest, block_min)
+        if count:
+            # Continue the sequential sum: the first addend absorbs the carry.
+            values[0] = _F(total + values[0])
+        total = np.cumsum(values, dtype=_F)[-1]
+        count += values.size
+    # min(0, NaN) is 0 in Python: a NaN anywhere gives amin 0 (as one whole min did).
+    amin = 0.0 if nan_seen else lowest
     lo = MIN_SKY_DN if amin < MIN_SKY_DN else int(amin) - 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        amax = _F(total / _F(values.size))
+        amax = _F(total / _F(count))
     hi = 1 if amax <= 0 else int(float(amax) + 1.0) * 2
     nbins = hi - lo + 1
-    h = np.trunc(values.astype(np.float64)).astype(np.int64) - lo
-    h = h[(h >= 0) & (h < nbins)]
-    hist = np.bincount(h, minlength=nbins)
+    hist = np.zeros(nbins, dtype=np.int64)
+    for rows in row_blocks(ny):
+        values = sci[rows][dq[rows] == 0]
+        h = np.trunc(values.astype(np.float64)).astype(np.int64) - lo
+        hist += np.bincount(h[(h >= 0) & (h < nbins)], minlength=nbins)
     return _cr_mode(hist, float(lo))
 
 
@@ -197,19 +218,24 @@ def _shifted_any(mask: NDArray[np.bool_], offsets) -> NDArray[np.bool_]:
     return out
 
 
-def _hits_and_spills(cond, spillable, excluded, offsets):
-    """Resolve the raster-order HIT/SPILL marking of one imset (crrej_loop.c).
+def _hits(cond, spillable, excluded, offsets, earlier_hits):
+    """HIT marks of some rows of one imset, in raster order (crrej_loop.c).
 
-    Non-excluded pixels above threshold are hits. An excluded pixel above
-    threshold becomes a hit only if an earlier hit (raster order) spilled it,
-    so those few are resolved one by one in raster order. Every neighbour of
-    a hit that is above the spill threshold and not itself a hit is a spill.
+    ``cond``, ``spillable`` and ``excluded`` cover the rows to mark;
+    ``earlier_hits`` the final marks of the rows just above them (the rows a
+    pixel's neighbourhood reaches back to). Non-excluded pixels above
+    threshold are hits. An excluded pixel above threshold becomes a hit only
+    if an earlier hit (raster order) spilled it, so those few are resolved one
+    by one in raster order. Returns the marks of ``earlier_hits`` and the new
+    rows stacked.
     """
-    hit = cond & ~excluded
+    n_above = earlier_hits.shape[0]
+    hit = np.concatenate([earlier_hits, cond & ~excluded])
     candidates = np.argwhere(cond & excluded & spillable)
     if candidates.size:
         ny, nx = hit.shape
         for j, i in candidates:  # row-major order = raster order
+            j = j + n_above
             for dj, di in offsets:
                 jj, ii = j + dj, i + di
                 if not (0 <= jj < ny and 0 <= ii < nx):
@@ -217,27 +243,75 @@ def _hits_and_spills(cond, spillable, excluded, offsets):
                 if (jj, ii) < (j, i) and hit[jj, ii]:
                     hit[j, i] = True
                     break
-    spill = _shifted_any(hit, offsets) & spillable & ~hit
-    return hit, spill
+    return hit
+
+
+def _minimum_guess(sci, sky, efac, noise, gain, scale):
+    """INITGUES = minimum (crrej_init.c): the smallest rate and its variance, per pixel."""
+    n = len(sci)
+    shape = sci[0].shape
+    ave = np.empty(shape, dtype=_F)
+    avevar = np.empty(shape, dtype=_F)
+    for rows in row_blocks(shape[0]):
+        for k in range(n):
+            raw = sci[k][rows]
+            pic = ((raw - sky[k]) / efac[k]).astype(_F)
+            raw0 = np.where(raw > 0, raw, _F(0))
+            signal0 = (raw - sky[k]).astype(_F)
+            signal0 = np.where(signal0 > 0, signal0, _F(0))
+            s0 = (scale * signal0).astype(_F)
+            var = (
+                ((noise[k] * noise[k]) + (raw0 / gain[k]).astype(_F)).astype(_F)
+                + (s0 * s0).astype(_F)
+            ).astype(_F)
+            var = (var / _F(efac[k] * efac[k])).astype(_F)
+            if k == 0:
+                ave[rows], avevar[rows] = pic, var
+            else:
+                take = pic < ave[rows]
+                ave[rows] = np.where(take, pic, ave[rows])
+                avevar[rows] = np.where(take, var, avevar[rows])
+    return ave, avevar
+
+
+def _median_guess(sci, sky, efac):
+    """INITGUES = median (crrej_init.c): per pixel, over the imsets, ignoring DQ."""
+    n = len(sci)
+    shape = sci[0].shape
+    ave = np.empty(shape, dtype=_F)
+    for rows in row_blocks(shape[0]):
+        pics = [((sci[k][rows] - sky[k]) / efac[k]).astype(_F) for k in range(n)]
+        if n == 2:
+            # The two middle values of two are the two values; float32 addition
+            # commutes, so their order does not matter.
+            ave[rows] = ((pics[0] + pics[1]) / _F(2.0)).astype(_F)
+            continue
+        ordered = np.sort(np.stack(pics, axis=-1), axis=-1)
+        if n % 2:
+            ave[rows] = ordered[..., n // 2]
+        else:
+            ave[rows] = ((ordered[..., n // 2 - 1] + ordered[..., n // 2]) / _F(2.0)).astype(_F)
+    return ave
 
 
 def reject_cosmic_rays(
-    sci: NDArray[np.float32],
-    dq: NDArray[np.int16],
+    sci,
+    dq,
     *,
     exptime_s: NDArray[np.float32],
     noise_dn: NDArray[np.float32],
     gain_e_per_dn: NDArray[np.float32],
     params: CRRejectParameters,
+    flag_inputs: bool = True,
 ) -> CRRejectResult:
     """
     Combine a CR-SPLIT stack, rejecting cosmic rays (calstis2).
 
     Parameters
     ----------
-    sci : ndarray of float32, shape (n, ny, nx)
+    sci : ndarray of float32, shape (n, ny, nx), or a sequence of n (ny, nx) arrays
         SCI of the usable imsets (IMSET_OK not F), DN, after part-a calibration.
-    dq : ndarray of int16, shape (n, ny, nx)
+    dq : ndarray of int16, shape (n, ny, nx), or a sequence of n (ny, nx) arrays
         Their DQ arrays.
     exptime_s : ndarray of float32, shape (n,)
         EXPTIME of each imset (all zero means equal weights).
@@ -247,6 +321,9 @@ def reject_cosmic_rays(
         ATODGAIN of each imset.
     params : CRRejectParameters
         The selected CRREJTAB row.
+    flag_inputs : bool
+        Return each input's DQ with the CR flags (``input_dq``); False leaves
+        ``input_dq`` None, for callers that do not use it.
 
     Returns
     -------
@@ -261,10 +338,22 @@ def reject_cosmic_rays(
     it; neighbours within CRRADIUS above ``CRTHRESH^2 * spthr`` are SPILL. The
     new ``ave`` is the exposure-weighted mean of the remaining pixels; every
     imset is compared with the previous iteration's ``ave``.
+
+    The work goes over blocks of rows, every imset of a block before the
+    next block, with float32 temporaries the size of a block: only ``ave``,
+    the outputs and per-block sums are image-sized. That is exact because
+    every quantity is per pixel except the HIT/SPILL marks: a pixel's HIT
+    depends on its own row and the rows above it (raster order), its SPILL on
+    the HITs up to the CRRADIUS box below it. So each block marks its rows
+    plus that many rows below, carrying the final marks of the rows above
+    from the block before, and ``ave`` of a block's rows is replaced only
+    once no later block reads it (the rows below are read before they are
+    replaced, by their own block).
     """
-    n, ny, nx = sci.shape
+    n = len(sci)
     if n < 2:
         raise ValueError("cosmic-ray rejection needs two or more usable imsets")
+    ny, nx = sci[0].shape
     efac = np.asarray(exptime_s, dtype=_F).copy()
     noise = np.asarray(noise_dn, dtype=_F)
     gain = np.asarray(gain_e_per_dn, dtype=_F)
@@ -277,111 +366,110 @@ def reject_cosmic_rays(
     scale = _F(float(params.scalense_percent) / 100.0)
     crflag = np.int16(dqflags.DATAREJECT)
     nocr = np.int16(~dqflags.DATAREJECT)
+    badinpdq = np.int16(params.badinpdq)
 
     if params.skysub == "mode":
         sky = np.array([sky_mode(sci[k], dq[k]) for k in range(n)], dtype=_F)
     else:
         sky = np.zeros(n, dtype=_F)
 
-    pics = np.stack([((sci[k] - sky[k]) / efac[k]).astype(_F) for k in range(n)])
     is_minimum = params.initial[:3] != "med"
-    if not is_minimum:
-        ordered = np.sort(pics, axis=0)
-        if n % 2:
-            ave = ordered[n // 2].copy()
-        else:
-            ave = ((ordered[n // 2 - 1] + ordered[n // 2]) / _F(2.0)).astype(_F)
-        avevar = None
+    if is_minimum:
+        ave, avevar = _minimum_guess(sci, sky, efac, noise, gain, scale)
     else:
-        ave = pics[0].copy()
-        avevar = None
-        for k in range(n):
-            raw = sci[k]
-            raw0 = np.where(raw > 0, raw, _F(0))
-            signal0 = (raw - sky[k]).astype(_F)
-            signal0 = np.where(signal0 > 0, signal0, _F(0))
-            s0 = (scale * signal0).astype(_F)
-            var = (
-                ((noise[k] * noise[k]) + (raw0 / gain[k]).astype(_F)).astype(_F)
-                + (s0 * s0).astype(_F)
-            ).astype(_F)
-            var = (var / _F(efac[k] * efac[k])).astype(_F)
-            if k == 0:
-                avevar = var
-            else:
-                take = pics[k] < ave
-                ave = np.where(take, pics[k], ave)
-                avevar = np.where(take, var, avevar)
+        ave, avevar = _median_guess(sci, sky, efac), None
 
     offsets = _circle_offsets(params.radius_pix)
+    reach = max((abs(dj) for dj, _ in offsets), default=0)  # rows a mark reaches
     psig2 = _F(-1.0) if params.thresh <= 0 else _F(params.thresh * params.thresh)
-    excluded_all = (dq & np.int16(params.badinpdq)) != 0
     n_iter = len(params.sigmas)
-    out_dq = np.full((ny, nx), crflag, dtype=np.int16)
-    input_dq = dq.copy()
+    out_dq = np.empty((ny, nx), dtype=np.int16)
+    out_err = np.empty((ny, nx), dtype=_F)
+    input_dq = np.empty((n, ny, nx), dtype=np.int16) if flag_inputs else None
     n_rejected = 0
-    efacsum = np.zeros((ny, nx), dtype=_F)
-    sumvar = np.zeros((ny, nx), dtype=_F)
     for it, sigma in enumerate(params.sigmas):
         sig2 = _F(sigma * sigma)
         last = it == n_iter - 1
-        total = np.zeros((ny, nx), dtype=_F)
-        efacsum = np.zeros((ny, nx), dtype=_F)
         n_rejected = 0
-        for k in range(n):
-            rog2 = _F(noise[k] * noise[k])
-            exp2 = _F(efac[k] * efac[k])
-            if is_minimum and it == 0:
-                thresh = (sig2 * avevar).astype(_F)
-                spthresh = thresh
-            else:
-                dum = ((ave * efac[k]).astype(_F) + sky[k]).astype(_F)
-                val = np.where(dum > 0, dum, _F(0))
-                pixsky = (dum - sky[k]).astype(_F)
-                pixsky = np.where(pixsky > 0, pixsky, _F(0))
-                base = (rog2 + (val / gain[k]).astype(_F)).astype(_F)
-                sp = (scale * pixsky).astype(_F)
-                thresh = (
-                    (sig2 * (base + (sp * sp).astype(_F)).astype(_F)).astype(_F) / exp2
-                ).astype(_F)
-                spthresh = ((sig2 * base).astype(_F) / exp2).astype(_F)
-            pic = pics[k]
-            d = (pic - ave).astype(_F)
-            d2 = (d * d).astype(_F)
-            cond = d2 > thresh
-            spillable = ~(d2 <= (psig2 * spthresh).astype(_F))
-            hit, spill = _hits_and_spills(cond, spillable, excluded_all[k], offsets)
-            rejected = hit | spill
-            ok = ~rejected & ~excluded_all[k]
-            total = np.where(ok, (total + (pic * efac[k]).astype(_F)).astype(_F), total)
-            efacsum = np.where(ok, (efacsum + efac[k]).astype(_F), efacsum)
+        carried = [np.zeros((0, nx), dtype=bool) for _ in range(n)]
+        for rows in row_blocks(ny):
+            r0, r1 = rows.start, rows.stop
+            ext = slice(r0, min(r1 + reach, ny))  # the rows marked: the block + reach
+            n_own = r1 - r0
+            total = np.zeros((n_own, nx), dtype=_F)
+            efacsum = np.zeros((n_own, nx), dtype=_F)
+            sumvar = np.zeros((n_own, nx), dtype=_F) if last else None
+            merged_dq = np.full((n_own, nx), crflag, dtype=np.int16) if last else None
+            for k in range(n):
+                rog2 = _F(noise[k] * noise[k])
+                exp2 = _F(efac[k] * efac[k])
+                a = ave[ext]
+                if is_minimum and it == 0:
+                    thresh = (sig2 * avevar[ext]).astype(_F)
+                    spthresh = thresh
+                else:
+                    dum = ((a * efac[k]).astype(_F) + sky[k]).astype(_F)
+                    val = np.where(dum > 0, dum, _F(0))
+                    pixsky = (dum - sky[k]).astype(_F)
+                    pixsky = np.where(pixsky > 0, pixsky, _F(0))
+                    base = (rog2 + (val / gain[k]).astype(_F)).astype(_F)
+                    sp = (scale * pixsky).astype(_F)
+                    thresh = (
+                        (sig2 * (base + (sp * sp).astype(_F)).astype(_F)).astype(_F) / exp2
+                    ).astype(_F)
+                    spthresh = ((sig2 * base).astype(_F) / exp2).astype(_F)
+                pic = ((sci[k][ext] - sky[k]) / efac[k]).astype(_F)
+                d = (pic - a).astype(_F)
+                d2 = (d * d).astype(_F)
+                cond = d2 > thresh
+                spillable = ~(d2 <= (psig2 * spthresh).astype(_F))
+                excluded = (dq[k][ext] & badinpdq) != 0
+                hit = _hits(cond, spillable, excluded, offsets, carried[k])
+                # Marks of the block's own rows: rows [r0 - reach, r1 + reach) of `hit`.
+                above = carried[k].shape[0]
+                near = _shifted_any(hit, offsets)[above : above + n_own]
+                own_hit = hit[above : above + n_own]
+                spill = near & spillable[:n_own] & ~own_hit
+                carried[k] = hit[max(above + n_own - reach, 0) : above + n_own]
+                rejected = own_hit | spill
+                ok = ~rejected & ~excluded[:n_own]
+                pic = pic[:n_own]
+                total = np.where(ok, (total + (pic * efac[k]).astype(_F)).astype(_F), total)
+                efacsum = np.where(ok, (efacsum + efac[k]).astype(_F), efacsum)
+                if last:
+                    dum = ((pic * efac[k]).astype(_F) + sky[k]).astype(_F)
+                    val = np.where(dum > 0, dum, _F(0))
+                    sv = (scale * val).astype(_F)
+                    term = (
+                        (rog2 + (val / gain[k]).astype(_F)).astype(_F) + (sv * sv).astype(_F)
+                    ).astype(_F)
+                    sumvar = np.where(ok, (sumvar + term).astype(_F), sumvar)
+                    own = dq[k][rows] & nocr
+                    merged = merged_dq | own
+                    merged_dq = np.where(rejected, merged, merged & nocr).astype(np.int16)
+                    n_rejected += int(np.count_nonzero(rejected))
+                    if flag_inputs:
+                        input_dq[k][rows] = (
+                            np.where(rejected, own | crflag, own) if params.crmask else dq[k][rows]
+                        )
+            good = efacsum > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new_ave = (total / np.where(good, efacsum, _F(1))).astype(_F)
+            ave[rows] = np.where(good, new_ave, _F(0) if last else ave[rows])
             if last:
-                dum = ((pic * efac[k]).astype(_F) + sky[k]).astype(_F)
-                val = np.where(dum > 0, dum, _F(0))
-                sv = (scale * val).astype(_F)
-                term = (
-                    (rog2 + (val / gain[k]).astype(_F)).astype(_F) + (sv * sv).astype(_F)
-                ).astype(_F)
-                sumvar = np.where(ok, (sumvar + term).astype(_F), sumvar)
-                own = (input_dq[k] & nocr).astype(np.int16)
-                merged = (out_dq | own).astype(np.int16)
-                out_dq = np.where(rejected, merged, merged & nocr).astype(np.int16)
-                n_rejected += int(np.count_nonzero(rejected))
-                if params.crmask:
-                    input_dq[k] = np.where(rejected, own | crflag, own).astype(np.int16)
-        good = efacsum > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new_ave = (total / np.where(good, efacsum, _F(1))).astype(_F)
-        ave = np.where(good, new_ave, _F(0) if last else ave).astype(_F)
+                out_dq[rows] = merged_dq
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    err_rate = (
+                        np.sqrt(sumvar.astype(np.float64))
+                        / np.where(good, efacsum, 1).astype(np.float64)
+                    ).astype(_F)
+                err_rate = np.where(good, err_rate, _F(0)).astype(_F)
+                out_err[rows] = (err_rate * texpt).astype(_F)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err_rate = (
-            np.sqrt(sumvar.astype(np.float64)) / np.where(good, efacsum, 1).astype(np.float64)
-        ).astype(_F)
-    err_rate = np.where(good, err_rate, _F(0)).astype(_F)
     skysum = np.cumsum(sky, dtype=_F)[-1]
-    out_sci = ((ave * texpt).astype(_F) + skysum).astype(_F)
-    out_err = (err_rate * texpt).astype(_F)
+    # ave is this function's own array: the combined SCI goes into it.
+    out_sci = np.multiply(ave, texpt, out=ave)
+    np.add(out_sci, skysum, out=out_sci)
     return CRRejectResult(
         out_sci, out_err, out_dq, input_dq, sky, _F(skysum), n_rejected, _F(texpt), _F(exptot)
     )
