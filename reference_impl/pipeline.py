@@ -18,7 +18,7 @@ import numpy as np
 
 from reference_impl.errors import InputFileError, NotImplementedStepError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
-from reference_impl.imset import Imset
+from reference_impl.imset import Imset, no_err
 from reference_impl.io import reffiles
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
@@ -56,10 +56,14 @@ _CS1_SWITCHES = (
 
 @dataclass
 class OutputImset:
-    """One imset of a product: arrays plus the keywords to set in each extension header."""
+    """One imset of a product: arrays plus the keywords to set in each extension header.
+
+    ``headers`` are the input imset's SCI, ERR and DQ headers ("SCI" -> Header),
+    which the product's headers start from; the input's arrays are not kept.
+    """
 
     imset: Imset
-    source: RawImset
+    headers: dict
     sci_keywords: dict = field(default_factory=dict)
     err_keywords: dict = field(default_factory=dict)
     dq_keywords: dict = field(default_factory=dict)
@@ -299,10 +303,18 @@ def _calstis1(
     statflag: bool,
     messages: list[str],
     suffix: str,
+    *,
+    keep_err: bool = True,
+    consume: bool = False,
 ) -> "Product | None":
     """One calstis1 run over every imset of ``raw`` with the switches in ``perform``.
 
     Returns None when no step is runnable (calstis then writes nothing).
+    ``keep_err=False`` drops each imset's ERR once it is calibrated (the
+    part-a run of the CR path when nothing downstream reads it: calstis2
+    combines SCI and DQ only). ``consume=True`` is for an intermediate the
+    pipeline made itself (``_crj_tmp``, the flagged ``_blv_tmp``): each imset's
+    arrays are let go as soon as its first step has read them.
     """
     info = raw.info
     ccd = reffiles.read_ccdtab(
@@ -332,39 +344,24 @@ def _calstis1(
         bpix = reffiles.read_bpixtab(plan.bpix_path, opt_elem=info.opt_elem)
         if bpix.n_out_of_range:
             messages.append(f"{bpix.n_out_of_range} BPIXTAB rows start out of range; ignored")
-    bias_ref = (
-        reffiles.read_reference_image(plan.bias_path, what="bias image")
-        if plan.biascorr == "PERFORM"
-        else None
-    )
-    dark_ref = (
-        reffiles.read_reference_image(plan.dark_path, what="dark image")
-        if plan.darkcorr == "PERFORM"
-        else None
-    )
-    flat_ref = None
-    if plan.flatcorr == "PERFORM":
-        parts = {k: reffiles.read_reference_image(p, what=k) for k, p in plan.flat_paths.items()}
-        combined = combine_flats(
-            parts["PFLTFILE"].imset if "PFLTFILE" in parts else None,
-            parts["DFLTFILE"].imset if "DFLTFILE" in parts else None,
-            parts["LFLTFILE"].imset if "LFLTFILE" in parts else None,
-        )
-        base = parts.get("PFLTFILE") or parts.get("DFLTFILE")
-        flat_ref = reffiles.ReferenceImage(base.path, combined, base.placement, base.primary_header)
+    refs = _References(plan)
+    good = [k for k, rim in enumerate(raw.imsets) if not _is_bad_imset(raw, rim)]
+    last_good = good[-1] if good else None
 
     out_imsets: list[OutputImset] = []
     n_good = 0
     primary_keywords: dict = {"CAL_VER": CAL_VER}
     history: list[str] = []
     first_good_is_imset1 = False
-    for rim in raw.imsets:
+    for k, rim in enumerate(raw.imsets):
         helio = _helio_keywords(raw, rim)
         bad = _is_bad_imset(raw, rim)
         if bad:
             messages.append(bad)
             out_imsets.append(
-                OutputImset(rim.imset.copy(), rim, sci_keywords={**helio, "IMSET_OK": False})
+                OutputImset(
+                    rim.imset.copy(), rim.headers, sci_keywords={**helio, "IMSET_OK": False}
+                )
             )
             continue
         n_good += 1
@@ -374,11 +371,13 @@ def _calstis1(
             ccd=ccd,
             plan=plan,
             bpix=bpix,
-            bias_ref=bias_ref,
-            dark_ref=dark_ref,
-            flat_ref=flat_ref,
+            refs=refs,
+            is_last=k == last_good,
+            consume=consume,
             messages=messages,
         )
+        if not keep_err:
+            out.imset = Imset(out.imset.sci, no_err(out.imset.sci.shape), out.imset.dq)
         out.sci_keywords.update(helio)
         out_imsets.append(out)
         if n_good == 1:
@@ -449,6 +448,61 @@ def _cut(ref, rim_info, shape, *, average: bool, what: str) -> Imset:
     return reffiles.cut_to_science(ref, rim_info.placement, shape, average=average, what=what)
 
 
+class _References:
+    """The reference images of one calstis1 run, read when a step first needs one.
+
+    A reference stays for the run's later imsets; the last imset releases each
+    one after its step, so the bias, the dark and the flats (each as large as
+    the science frame) are never all in memory at once.
+    """
+
+    def __init__(self, plan: _StepPlan):
+        self._plan = plan
+        self._cache: dict = {}
+
+    def get(self, kind: str) -> reffiles.ReferenceImage:
+        """``"bias"``, ``"dark"`` or ``"flat"`` (the combined P x D x L flat)."""
+        if kind not in self._cache:
+            if kind == "bias":
+                ref = reffiles.read_reference_image(self._plan.bias_path, what="bias image")
+            elif kind == "dark":
+                ref = reffiles.read_reference_image(self._plan.dark_path, what="dark image")
+            else:
+                ref = self._read_flat()
+            self._cache[kind] = ref
+        return self._cache[kind]
+
+    def release(self, kind: str) -> None:
+        """Forget a reference (the last imset has used it)."""
+        self._cache.pop(kind, None)
+
+    def _read_flat(self) -> reffiles.ReferenceImage:
+        # P x D first, then the expanded L (combine_flats' own order), each
+        # file read only when its turn comes, so at most two flats are held.
+        paths = self._plan.flat_paths
+        parts = {
+            k: reffiles.read_reference_image(paths[k], what=k)
+            for k in ("PFLTFILE", "DFLTFILE")
+            if k in paths
+        }
+        base = parts.get("PFLTFILE") or parts.get("DFLTFILE")
+        lflt = None
+        if base is None or "LFLTFILE" in paths:
+            lflt = reffiles.read_reference_image(paths["LFLTFILE"], what="LFLTFILE").imset
+        if base is None:
+            combine_flats(None, None, lflt)  # raises: LFLT alone is not implemented
+        where = (base.path, base.placement, base.primary_header)
+        del base
+        combined = combine_flats(
+            parts.pop("PFLTFILE").imset if "PFLTFILE" in parts else None,
+            parts.pop("DFLTFILE").imset if "DFLTFILE" in parts else None,
+            None,
+        )
+        if lflt is not None:
+            combined = combine_flats(combined, None, lflt)
+        return reffiles.ReferenceImage(where[0], combined, where[1], where[2])
+
+
 def _calibrate_imset(
     raw,
     rim: RawImset,
@@ -456,15 +510,21 @@ def _calibrate_imset(
     ccd,
     plan: _StepPlan,
     bpix,
-    bias_ref,
-    dark_ref,
-    flat_ref,
+    refs: _References,
+    is_last: bool,
+    consume: bool,
     messages: list[str],
 ) -> OutputImset:
-    """Run the per-imset steps of one calstis1 run on one good imset (do2d.c order)."""
+    """Run the per-imset steps of one calstis1 run on one good imset (do2d.c order).
+
+    ``is_last``: no later imset of this run needs the reference images.
+    ``consume``: ``rim`` belongs to the pipeline; its arrays may go once read.
+    """
     info, rinfo = raw.info, rim.info
     current = rim.imset
-    out = OutputImset(current, rim)
+    if consume:
+        rim.imset = None  # from here on `current` holds the only reference
+    out = OutputImset(current, rim.headers)
 
     if plan.dqicorr != "OMIT":
         aperture = None
@@ -533,12 +593,19 @@ def _calibrate_imset(
     shape = current.sci.shape
     rinfo_now = replace(rinfo, placement=placement)
     if plan.biascorr == "PERFORM":
-        bias = _cut(bias_ref, rinfo_now, shape, average=False, what="bias image")
+        bias = _cut(refs.get("bias"), rinfo_now, shape, average=False, what="bias image")
+        if is_last:
+            refs.release("bias")
         current = subtract_bias(current, bias, ncombine=rinfo.ncombine)
+        del bias
 
     if plan.darkcorr == "PERFORM":
+        dark_ref = refs.get("dark")
+        if is_last:
+            refs.release("dark")
         dark = _cut(dark_ref, rinfo_now, shape, average=False, what="dark image")
         hdr = dark_ref.primary_header
+        del dark_ref
         factor = dark_temperature_factor(
             occdhtav_c=rinfo.occdhtav_c,
             expstart_mjd=rinfo.expstart_mjd,
@@ -547,12 +614,16 @@ def _calibrate_imset(
         )
         k = dark_scale(factor=factor, exptime_s=rinfo.exptime_s, gain_e_per_dn=ccd.atodgain)
         result = subtract_dark(current, dark, scale=k)
+        del dark
         current = result.imset
         out.sci_keywords["MEANDARK"] = header_float(result.meandark_dn)
 
     if plan.flatcorr == "PERFORM":
-        flat = _cut(flat_ref, rinfo_now, shape, average=True, what="flat field")
+        flat = _cut(refs.get("flat"), rinfo_now, shape, average=True, what="flat field")
+        if is_last:
+            refs.release("flat")
         current = apply_flat(current, flat)
+        del flat
 
     if plan.statflag:
         stats = compute_statistics(current, sdqflags=rinfo.sdqflags)
@@ -622,7 +693,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
             ("ERR", out.err_keywords),
             ("DQ", out.dq_keywords),
         ):
-            header = out.source.headers[ext].copy()
+            header = out.headers[ext].copy()
             for key, value in {**out.all_keywords, **extra}.items():
                 header[key] = value
             headers[ext] = header
@@ -630,8 +701,12 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     return exposure_from_parts(exposure.path, primary, parts)
 
 
-def _calstis2(blv: RawExposure, found: dict, messages: list[str]):
-    """Cosmic-ray rejection of the part-a imsets (calstis2): the ``_crj`` and flagged inputs."""
+def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs: bool):
+    """Cosmic-ray rejection of the part-a imsets (calstis2): the ``_crj`` and flagged inputs.
+
+    With ``flag_inputs`` False (no EXPSCORR ``_flt`` will be made from them)
+    the flagged inputs are not built and None is returned in their place.
+    """
     info = blv.info
     good = [rim for rim in blv.imsets if rim.headers["SCI"].get("IMSET_OK", True) is not False]
     if len(good) < 2:
@@ -652,12 +727,13 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str]):
         found["CRREJTAB"], n_imsets=len(good), exptot_s=float(exptot), obstype=info.obstype
     )
     result = reject_cosmic_rays(
-        np.stack([rim.imset.sci for rim in good]),
-        np.stack([rim.imset.dq for rim in good]),
+        [rim.imset.sci for rim in good],  # a list, not a stacked copy
+        [rim.imset.dq for rim in good],
         exptime_s=exptime,
         noise_dn=np.full(len(good), noise, dtype=np.float32),
         gain_e_per_dn=np.full(len(good), g32, dtype=np.float32),
         params=params,
+        flag_inputs=flag_inputs,
     )
     temps = [rim.headers["SCI"].get("OCCDHTAV") for rim in good]
     temptot = np.float32(0.0)
@@ -701,9 +777,16 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str]):
         "crj",
         primary_keywords,
         ["CRCORR complete ..."],
-        [OutputImset(Imset(result.sci, result.err, result.dq), first, sci_keywords=sci_keywords)],
+        [
+            OutputImset(
+                Imset(result.sci, result.err, result.dq), first.headers, sci_keywords=sci_keywords
+            )
+        ],
         blv.primary_header,
     )
+    messages.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
+    if not flag_inputs:
+        return crj, None
     # The inputs carry the CR flags of the last iteration (crrej_loop.c).
     flagged = []
     k = 0
@@ -716,7 +799,6 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str]):
             dq = rim.imset.dq
         flagged.append((Imset(rim.imset.sci, rim.imset.err, dq), rim.headers))
     flagged_blv = exposure_from_parts(blv.path, blv.primary_header, flagged)
-    messages.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
     return crj, flagged_blv
 
 
@@ -725,24 +807,29 @@ def _calibrate_with_cr_rejection(
 ) -> RunResult:
     """cs0's CR path (spec §1.5): part a, calstis2, then calstis1 on the combined image."""
     part_a = {s for s in performed if s in _PART_A}
+    basic = {s for s in performed if s in _BASIC_2D}
+    # Only an EXPSCORR _flt reads the part-a ERR arrays and the flagged inputs.
+    make_flt = bool(basic) and raw.info.performs("EXPSCORR")
     blv = raw
     if part_a:
-        product = _calstis1(raw, found, part_a, False, messages, "blv_tmp")
+        product = _calstis1(raw, found, part_a, False, messages, "blv_tmp", keep_err=make_flt)
         if product is None:
             return RunResult([], messages, _NOTHING_RUNNABLE)
         blv = _materialize(raw, product)
-    crj, flagged_blv = _calstis2(blv, found, messages)
-    basic = {s for s in performed if s in _BASIC_2D}
+        del product
+    crj, flagged_blv = _calstis2(blv, found, messages, flag_inputs=make_flt)
     if not basic:
         return RunResult([crj], messages)
     crj_tmp = _materialize(blv, crj)
+    del blv, crj  # the combined image lives on in crj_tmp; the part-a imsets are done
     products = []
-    final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj")
+    final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj", consume=True)
     if final is None:
         return RunResult([], messages, _NOTHING_RUNNABLE)
     products.append(final)
-    if raw.info.performs("EXPSCORR"):
-        flt = _calstis1(flagged_blv, found, basic, raw.info.statflag, messages, "flt")
+    del crj_tmp
+    if make_flt:
+        flt = _calstis1(flagged_blv, found, basic, raw.info.statflag, messages, "flt", consume=True)
         if flt is not None:
             products.append(flt)
     return RunResult(products, messages)

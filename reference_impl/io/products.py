@@ -123,7 +123,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
         primary.add_history(line)
     hdus = [fits.PrimaryHDU(header=_clean(primary))]
     for k, out in enumerate(product.imsets, start=1):
-        headers = out.source.headers
+        headers = out.headers
         for extname, data, extra, allow_null in (
             ("SCI", out.imset.sci.astype(np.float32), out.sci_keywords, False),
             ("ERR", out.imset.err.astype(np.float32), out.err_keywords, True),
