@@ -10,6 +10,10 @@ this process: the first call (which also imports PIL, astropy.visualization and
 matplotlib's colour maps) and the median of the following ones, wall and CPU
 time, and ``stischeck report DIR`` as a fresh process (interpreter start-up and
 imports included). Issue targets: report under 10 MB, rendering under 3 s.
+
+"stischeck time" is judged on the process's CPU time of the first call: on a
+shared machine the wall time also counts what other processes are given (the
+load average is printed); on an idle one the two agree.
 """
 
 import argparse
@@ -104,8 +108,11 @@ def main() -> None:
         )
         print(f"stischeck report DIR as a new process: {cli_wall:.2f} s wall (start-up included)")
         print(f"load average while measuring: {load:.2f} on {os.cpu_count()} cores")
-        ok = size_mb < SIZE_LIMIT_MB and min(walls[0], warm_wall) < TIME_LIMIT_S
-        print("PASS" if ok else "FAIL")
+        ok = size_mb < SIZE_LIMIT_MB and cpus[0] < TIME_LIMIT_S
+        print(
+            f"{'PASS' if ok else 'FAIL'}: {size_mb:.2f} MB < {SIZE_LIMIT_MB:g} MB, "
+            f"first render {cpus[0]:.2f} s CPU < {TIME_LIMIT_S:g} s"
+        )
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -835,24 +835,29 @@ def _product_section(folder, products, config, suffix, sides, is_first_crj) -> P
 
 def _negative_row(config, product, side, data: ProductData) -> NegativeRow:
     n_pix = n_neg = n_good = n_good_neg = 0
-    mins, goods = [], []
-    sdq = data.sdqflags
+    mins, samples = [], []
+    sdq = np.int16(data.sdqflags & 0x7FFF)  # DQ is int16; SDQFLAGS never uses the sign bit
+    total = sum(imset.sci.size for imset in data.imsets)
+    step = max(1, -(-total // _MEDIAN_SAMPLE))
     for imset in data.imsets:
         sci = imset.sci
-        finite = np.isfinite(sci)
-        good = finite & ((imset.dq.astype(np.int32) & sdq) == 0)
-        neg = sci < 0
+        good = (imset.dq & sdq) == 0
+        neg = sci < 0  # NaN is not negative
+        if not np.isfinite(sci).all():
+            finite = np.isfinite(sci)
+            good &= finite
+            mins.append(float(sci[finite].min()) if finite.any() else float("nan"))
+        else:
+            mins.append(float(sci.min()) if sci.size else float("nan"))
         n_pix += sci.size
         n_neg += int(np.count_nonzero(neg))
         n_good += int(np.count_nonzero(good))
         n_good_neg += int(np.count_nonzero(neg & good))
-        if finite.any():
-            mins.append(float(sci[finite].min()))
-        goods.append(sci[good])
-    allgood = np.concatenate(goods) if goods else np.empty(0, np.float32)
-    if allgood.size > _MEDIAN_SAMPLE:
-        # an evenly spaced sample: exact enough for a display statistic, 10x cheaper
-        allgood = allgood[:: -(-allgood.size // _MEDIAN_SAMPLE)]
+        # an evenly spaced sample for the median: exact enough for a display statistic
+        flat_sci, flat_good = sci.ravel()[::step], good.ravel()[::step]
+        samples.append(flat_sci[flat_good])
+    allgood = np.concatenate(samples) if samples else np.empty(0, np.float32)
+    finite_mins = [m for m in mins if m == m]
     return NegativeRow(
         config=config,
         product=product,
@@ -862,7 +867,7 @@ def _negative_row(config, product, side, data: ProductData) -> NegativeRow:
         n_negative=n_neg,
         n_good=n_good,
         n_good_negative=n_good_neg,
-        min_value=min(mins) if mins else float("nan"),
+        min_value=min(finite_mins) if finite_mins else float("nan"),
         median_good=float(np.median(allgood)) if allgood.size else float("nan"),
         info=_info(data, product),
     )
