@@ -136,18 +136,24 @@ def save_reproducer(test: str, result: SyntheticComparison, calstis: Path) -> Pa
                 shutil.copytree(src, cdir / side)
         (cdir).mkdir(exist_ok=True)
         (cdir / "switches.json").write_text(json.dumps(config.switch_dict, indent=1) + "\n")
+        suffixes = sorted(
+            p.name.split("_")[-1][:3] for p in (cdir / "calstis" / "out").glob("*.fits")
+        )
         commands += [
             "",
             f"# {config.name}: switches in {config.name}/switches.json",
             f"stischeck compare {result.raw.name} --oref oref --steps {config.name} "
             f"--outdir {config.name}/compare --calstis {calstis}",
-            f"# or by hand, with {config.name}_raw.fits carrying those switches:",
-            f"#   (cd {config.name}/calstis && oref=$PWD/../../oref/ "
+            f"# or by hand: {config.name}/calstis/{root}_raw.fits carries those switches",
+            f"(cd {config.name}/calstis && rm -rf out && mkdir out && oref=$PWD/../../oref/ "
             f"{calstis} {root}_raw.fits out/)",
-            f"#   stischeck reference {config.name}/calstis/{root}_raw.fits --oref oref "
-            f"--outroot {config.name}/reference/",
-            f"stischeck diff {config.name}/reference/{root}_crj.fits "
-            f"{config.name}/calstis/out/{root}_crj.fits   # or _flt",
+            f"stischeck reference {config.name}/calstis/{root}_raw.fits --oref oref "
+            f"--outroot {config.name}/reference/ --overwrite",
+        ]
+        commands += [
+            f"stischeck diff {config.name}/reference/{root}_{sfx}.fits "
+            f"{config.name}/calstis/out/{root}_{sfx}.fits"
+            for sfx in suffixes
         ]
     (bundle / "COMMANDS.sh").write_text("\n".join(commands) + "\n")
     return bundle
