@@ -480,9 +480,15 @@ class _Page:
         self.w(
             _img(figures.image_png(d.image, -d.limit, d.limit, "RdBu_r"), d.image.shape, d.title)
         )
+        clipped = (
+            f"; colours run to ±{_g(d.limit, 3)} DN (99.5% of the differences), the largest "
+            f"|Δ| is {_g(d.max_abs, 4)} DN"
+            if d.max_abs > 1.001 * d.limit
+            else ""
+        )
         self.w(
-            f"<figcaption>{d.n_nonzero:,} of {d.n_pixels:,} pixels differ{block}.</figcaption>"
-            "</figure>"
+            f"<figcaption>{d.n_nonzero:,} of {d.n_pixels:,} pixels differ{block}{clipped}."
+            "</figcaption></figure>"
         )
         if d.hist is not None:
             self.w(
@@ -511,9 +517,15 @@ class _Page:
                     "|ΔSCI|/ERR",
                 )
             )
+            top = (
+                f" (99.5% of the pixels; the largest is {_g(d.sigma_max, 3)})"
+                if d.sigma_max > 1.001 * d.sigma_limit
+                else ""
+            )
             self.w(
-                f"<figcaption>|ΔSCI| / ERR ({_e(left)} ERR), 0 … {_g(d.sigma_limit, 3)}: how big "
-                "the difference is against the pixel's own uncertainty.</figcaption></figure>"
+                f"<figcaption>|ΔSCI| / ERR ({_e(left)} ERR), colours 0 … {_g(d.sigma_limit, 3)}"
+                f"{top}: how big the difference is against the pixel's own uncertainty."
+                "</figcaption></figure>"
             )
             if d.sigma_hist is not None:
                 self.w(
@@ -544,26 +556,22 @@ class _Page:
                 key=lambda k: float(k.split(">")[1]),
             )
             ulp = [k for k in keys if k.startswith("ulp_hist:")]
-            groups = (
-                '<tr><th colspan="5"></th>'
-                f'<th colspan="{len(rel)}">share of pixels with relative difference &gt;</th>'
-                + (f'<th colspan="{len(sig)}">share with |ΔSCI|/ERR &gt;</th>' if sig else "")
-                + f'<th colspan="{len(ulp)}">differing pixels by ulp distance</th></tr>'
-            )
             head = (
-                '<tr><th class="num">imset</th><th class="num">pixels differ</th>'
+                '<tr><th colspan="5"></th>'
+                f'<th colspan="{len(rel)}">share with relative difference &gt;</th>'
+                + (f'<th colspan="{len(sig)}">share with |ΔSCI|/ERR &gt;</th>' if sig else "")
+                + '</tr><tr><th class="num">imset</th><th class="num">pixels differ</th>'
                 '<th class="num">max ulp</th><th class="num">max |Δ|</th>'
                 '<th class="num">max |Δ|/ERR</th>'
                 + "".join(f'<th class="num">{_e(k.split(">", 1)[1])}</th>' for k in rel + sig)
-                + "".join(
-                    f'<th class="num">{_e(k.split(":", 1)[1].replace("ulp", ""))}</th>' for k in ulp
-                )
                 + "</tr>"
             )
             self.w(
                 f"<h4>{_e(extname)}: how the differences are distributed "
-                "<span class='muted small'>(statistics.csv)</span></h4>"
-                f'<table class="compact">{groups}{head}'
+                "<span class='muted small'>(statistics.csv: share of all pixels above each "
+                "threshold of relative difference and of |ΔSCI|/ERR; then the differing pixels "
+                "by float32 ulp distance)</span></h4>"
+                f'<table class="compact">{head}'
             )
             for item in items:
                 v = item["values"]
@@ -574,10 +582,23 @@ class _Page:
                     f'<td class="num">{_g(v.get("max_abs_diff"), 4)}</td>'
                     f'<td class="num">{_g(v["max_sigma"], 3) if v.get("max_sigma") else ""}</td>'
                     + "".join(f'<td class="num">{_pct(v.get(k))}</td>' for k in rel + sig)
-                    + "".join(f'<td class="num">{_num(int(v.get(k) or 0))}</td>' for k in ulp)
                     + "</tr>"
                 )
             self.w("</table>")
+            if ulp:
+                self.w(
+                    '<table class="compact"><tr><th class="num">imset</th>'
+                    + "".join(f'<th class="num">ulp {_e(k.split(":", 1)[1][3:])}</th>' for k in ulp)
+                    + "</tr>"
+                )
+                for item in items:
+                    v = item["values"]
+                    self.w(
+                        f'<tr><td class="num">{item["imset"]}</td>'
+                        + "".join(f'<td class="num">{_num(int(v.get(k) or 0))}</td>' for k in ulp)
+                        + "</tr>"
+                    )
+                self.w("</table>")
 
     def dq_table(self, s, p) -> None:
         left, right = self.m.folder.sides

@@ -118,12 +118,14 @@ class DiffMap:
     title: str
     image: np.ndarray  # block extreme of the difference, float32
     block: int
-    limit: float  # symmetric colour limit
+    limit: float  # symmetric colour limit: the 99.5th percentile of |Δ| (larger saturate)
+    max_abs: float  # the largest |Δ|
     n_pixels: int
     n_nonzero: int
     hist: HistogramSet | None
     sigma_image: np.ndarray | None = None  # |ΔSCI|/ERR, block max
-    sigma_limit: float = 1.0
+    sigma_limit: float = 1.0  # colour limit of |ΔSCI|/ERR, the 99.5th percentile
+    sigma_max: float = 0.0
     sigma_hist: HistogramSet | None = None
 
 
@@ -678,12 +680,13 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
     finite = np.isfinite(delta)
     n_nonzero = int(np.count_nonzero(nonzero))
     mags = np.abs(delta[nonzero & finite])
-    limit = float(mags.max()) if mags.size else 1.0
+    max_abs = float(mags.max()) if mags.size else 0.0
+    limit = _colour_limit(mags)
     blk = display.block_factor(delta.shape)
     left_name, right_name = names
     hist = None
     if mags.size:
-        span = 1.05 * limit
+        span = 1.05 * max_abs
         edges, counts, outside = display.histogram([delta[nonzero & finite]], -span, span, 101)
         hist = HistogramSet(
             edges,
@@ -700,6 +703,7 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
         image=display.block_extreme(delta.astype(np.float32), blk),
         block=blk,
         limit=limit,
+        max_abs=max_abs,
         n_pixels=int(delta.size),
         n_nonzero=n_nonzero,
         hist=hist,
@@ -711,7 +715,8 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
             sigma = np.where(usable, np.abs(delta) / np.where(usable, err, 1.0), 0.0)
         out.sigma_image = display.block_max(sigma.astype(np.float32), blk)
         values = sigma[usable & nonzero]
-        out.sigma_limit = float(values.max()) if values.size else 1.0
+        out.sigma_max = float(values.max()) if values.size else 0.0
+        out.sigma_limit = _colour_limit(values)
         if values.size:
             logs = np.log10(values)
             lo, hi = float(np.floor(logs.min())), float(np.ceil(logs.max()))
@@ -728,6 +733,16 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
                 shade=False,
             )
     return out
+
+
+def _colour_limit(magnitudes: np.ndarray) -> float:
+    """The 99.5th percentile of positive magnitudes: a few outliers must not wash out the map."""
+    if magnitudes.size == 0:
+        return 1.0
+    limit = float(np.percentile(magnitudes, 99.5)) if magnitudes.size > 200 else 0.0
+    if not limit > 0:
+        limit = float(magnitudes.max())
+    return limit if limit > 0 else 1.0
 
 
 def _cr_params(datas: dict, stats) -> list:
@@ -800,6 +815,8 @@ def _product_section(folder, products, config, suffix, sides, is_first_crj) -> P
     for row in section.dq_rows:
         if not (row.only_left or row.only_right):
             continue
+        if row.bit == _DATAREJECT and suffix == "crj" and is_first_crj:
+            continue  # the cosmic-ray mask comparison below shows this bit
         candidates = {k[1]: n for k, n in per_imset.items() if k[0] == row.bit and n}
         imset = max(candidates, key=lambda k: (candidates[k], -k)) if candidates else 1
         m = _mask_map(
