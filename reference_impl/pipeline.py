@@ -29,7 +29,12 @@ from reference_impl.steps.blevcorr import subtract_overscan_bias
 from reference_impl.steps.crcorr import reject_cosmic_rays
 from reference_impl.steps.darkcorr import dark_scale, dark_temperature_factor, subtract_dark
 from reference_impl.steps.dqicorr import ApertureGeometry, flag_bad_pixels, parse_aper_fov
-from reference_impl.steps.flatcorr import apply_flat, combine_flats
+from reference_impl.steps.flatcorr import (
+    apply_flat,
+    combine_flat_dq,
+    combine_flats,
+    combine_flats_in_blocks,
+)
 from reference_impl.steps.noise import init_errors, needs_error_init
 from reference_impl.steps.statflag import compute_statistics
 
@@ -374,6 +379,7 @@ def _calstis1(
             refs=refs,
             is_last=k == last_good,
             consume=consume,
+            keep_err=keep_err,
             messages=messages,
         )
         if not keep_err:
@@ -477,9 +483,11 @@ class _References:
         self._cache.pop(kind, None)
 
     def _read_flat(self) -> reffiles.ReferenceImage:
-        # P x D first, then the expanded L (combine_flats' own order), each
-        # file read only when its turn comes, so at most two flats are held.
         paths = self._plan.flat_paths
+        if "PFLTFILE" in paths and "DFLTFILE" in paths:
+            return self._read_flat_in_blocks(paths)
+        # P or D, then the expanded L (combine_flats' own order), each
+        # file read only when its turn comes.
         parts = {
             k: reffiles.read_reference_image(paths[k], what=k)
             for k in ("PFLTFILE", "DFLTFILE")
@@ -502,6 +510,35 @@ class _References:
             combined = combine_flats(combined, None, lflt)
         return reffiles.ReferenceImage(where[0], combined, where[1], where[2])
 
+    @staticmethod
+    def _read_flat_in_blocks(paths: dict) -> reffiles.ReferenceImage:
+        """P x D x L with P's and D's ERR read block by block, in file order.
+
+        Two reference files are read side by side: both SCI arrays, then the
+        ERR arrays a block of rows at a time (each block multiplied at once,
+        LFLT included), then both DQ arrays; neither flat is held whole next
+        to the product.
+        """
+        lflt = None
+        if "LFLTFILE" in paths:
+            lflt = reffiles.read_reference_image(paths["LFLTFILE"], what="LFLTFILE").imset
+        with (
+            reffiles.ReferenceStream(paths["PFLTFILE"], what="PFLTFILE") as pflt,
+            reffiles.ReferenceStream(paths["DFLTFILE"], what="DFLTFILE") as dflt,
+        ):
+            blocks = (
+                (rows, p_err, d_err)
+                for (rows, p_err), (_, d_err) in zip(
+                    pflt.err_blocks(), dflt.err_blocks(), strict=True
+                )
+            )
+            sci, err, l_dq = combine_flats_in_blocks(pflt.sci, dflt.sci, blocks, lflt)
+            pflt.sci = dflt.sci = None  # done with them before the DQ arrays come in
+            dq = combine_flat_dq(pflt.dq(), dflt.dq(), l_dq)
+            return reffiles.ReferenceImage(
+                pflt.path, Imset(sci, err, dq), pflt.placement, pflt.primary_header
+            )
+
 
 def _calibrate_imset(
     raw,
@@ -513,18 +550,23 @@ def _calibrate_imset(
     refs: _References,
     is_last: bool,
     consume: bool,
+    keep_err: bool,
     messages: list[str],
 ) -> OutputImset:
     """Run the per-imset steps of one calstis1 run on one good imset (do2d.c order).
 
     ``is_last``: no later imset of this run needs the reference images.
     ``consume``: ``rim`` belongs to the pipeline; its arrays may go once read.
+    ``keep_err`` False: the caller drops ERR (see `_calstis1`), so it is not
+    initialised.
     """
     info, rinfo = raw.info, rim.info
     current = rim.imset
     if consume:
         rim.imset = None  # from here on `current` holds the only reference
-    out = OutputImset(current, rim.headers)
+    # The imset goes in at the end: holding the input here would keep its
+    # arrays alive through every step.
+    out = OutputImset(None, rim.headers)
 
     if plan.dqicorr != "OMIT":
         aperture = None
@@ -585,7 +627,8 @@ def _calibrate_imset(
     else:
         err_init_bias = float(ccd.ccdbias)
 
-    if needs_error_init(current.err):
+    # Without keep_err the ERR array is dropped after this run: no need to fill it.
+    if keep_err and needs_error_init(current.err):
         current = init_errors(
             current, bias_dn=err_init_bias, gain_e_per_dn=ccd.atodgain, readnoise_e=ccd.readnse
         )

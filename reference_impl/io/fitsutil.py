@@ -21,6 +21,7 @@ from reference_impl.errors import InputFileError
 __all__ = [
     "FitsHdu",
     "FitsReader",
+    "StoredImage",
     "open_fits",
     "extension_data",
     "find_hdu",
@@ -279,34 +280,130 @@ class FitsHdu:
             raise self._errors_named(err) from err
 
     def _image(self, dtype: np.dtype) -> np.ndarray:
-        header = self.header
-        naxis = int(header.get("NAXIS", 0))
-        shape = tuple(int(header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
-        if naxis == 0 or 0 in shape:
-            shape = (int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0)))
-            value = header.get("PIXVALUE", 0)
-            if value == 0 and not np.signbit(value):
-                return np.zeros(shape, dtype=dtype)
-            return np.full(shape, value, dtype=dtype)
-        try:
-            stored = np.dtype(_BITPIX_DTYPE[int(header["BITPIX"])])
-        except KeyError as err:
-            raise OSError(f"BITPIX = {header.get('BITPIX')} in HDU {self.index}") from err
-        raw = np.empty(shape, dtype=stored)
-        self._read(raw)
-        bscale = float(header.get("BSCALE", 1.0))
-        bzero = float(header.get("BZERO", 0.0))
-        if bscale == 1.0 and bzero == 0.0:
+        stored = StoredImage.header_dtype(self.header, self.index)
+        if stored is not None and StoredImage.is_unscaled(self.header):
             if stored.newbyteorder("=") == dtype:
+                # Read into the output itself and swap in place: no second array.
+                raw = np.empty(StoredImage.header_shape(self.header), dtype=stored)
+                self._read(raw)
                 if not stored.isnative:
                     raw.byteswap(inplace=True)
                 return raw.view(dtype)
+        return self._stored().array(dtype)
+
+    def image_blocks(self, dtype, rows: int):
+        """
+        Yield the image as ``(row slice, array)`` blocks of ``rows`` rows, in order.
+
+        Each block is converted as `image` converts the whole (a new native
+        array); a null extension gives its constant. For a 2-D image read
+        once, a block at a time, without holding it whole.
+        """
+        dtype = np.dtype(dtype)
+        shape = StoredImage.header_shape(self.header)
+        ny = shape[0]
+        try:
+            stored = StoredImage.header_dtype(self.header, self.index)
+            if stored is None:
+                for r0 in range(0, ny, rows):
+                    r1 = min(r0 + rows, ny)
+                    yield slice(r0, r1), StoredImage(self.header, None).array(dtype)[: r1 - r0]
+                return
+            if not self._unread:
+                raise ValueError(f"HDU {self.index} data already read")
+            self._unread = False
+            for r0 in range(0, ny, rows):
+                r1 = min(r0 + rows, ny)
+                raw = np.empty((r1 - r0, *shape[1:]), dtype=stored)
+                if self._reader._source.readinto(raw) < raw.nbytes:
+                    raise OSError(
+                        f"file truncated: HDU {self.index} data end past the end of the file"
+                    )
+                yield slice(r0, r1), StoredImage(self.header, raw).array(dtype)
+            self._reader._skip_padding(self._size)
+        except _READ_ERRORS as err:
+            raise self._errors_named(err) from err
+
+    def stored(self) -> "StoredImage":
+        """The data as stored on disk (null extensions as their constant), converted later."""
+        try:
+            return self._stored()
+        except _READ_ERRORS as err:
+            raise self._errors_named(err) from err
+
+    def _stored(self) -> "StoredImage":
+        stored = StoredImage.header_dtype(self.header, self.index)
+        if stored is None:
+            return StoredImage(self.header, None)
+        raw = np.empty(StoredImage.header_shape(self.header), dtype=stored)
+        self._read(raw)
+        return StoredImage(self.header, raw)
+
+
+class StoredImage:
+    """
+    An image extension's values as stored in the file, converted on request.
+
+    A raw SCI array is stored as 16-bit integers: kept so, it takes half the
+    memory of its float32 values, which `array` computes exactly each time.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The extension header (BITPIX, NAXISn, BSCALE, BZERO, NPIXn, PIXVALUE).
+    raw : ndarray or None
+        The data in the file's type and byte order; None for a null extension.
+    """
+
+    def __init__(self, header, raw: np.ndarray | None):
+        self.header = header
+        self.raw = raw
+        self.shape = raw.shape if raw is not None else self.header_shape(header)
+
+    @staticmethod
+    def header_shape(header) -> tuple[int, ...]:
+        """The data's shape in numpy order; ``(NPIX2, NPIX1)`` for a null extension."""
+        naxis = int(header.get("NAXIS", 0))
+        shape = tuple(int(header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
+        if naxis == 0 or 0 in shape:
+            return (int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0)))
+        return shape
+
+    @staticmethod
+    def header_dtype(header, index: int) -> np.dtype | None:
+        """The stored (big-endian) dtype; None for a null extension."""
+        naxis = int(header.get("NAXIS", 0))
+        if naxis == 0 or 0 in (int(header[f"NAXIS{k}"]) for k in range(1, naxis + 1)):
+            return None
+        try:
+            return np.dtype(_BITPIX_DTYPE[int(header["BITPIX"])])
+        except KeyError as err:
+            raise OSError(f"BITPIX = {header.get('BITPIX')} in HDU {index}") from err
+
+    @staticmethod
+    def is_unscaled(header) -> bool:
+        """True when BSCALE is 1 and BZERO is 0 (or absent)."""
+        return float(header.get("BSCALE", 1.0)) == 1.0 and float(header.get("BZERO", 0.0)) == 0.0
+
+    def array(self, dtype) -> np.ndarray:
+        """The values as ``dtype``, native byte order, in a new array (see `FitsHdu.image`)."""
+        dtype = np.dtype(dtype)
+        header = self.header
+        if self.raw is None:
+            value = header.get("PIXVALUE", 0)
+            if value == 0 and not np.signbit(value):
+                return np.zeros(self.shape, dtype=dtype)
+            return np.full(self.shape, value, dtype=dtype)
+        raw = self.raw
+        bscale = float(header.get("BSCALE", 1.0))
+        bzero = float(header.get("BZERO", 0.0))
+        if bscale == 1.0 and bzero == 0.0:
             return raw.astype(dtype)
         if (
             bscale == 1.0
             and bzero.is_integer()
             and abs(bzero) <= 2**23
-            and stored.itemsize <= 2
+            and raw.dtype.itemsize <= 2
             and dtype == np.float32
         ):
             # |value| < 2**24: every value is an exact float32, as in double.

@@ -125,9 +125,11 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers
         for extname, data, extra, allow_null in (
-            ("SCI", out.imset.sci.astype(np.float32), out.sci_keywords, False),
-            ("ERR", out.imset.err.astype(np.float32), out.err_keywords, True),
-            ("DQ", out.imset.dq.astype(np.int16), out.dq_keywords, True),
+            # No copies: the arrays already have these types (astropy swaps
+            # writable ones in place for writing and back; read-only ones it copies).
+            ("SCI", np.asarray(out.imset.sci, np.float32), out.sci_keywords, False),
+            ("ERR", np.asarray(out.imset.err, np.float32), out.err_keywords, True),
+            ("DQ", np.asarray(out.imset.dq, np.int16), out.dq_keywords, True),
         ):
             header = headers[extname].copy()
             for key, value in {**out.all_keywords, **extra}.items():

@@ -5,7 +5,7 @@ calstis reads the switches and reference-file names from the primary header
 OCCDHTAV, NCOMBINE) from each SCI extension header (spec §1.8).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import numpy as np
 from reference_impl.errors import InputFileError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import FitsReader
+from reference_impl.io.fitsutil import FitsReader, StoredImage
 
 __all__ = [
     "SWITCHES",
@@ -22,6 +22,7 @@ __all__ = [
     "ExposureInfo",
     "ImsetInfo",
     "RawImset",
+    "StoredSci",
     "RawExposure",
     "read_raw",
     "switch_value",
@@ -189,13 +190,50 @@ class ImsetInfo:
         return (self.ltv[0] + self.ltm[0] - 1.0, self.ltv[1] + self.ltm[1] - 1.0)
 
 
-@dataclass
 class RawImset:
-    """One raw imset: arrays, its SCI-header values and its three headers."""
+    """
+    One raw imset: arrays, its SCI-header values and its three headers.
 
-    imset: Imset
-    info: ImsetInfo
-    headers: dict = field(default_factory=dict)  # "SCI", "ERR", "DQ" -> astropy Header
+    Parameters
+    ----------
+    imset : Imset or StoredSci
+        The arrays; or, for a file read from disk, the SCI as stored (16-bit
+        integers) with ERR and DQ, converted to float32 on each access of
+        `imset` (exact, and half the memory while the exposure is held).
+    info : ImsetInfo
+        Its SCI-header values.
+    headers : dict
+        ``"SCI"``, ``"ERR"``, ``"DQ"`` -> astropy Header.
+    """
+
+    def __init__(self, imset, info: "ImsetInfo", headers: dict | None = None):
+        self._imset = imset
+        self.info = info
+        self.headers = {} if headers is None else headers
+
+    @property
+    def imset(self) -> Imset:
+        """SCI (float32 DN), ERR (float32), DQ (int16); None once the pipeline let it go."""
+        if isinstance(self._imset, StoredSci):
+            return self._imset.load()
+        return self._imset
+
+    @imset.setter
+    def imset(self, value) -> None:
+        self._imset = value
+
+
+@dataclass(frozen=True)
+class StoredSci:
+    """A raw imset kept as read: SCI as stored in the file, ERR and DQ as arrays."""
+
+    sci: StoredImage
+    err: np.ndarray
+    dq: np.ndarray
+
+    def load(self) -> Imset:
+        """The imset with SCI converted to float32 (a new array each time)."""
+        return Imset(self.sci.array(np.float32), self.err, self.dq)
 
 
 @dataclass
@@ -275,7 +313,8 @@ def read_raw(path: Path) -> RawExposure:
             extname, extver = hdu.key
             if extname in dtypes and 1 <= extver <= n_imsets and hdu.key not in found:
                 # The first HDU with this (EXTNAME, EXTVER) counts, as in hstio.
-                array = hdu.image(dtypes[extname])
+                # SCI stays as stored (uint16 for raw data) until a step needs it.
+                array = hdu.stored() if extname == "SCI" else hdu.image(dtypes[extname])
                 found[hdu.key] = (array, hdu.header)
     # Checked after reading to the end, so that a damaged file is reported as such.
     instrument = str(primary.get("INSTRUME", "")).strip()
@@ -297,11 +336,11 @@ def read_raw(path: Path) -> RawExposure:
                 f"(NEXTEND = {primary.get('NEXTEND')})"
             )
         (sci, sci_h), (err, err_h), (dq, dq_h) = (found[k] for k in keys)
-        if sci.ndim != 2 or sci.size == 0:
+        if len(sci.shape) != 2 or 0 in sci.shape:
             raise InputFileError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
         if err.shape != sci.shape or dq.shape != sci.shape:
             raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
-        parts.append((Imset(sci, err, dq), {"SCI": sci_h, "ERR": err_h, "DQ": dq_h}))
+        parts.append((StoredSci(sci, err, dq), {"SCI": sci_h, "ERR": err_h, "DQ": dq_h}))
     return exposure_from_parts(path, primary, parts)
 
 

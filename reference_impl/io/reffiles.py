@@ -15,7 +15,8 @@ from reference_impl.binning import match_reference
 from reference_impl.errors import ReferenceFileError, ShapeMismatchError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import FitsReader, read_primary_header, read_table
+from reference_impl.io.fitsutil import FitsReader, StoredImage, read_primary_header, read_table
+from reference_impl.numerics import BLOCK_ROWS
 from reference_impl.steps.dqicorr import BadPixelRun
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "read_ccdtab",
     "read_bpixtab",
     "read_reference_image",
+    "ReferenceStream",
     "cut_to_science",
 ]
 
@@ -309,6 +311,99 @@ def read_reference_image(path: Path, *, what: str) -> ReferenceImage:
         float(h.get("LTM2_2", 1.0)),
     )
     return ReferenceImage(path, Imset(sci, err, dq), placement, primary)
+
+
+class ReferenceStream:
+    """
+    Imset 1 of a reference image in file order: SCI whole, ERR in blocks, DQ whole.
+
+    For a reference used once, block by block (the flats, combined before
+    they are matched to the science pixels): its ERR is never held whole. A
+    file whose ``[SCI,1]`` is not followed by ``[ERR,1]`` and ``[DQ,1]`` is read
+    whole instead (`read_reference_image`), with the same results. Use as a
+    context manager; call `err_blocks` (to the end) before `dq`.
+
+    Attributes
+    ----------
+    path : Path
+    sci : ndarray of float32
+        ``[SCI,1]`` (the caller may drop it once used).
+    shape : tuple of int
+        Its shape.
+    placement : Placement
+        From the SCI header's LTV/LTM.
+    primary_header : astropy.io.fits.Header
+    """
+
+    def __init__(self, path: Path, *, what: str):
+        self.path = Path(path)
+        self._what = what
+        self._whole = None
+        self._reader = FitsReader(path, error_cls=ReferenceFileError, what=what)
+        self.primary_header = self._reader.primary_header
+        self._hdus = iter(self._reader)
+        sci_hdu = next((h for h in self._hdus if h.key == ("SCI", 1)), None)
+        if sci_hdu is None:
+            self.close()
+            raise ReferenceFileError(f"{self.path.name}: {what} has no [SCI,1] extension")
+        self.sci = sci_hdu.image(np.float32)
+        self.shape = self.sci.shape
+        self.placement = _placement(sci_hdu.header)
+        self._err_hdu = next(self._hdus, None)
+        if self._err_hdu is None or self._err_hdu.key != ("ERR", 1):
+            self._read_whole()
+
+    def _read_whole(self) -> None:
+        self.close()
+        ref = read_reference_image(self.path, what=self._what)
+        self._whole, self.sci = ref.imset, ref.imset.sci
+
+    def __enter__(self) -> "ReferenceStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._reader.close()
+
+    def err_blocks(self, rows: int = BLOCK_ROWS):
+        """Yield ``(row slice, ERR rows)`` in order (float32)."""
+        if self._whole is not None:
+            for r0 in range(0, self.shape[0], rows):
+                block = slice(r0, min(r0 + rows, self.shape[0]))
+                yield block, self._whole.err[block]
+            return
+        if StoredImage.header_shape(self._err_hdu.header) != self.shape:
+            raise ReferenceFileError(
+                f"{self.path.name}: {self._what} SCI, ERR and DQ differ in shape"
+            )
+        yield from self._err_hdu.image_blocks(np.float32, rows)
+
+    def dq(self) -> np.ndarray:
+        """``[DQ,1]`` (int16), or zeros if the file has none right after ERR."""
+        if self._whole is not None:
+            return self._whole.dq
+        hdu = next(self._hdus, None)
+        if hdu is None or hdu.key != ("DQ", 1):
+            self._read_whole()
+            return self._whole.dq
+        dq = hdu.image(np.int16)
+        if dq.shape != self.shape:
+            raise ReferenceFileError(
+                f"{self.path.name}: {self._what} SCI, ERR and DQ differ in shape"
+            )
+        return dq
+
+
+def _placement(header) -> Placement:
+    return placement_from_lt(
+        float(header.get("LTV1", 0.0)),
+        float(header.get("LTV2", 0.0)),
+        float(header.get("LTM1_1", 1.0)),
+        float(header.get("LTM2_2", 1.0)),
+    )
 
 
 def cut_to_science(

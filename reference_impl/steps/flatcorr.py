@@ -6,6 +6,7 @@ divides.
 """
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reference_impl import dqflags
 from reference_impl.binning import expand_bilinear_blocks
@@ -13,7 +14,13 @@ from reference_impl.errors import NotImplementedStepError, ShapeMismatchError
 from reference_impl.imset import Imset, readonly_view, require_same_shape
 from reference_impl.numerics import row_blocks
 
-__all__ = ["multiply_flats", "combine_flats", "apply_flat"]
+__all__ = [
+    "multiply_flats",
+    "combine_flats",
+    "combine_flats_in_blocks",
+    "combine_flat_dq",
+    "apply_flat",
+]
 
 
 def multiply_flats(a: Imset, b: Imset) -> Imset:
@@ -31,14 +38,84 @@ def multiply_flats(a: Imset, b: Imset) -> Imset:
         ``SCI = a*b``, ``ERR = sqrt((a*e_b)^2 + (b*e_a)^2)`` in float32, DQ OR.
     """
     require_same_shape(a.sci, b.sci, what="flat field")
-    sci = np.multiply(a.sci, b.sci, dtype=np.float32)
-    err = np.empty(sci.shape, dtype=np.float32)
+    sci = np.empty(a.sci.shape, dtype=np.float32)
+    err = np.empty(a.sci.shape, dtype=np.float32)
     for rows in row_blocks(sci.shape[0]):  # block-sized float32 temporaries
-        a_db = (a.sci[rows] * b.err[rows]).astype(np.float32)
-        b_da = (b.sci[rows] * a.err[rows]).astype(np.float32)
-        var = (a_db * a_db + b_da * b_da).astype(np.float32)
-        err[rows] = np.sqrt(var.astype(np.float64))  # rounded once to float32
+        sci[rows], err[rows] = _mult2d(a.sci[rows], a.err[rows], b.sci[rows], b.err[rows])
     return Imset(sci, err, np.bitwise_or(a.dq, b.dq, dtype=np.int16))
+
+
+def _mult2d(a_sci, a_err, b_sci, b_err):
+    """SCI and ERR of mult2d.c for one block (float32; the sqrt in double, rounded once)."""
+    sci = np.multiply(a_sci, b_sci, dtype=np.float32)
+    a_db = (a_sci * b_err).astype(np.float32)
+    b_da = (b_sci * a_err).astype(np.float32)
+    var = (a_db * a_db + b_da * b_da).astype(np.float32)
+    return sci, np.sqrt(var.astype(np.float64)).astype(np.float32)
+
+
+def combine_flats_in_blocks(p_sci, d_sci, err_blocks, lflt: Imset | None):
+    """
+    P x D (x expanded L) with the P and D ERR arrays arriving block by block.
+
+    For flats read extension by extension, SCI whole, then ERR block by
+    block, then DQ whole (their order in the file), so that the two flats
+    and their product are never all in memory. Same numbers as
+    `combine_flats`: every value is per pixel.
+
+    Parameters
+    ----------
+    p_sci, d_sci : ndarray of float32, shape (ny, nx)
+        PFLTFILE and DFLTFILE SCI, dimensionless.
+    err_blocks : iterable of (slice, ndarray, ndarray)
+        ``(rows, p_err[rows], d_err[rows])`` covering the rows in order.
+    lflt : Imset or None
+        LFLTFILE imset 1, expanded (`expand_bilinear_blocks`) and multiplied in.
+
+    Returns
+    -------
+    tuple
+        SCI and ERR of the product (float32) and the expanded LFLT DQ (int16,
+        or None): the product's DQ is `combine_flat_dq` of P's, D's and that.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If PFLT and DFLT differ in size, or the LFLT does not divide it.
+    """
+    if p_sci.shape != d_sci.shape:
+        raise ShapeMismatchError(
+            f"PFLTFILE is {p_sci.shape[::-1]} and DFLTFILE is {d_sci.shape[::-1]}"
+        )
+    shape = p_sci.shape
+    sci = np.empty(shape, dtype=np.float32)
+    err = np.empty(shape, dtype=np.float32)
+    l_dq = np.empty(shape, dtype=np.int16) if lflt is not None else None
+    expanded = expand_bilinear_blocks(lflt, shape) if lflt is not None else None
+    covered = 0
+    for rows, p_err, d_err in err_blocks:
+        block_sci, block_err = _mult2d(p_sci[rows], p_err, d_sci[rows], d_err)
+        if expanded is not None:
+            # The same rows of the expanded LFLT: mult2d(P x D, unbin2d(L)).
+            l_rows, low = next(expanded)
+            if l_rows != rows:
+                raise ValueError("LFLT blocks out of step with the flat blocks")
+            block_sci, block_err = _mult2d(block_sci, block_err, low.sci, low.err)
+            l_dq[rows] = low.dq
+        sci[rows], err[rows] = block_sci, block_err
+        covered = rows.stop
+    if covered != shape[0]:
+        raise ValueError("the ERR blocks do not cover the flat")
+    return sci, err, l_dq
+
+
+def combine_flat_dq(*dq_arrays) -> NDArray[np.int16]:
+    """DQ of a flat product: the OR of its parts' DQ arrays (mult2d.c); None entries skipped."""
+    parts = [d for d in dq_arrays if d is not None]
+    out = np.bitwise_or(parts[0], parts[1], dtype=np.int16) if len(parts) > 1 else parts[0].copy()
+    for d in parts[2:]:
+        np.bitwise_or(out, d, out=out)
+    return out
 
 
 def combine_flats(pflt: Imset | None, dflt: Imset | None, lflt: Imset | None) -> Imset:

@@ -131,5 +131,5 @@ def test_sky_mode_equals_the_whole_frame_version(seed):
     rng = np.random.default_rng(seed)
     sci = rng.normal(30 * seed - 20, 15, (3 * BLOCK_ROWS + 3, 77)).astype(np.float32)
     dq = np.where(rng.random(sci.shape) < 0.3, 16, 0).astype(np.int16)
-    dq[: BLOCK_ROWS] = 4 if seed == 3 else dq[: BLOCK_ROWS]  # an empty block
+    dq[:BLOCK_ROWS] = 4 if seed == 3 else dq[:BLOCK_ROWS]  # an empty block
     assert crcorr.sky_mode(sci, dq) == crcorr_v1.sky_mode(sci, dq)

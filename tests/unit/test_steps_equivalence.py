@@ -137,3 +137,36 @@ def test_blevcorr_equals_the_whole_frame_version(amp, nx, ny, bins):
     _same(new.imset, old.imset)
     assert new.meanblev_dn == old.meanblev_dn
     assert (new.trimmed, new.left, new.bottom) == (old.trimmed, old.left, old.bottom)
+
+
+def _flat_file(path, flat: Imset, order=("SCI", "ERR", "DQ")):
+    from astropy.io import fits
+
+    arrays = dict(zip(("SCI", "ERR", "DQ"), flat, strict=True))
+    hdus = [fits.PrimaryHDU()] + [fits.ImageHDU(arrays[n], name=n, ver=1) for n in order]
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+@pytest.mark.parametrize("order", [("SCI", "ERR", "DQ"), ("SCI", "DQ", "ERR"), ("SCI", "DQ")])
+@pytest.mark.parametrize("with_lflt", [True, False])
+def test_flats_combined_in_blocks_from_files_equal_combine_flats(tmp_path, order, with_lflt):
+    from reference_impl.io.reffiles import ReferenceStream, read_reference_image
+    from reference_impl.steps.flatcorr import combine_flat_dq, combine_flats_in_blocks
+
+    shape = (2 * BLOCK_ROWS + 8, 48)
+    p, d = _imset(20, shape, zeros=5), _imset(21, shape, nans=2)
+    low = _imset(22, (shape[0] // 4, shape[1] // 4), spread=0.2) if with_lflt else None
+    p_path = _flat_file(tmp_path / "p.fits.gz", p, order)
+    d_path = _flat_file(tmp_path / "d.fits", d)
+    p_read = read_reference_image(p_path, what="PFLTFILE").imset
+    with np.errstate(invalid="ignore"):
+        want = combine_flats(p_read, d, low)
+        with ReferenceStream(p_path, what="P") as ps, ReferenceStream(d_path, what="D") as ds:
+            blocks = (
+                (rows, pe, de)
+                for (rows, pe), (_, de) in zip(ps.err_blocks(), ds.err_blocks(), strict=True)
+            )
+            sci, err, l_dq = combine_flats_in_blocks(ps.sci, ds.sci, blocks, low)
+            got = Imset(sci, err, combine_flat_dq(ps.dq(), ds.dq(), l_dq))
+    _same(got, want)
