@@ -8,7 +8,13 @@ import gzip
 import hashlib
 from pathlib import Path
 
-__all__ = ["REFERENCE_KEYWORDS", "sha256", "sha256_uncompressed", "reference_files"]
+__all__ = [
+    "REFERENCE_KEYWORDS",
+    "sha256",
+    "sha256_uncompressed",
+    "reference_files",
+    "relative_to_folder",
+]
 
 #: Reference-file keywords of the 2-D CCD steps (spec §1.3), in the raw primary header.
 REFERENCE_KEYWORDS = (
@@ -78,3 +84,17 @@ def reference_files(raw: Path, header, oref: Path | None) -> dict:
         except Exception as err:  # noqa: BLE001 - recorded, not raised: calstis reports it too
             refs[key] = dict(name=name, path=None, error=" ".join(str(err).split()))
     return refs
+
+
+def relative_to_folder(path, folder: Path) -> str:
+    """
+    ``path`` relative to ``folder`` when it lies inside it, else the absolute path.
+
+    Output folders store paths this way so that they stay valid when moved or
+    attached to a ticket.
+    """
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path(folder).resolve()))
+    except ValueError:
+        return str(resolved)

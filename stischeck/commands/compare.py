@@ -72,6 +72,10 @@ def run(args) -> int:
     from stischeck.environment import find_calstis
     from stischeck.errors import CalstisError, InputFileError, UsageError
 
+    if args.pixel and not args.no_html:
+        from stischeck.report import parse_pixels
+
+        parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
     raw = Path(args.raw)
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
@@ -114,9 +118,10 @@ def run(args) -> int:
     )
     result = run_compare(settings, configurations, rootname)
     summary = write_outputs(result)
+    sys.stdout.write(format_text(result, summary))
+    sys.stdout.flush()
     if not args.no_html:
         _write_report(outdir, args.pixel)
-    sys.stdout.write(format_text(result, summary))
     return summary["exit_code"]
 
 
@@ -151,12 +156,13 @@ def choose_configurations(args, header, *, include_raw: bool = True) -> list:
 
 
 def _write_report(outdir: Path, pixels) -> None:
+    """Write report.html; a report that cannot be made is a warning, the tables stand."""
+    from stischeck.errors import StischeckError
+    from stischeck.report import write_report
+
     try:
-        from stischeck.report import write_report
-    except ImportError:
-        print(
-            "stischeck: warning: the HTML report is not implemented yet; CSV tables written",
-            file=sys.stderr,
-        )
+        path = write_report(outdir, pixels=pixels)
+    except StischeckError as err:
+        print(f"stischeck: warning: no report.html: {' '.join(str(err).split())}", file=sys.stderr)
         return
-    write_report(outdir, pixels=pixels)
+    sys.stdout.write(f"  report: {path}\n")

@@ -1,6 +1,5 @@
 """``stischeck demo``: the comparison on a bundled example, no calstis or corpus needed."""
 
-import sys
 from pathlib import Path
 
 __all__ = ["add_parser", "run", "demo_dir"]
@@ -54,11 +53,7 @@ def run(args) -> int:
     if args.no_html:
         argv += ["--no-html"]
     parser = _compare_parser()
-    code = compare.run(parser.parse_args(argv))
-    report = Path(args.outdir) / "report.html"
-    if report.is_file():
-        sys.stdout.write(f"report: {report}\n")
-    return code
+    return compare.run(parser.parse_args(argv))
 
 
 def _compare_parser():

@@ -324,6 +324,7 @@ def _products_of(run: CompareRun, config, side: str):
 def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
     """Compare one configuration's products for each pair of sides; (verdict rows, frames)."""
     from stischeck.diff.products import diff_products
+    from stischeck.inputs import relative_to_folder
 
     policy = run.settings.policy
     rows, frames = [], []
@@ -388,6 +389,8 @@ def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
             for r in hdu_rows(result):
                 rows.append(dict(base, product=suffix, **r))
             frame = result.to_frame()
+            for col in ("file_a", "file_b"):
+                frame[col] = frame[col].map(lambda p: relative_to_folder(p, run.settings.outdir))
             frame.insert(0, "comparison", base["comparison"])
             frame.insert(0, "configuration", config.name)
             frame.insert(2, "product", suffix)

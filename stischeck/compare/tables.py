@@ -113,14 +113,6 @@ def _which_side_moved(entry: dict) -> str | None:
     return "all three differ"
 
 
-def _relative(path: Path, base: Path) -> str:
-    """``path`` relative to the output folder where it lies inside it, so the folder can move."""
-    try:
-        return str(Path(path).resolve().relative_to(Path(base).resolve()))
-    except ValueError:
-        return str(path)
-
-
 def provenance(run) -> dict:
     """Versions, inputs with checksums, reference files, and timing of the whole run."""
     from astropy.io import fits
@@ -141,7 +133,7 @@ def provenance(run) -> dict:
         libraries=library_versions(),
         raw=dict(path=str(s.raw), sha256=sha256(s.raw), rootname=run.rootname),
         oref=str(s.oref) if s.oref else None,
-        truth=str(s.truth) if s.truth else None,
+        truth=str(Path(s.truth).resolve()) if s.truth else None,
         policy=dict(label=s.policy.label, source=s.policy.source),
         reference_files=refs,
         truth_calstis_version=_truth_version(s.truth),
@@ -182,6 +174,8 @@ def write_outputs(run) -> dict:
     """
     import pandas as pd
 
+    from stischeck.inputs import relative_to_folder
+
     out = run.settings.outdir
     out.mkdir(parents=True, exist_ok=True)
     verdicts = pd.DataFrame(run.rows, columns=VERDICT_COLUMNS)
@@ -201,8 +195,10 @@ def write_outputs(run) -> dict:
                 returncode=o.returncode,
                 wall_s=round(o.wall_s, 4),
                 peak_rss_mib=None if o.peak_rss_mib is None else round(o.peak_rss_mib, 1),
-                products=" ".join(_relative(p, out) for _, p in sorted(o.products.items())),
-                trailer=_relative(o.trailer, out) if o.trailer else "",
+                products=" ".join(
+                    relative_to_folder(path, out) for _, path in sorted(o.products.items())
+                ),
+                trailer=relative_to_folder(o.trailer, out) if o.trailer else "",
             )
         )
     pd.DataFrame(run_rows).to_csv(out / "runs.csv", index=False)
