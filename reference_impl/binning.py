@@ -265,16 +265,21 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
             qr = (q[None, :] * rr).astype(f32)
             ps = (p[None, :] * ss).astype(f32)
             qs = (q[None, :] * ss).astype(f32)
-            j0 = jy[rows, None]
+            j0 = jy[rows]
             j1 = j0 + 1
-            i0, i1 = ix[None, :], ix[None, :] + 1
-            sci = (pr * a_sci[j0, i0]).astype(f32) + (qr * a_sci[j0, i1]).astype(f32)
-            sci = sci.astype(f32) + (ps * a_sci[j1, i0]).astype(f32)
-            sci = sci.astype(f32) + (qs * a_sci[j1, i1]).astype(f32)
-            var = sq_weighted(pr, a_err[j0, i0]) + sq_weighted(qr, a_err[j0, i1])
-            var = var.astype(f32) + sq_weighted(ps, a_err[j1, i0])
-            var = var.astype(f32) + sq_weighted(qs, a_err[j1, i1])
+            # a[j, i] for the block, gathered from the column-gathered rows.
+            sci = (pr * sci_i0[j0]).astype(f32) + (qr * sci_i1[j0]).astype(f32)
+            sci = sci.astype(f32) + (ps * sci_i0[j1]).astype(f32)
+            sci = sci.astype(f32) + (qs * sci_i1[j1]).astype(f32)
+            var = sq_weighted(pr, err_i0[j0]) + sq_weighted(qr, err_i1[j0])
+            var = var.astype(f32) + sq_weighted(ps, err_i0[j1])
+            var = var.astype(f32) + sq_weighted(qs, err_i1[j1])
         return sci, var
+
+    if bx != 1 and by != 1:
+        # Columns gathered once for all rows: the low-order flat is small.
+        sci_i0, sci_i1 = a_sci[:, ix], a_sci[:, ix + 1]
+        err_i0, err_i1 = a_err[:, ix], a_err[:, ix + 1]
 
     if bx == 1:
         dq = a_dq[dy1, :] | a_dq[dy2, :]

@@ -58,7 +58,7 @@ def product_path(raw_path: Path, outroot: Path | str | None, suffix: str) -> Pat
 
 
 def _clean(header):
-    header = header.copy()
+    """Remove the structural cards from ``header`` (a copy the caller owns), in place."""
     for key in _STRUCTURAL:
         while key in header:
             del header[key]

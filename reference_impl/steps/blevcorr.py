@@ -130,13 +130,43 @@ def row_bias_levels(
     c0, c1 = bias_cols
     section = sci[:, c0 : c1 + 1]
     good = (dq[:, c0 : c1 + 1] & np.int16(sdqflags)) == 0
+    rows_in = np.asarray(rows, dtype=np.intp)
+    medians = _medians_of_all_good(section[rows_in], good[rows_in], axis=1)
     out_rows, levels = [], []
     for j_out, j_in in enumerate(rows):
+        if medians[j_out] is not None:
+            out_rows.append(j_out)
+            levels.append(medians[j_out])
+            continue
         values = section[j_in][good[j_in]]
         if values.size:
             out_rows.append(j_out)
             levels.append(median_f64(values))
     return out_rows, levels
+
+
+def _medians_of_all_good(values: NDArray, good: NDArray[np.bool_], *, axis: int) -> list:
+    """`median_f64` along ``axis`` of every line whose pixels are all good, else None.
+
+    One sort for all such lines (the same double values, the same order and
+    middle elements as `median_f64` on each); the others are left to the caller.
+    """
+    n_lines = values.shape[1 - axis]
+    out: list = [None] * n_lines
+    if values.shape[axis] == 0:
+        return out
+    all_good = good.all(axis=axis)
+    picked = np.flatnonzero(all_good)
+    if not picked.size:
+        return out
+    lines = values[picked] if axis == 1 else values[:, picked].T
+    ordered = np.sort(lines.astype(np.float64), axis=1)
+    n = ordered.shape[1]
+    half = n // 2
+    middle = ordered[:, half] if n % 2 else (ordered[:, half - 1] + ordered[:, half]) / 2.0
+    for k, m in zip(picked.tolist(), middle.tolist(), strict=True):
+        out[k] = m
+    return out
 
 
 def _replace_virtual_outliers(
@@ -188,12 +218,17 @@ def _drift_slope(
     mid = (vx[0] + vx[1]) // 2
     xs, ys = [], []
     rows = slice(vy[0], vy[1] + 1)
+    cols = slice(vx[0], vx[1] + 1)
     good = (dq[rows] & np.int16(sdqflags)) == 0
-    for i in range(vx[0], vx[1] + 1):
-        values = work[rows, i][good[:, i]]
-        if values.size:
+    medians = _medians_of_all_good(work[rows, cols], good[:, cols], axis=0)
+    for k, i in enumerate(range(vx[0], vx[1] + 1)):
+        level = medians[k]
+        if level is None:
+            values = work[rows, i][good[:, i]]
+            level = median_f64(values) if values.size else None
+        if level is not None:
             xs.append(float(i - mid))
-            ys.append(median_f64(values))
+            ys.append(level)
     fit = fit_line(np.array(xs), np.array(ys))
     return None if fit is None else fit[0]
 

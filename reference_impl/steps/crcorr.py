@@ -27,6 +27,9 @@ from reference_impl.numerics import row_blocks
 
 __all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_rays", "parse_sigmas"]
 
+#: float32, the type of every CR-rejection quantity. ``.astype(_F, copy=False)``
+#: marks each rounding to float32 of the C code; on a result numpy already
+#: computed in float32 it is a no-op, not a copy.
 _F = np.float32
 MIN_SKY_DN = -1000
 
@@ -231,8 +234,9 @@ def _hits(cond, spillable, excluded, offsets, earlier_hits):
     """
     n_above = earlier_hits.shape[0]
     hit = np.concatenate([earlier_hits, cond & ~excluded])
-    candidates = np.argwhere(cond & excluded & spillable)
-    if candidates.size:
+    maybe = cond & excluded & spillable
+    candidates = np.argwhere(maybe) if maybe.any() else ()
+    if len(candidates):
         ny, nx = hit.shape
         for j, i in candidates:  # row-major order = raster order
             j = j + n_above
@@ -255,16 +259,18 @@ def _minimum_guess(sci, sky, efac, noise, gain, scale):
     for rows in row_blocks(shape[0]):
         for k in range(n):
             raw = sci[k][rows]
-            pic = ((raw - sky[k]) / efac[k]).astype(_F)
+            pic = ((raw - sky[k]) / efac[k]).astype(_F, copy=False)
             raw0 = np.where(raw > 0, raw, _F(0))
-            signal0 = (raw - sky[k]).astype(_F)
+            signal0 = (raw - sky[k]).astype(_F, copy=False)
             signal0 = np.where(signal0 > 0, signal0, _F(0))
-            s0 = (scale * signal0).astype(_F)
+            s0 = (scale * signal0).astype(_F, copy=False)
             var = (
-                ((noise[k] * noise[k]) + (raw0 / gain[k]).astype(_F)).astype(_F)
-                + (s0 * s0).astype(_F)
-            ).astype(_F)
-            var = (var / _F(efac[k] * efac[k])).astype(_F)
+                ((noise[k] * noise[k]) + (raw0 / gain[k]).astype(_F, copy=False)).astype(
+                    _F, copy=False
+                )
+                + (s0 * s0).astype(_F, copy=False)
+            ).astype(_F, copy=False)
+            var = (var / _F(efac[k] * efac[k])).astype(_F, copy=False)
             if k == 0:
                 ave[rows], avevar[rows] = pic, var
             else:
@@ -280,17 +286,19 @@ def _median_guess(sci, sky, efac):
     shape = sci[0].shape
     ave = np.empty(shape, dtype=_F)
     for rows in row_blocks(shape[0]):
-        pics = [((sci[k][rows] - sky[k]) / efac[k]).astype(_F) for k in range(n)]
+        pics = [((sci[k][rows] - sky[k]) / efac[k]).astype(_F, copy=False) for k in range(n)]
         if n == 2:
             # The two middle values of two are the two values; float32 addition
             # commutes, so their order does not matter.
-            ave[rows] = ((pics[0] + pics[1]) / _F(2.0)).astype(_F)
+            ave[rows] = ((pics[0] + pics[1]) / _F(2.0)).astype(_F, copy=False)
             continue
         ordered = np.sort(np.stack(pics, axis=-1), axis=-1)
         if n % 2:
             ave[rows] = ordered[..., n // 2]
         else:
-            ave[rows] = ((ordered[..., n // 2 - 1] + ordered[..., n // 2]) / _F(2.0)).astype(_F)
+            ave[rows] = ((ordered[..., n // 2 - 1] + ordered[..., n // 2]) / _F(2.0)).astype(
+                _F, copy=False
+            )
     return ave
 
 
@@ -405,24 +413,27 @@ def reject_cosmic_rays(
                 exp2 = _F(efac[k] * efac[k])
                 a = ave[ext]
                 if is_minimum and it == 0:
-                    thresh = (sig2 * avevar[ext]).astype(_F)
+                    thresh = (sig2 * avevar[ext]).astype(_F, copy=False)
                     spthresh = thresh
                 else:
-                    dum = ((a * efac[k]).astype(_F) + sky[k]).astype(_F)
+                    dum = ((a * efac[k]).astype(_F, copy=False) + sky[k]).astype(_F, copy=False)
                     val = np.where(dum > 0, dum, _F(0))
-                    pixsky = (dum - sky[k]).astype(_F)
+                    pixsky = (dum - sky[k]).astype(_F, copy=False)
                     pixsky = np.where(pixsky > 0, pixsky, _F(0))
-                    base = (rog2 + (val / gain[k]).astype(_F)).astype(_F)
-                    sp = (scale * pixsky).astype(_F)
+                    base = (rog2 + (val / gain[k]).astype(_F, copy=False)).astype(_F, copy=False)
+                    sp = (scale * pixsky).astype(_F, copy=False)
                     thresh = (
-                        (sig2 * (base + (sp * sp).astype(_F)).astype(_F)).astype(_F) / exp2
-                    ).astype(_F)
-                    spthresh = ((sig2 * base).astype(_F) / exp2).astype(_F)
-                pic = ((sci[k][ext] - sky[k]) / efac[k]).astype(_F)
-                d = (pic - a).astype(_F)
-                d2 = (d * d).astype(_F)
+                        (
+                            sig2 * (base + (sp * sp).astype(_F, copy=False)).astype(_F, copy=False)
+                        ).astype(_F, copy=False)
+                        / exp2
+                    ).astype(_F, copy=False)
+                    spthresh = ((sig2 * base).astype(_F, copy=False) / exp2).astype(_F, copy=False)
+                pic = ((sci[k][ext] - sky[k]) / efac[k]).astype(_F, copy=False)
+                d = (pic - a).astype(_F, copy=False)
+                d2 = (d * d).astype(_F, copy=False)
                 cond = d2 > thresh
-                spillable = ~(d2 <= (psig2 * spthresh).astype(_F))
+                spillable = ~(d2 <= (psig2 * spthresh).astype(_F, copy=False))
                 excluded = (dq[k][ext] & badinpdq) != 0
                 hit = _hits(cond, spillable, excluded, offsets, carried[k])
                 # Marks of the block's own rows: rows [r0 - reach, r1 + reach) of `hit`.
@@ -434,16 +445,21 @@ def reject_cosmic_rays(
                 rejected = own_hit | spill
                 ok = ~rejected & ~excluded[:n_own]
                 pic = pic[:n_own]
-                total = np.where(ok, (total + (pic * efac[k]).astype(_F)).astype(_F), total)
-                efacsum = np.where(ok, (efacsum + efac[k]).astype(_F), efacsum)
+                total = np.where(
+                    ok,
+                    (total + (pic * efac[k]).astype(_F, copy=False)).astype(_F, copy=False),
+                    total,
+                )
+                efacsum = np.where(ok, (efacsum + efac[k]).astype(_F, copy=False), efacsum)
                 if last:
-                    dum = ((pic * efac[k]).astype(_F) + sky[k]).astype(_F)
+                    dum = ((pic * efac[k]).astype(_F, copy=False) + sky[k]).astype(_F, copy=False)
                     val = np.where(dum > 0, dum, _F(0))
-                    sv = (scale * val).astype(_F)
+                    sv = (scale * val).astype(_F, copy=False)
                     term = (
-                        (rog2 + (val / gain[k]).astype(_F)).astype(_F) + (sv * sv).astype(_F)
-                    ).astype(_F)
-                    sumvar = np.where(ok, (sumvar + term).astype(_F), sumvar)
+                        (rog2 + (val / gain[k]).astype(_F, copy=False)).astype(_F, copy=False)
+                        + (sv * sv).astype(_F, copy=False)
+                    ).astype(_F, copy=False)
+                    sumvar = np.where(ok, (sumvar + term).astype(_F, copy=False), sumvar)
                     own = dq[k][rows] & nocr
                     merged = merged_dq | own
                     merged_dq = np.where(rejected, merged, merged & nocr).astype(np.int16)
@@ -454,7 +470,7 @@ def reject_cosmic_rays(
                         )
             good = efacsum > 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                new_ave = (total / np.where(good, efacsum, _F(1))).astype(_F)
+                new_ave = (total / np.where(good, efacsum, _F(1))).astype(_F, copy=False)
             ave[rows] = np.where(good, new_ave, _F(0) if last else ave[rows])
             if last:
                 out_dq[rows] = merged_dq
@@ -462,9 +478,9 @@ def reject_cosmic_rays(
                     err_rate = (
                         np.sqrt(sumvar.astype(np.float64))
                         / np.where(good, efacsum, 1).astype(np.float64)
-                    ).astype(_F)
-                err_rate = np.where(good, err_rate, _F(0)).astype(_F)
-                out_err[rows] = (err_rate * texpt).astype(_F)
+                    ).astype(_F, copy=False)
+                err_rate = np.where(good, err_rate, _F(0)).astype(_F, copy=False)
+                out_err[rows] = (err_rate * texpt).astype(_F, copy=False)
 
     skysum = np.cumsum(sky, dtype=_F)[-1]
     # ave is this function's own array: the combined SCI goes into it.

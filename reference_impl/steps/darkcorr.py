@@ -98,19 +98,22 @@ def subtract_dark(science: Imset, dark: Imset, *, scale: np.float32) -> DarkResu
     shape = science.sci.shape
     out_sci = np.empty(shape, dtype=np.float32)
     out_err = np.empty(shape, dtype=np.float32)
-    good_values = []
+    good_mask = dark.dq == 0
+    good = np.empty(int(np.count_nonzero(good_mask)), dtype=np.float32)  # MEANDARK's values
+    n_good = 0
     # Scale and subtract block by block: the scaled dark is never a whole image.
     for rows in row_blocks(shape[0]):
         dark_sci, dark_err = dark.sci[rows], dark.err[rows]
         if k != np.float32(1.0):
             dark_sci = (dark_sci * k).astype(np.float32)
             dark_err = (dark_err * k).astype(np.float32)
-        good_values.append(dark_sci[dark.dq[rows] == 0])
+        values = dark_sci[good_mask[rows]]
+        good[n_good : n_good + values.size] = values
+        n_good += values.size
         # sub2d.c: SCI difference and ERR in quadrature, float32.
         np.subtract(science.sci[rows], dark_sci, out=out_sci[rows], dtype=np.float32)
         out_err[rows] = quadrature_f32(science.err[rows], dark_err)
-    good = np.concatenate(good_values) if good_values else np.zeros(0, np.float32)
-    del good_values
+    del good_mask
     meandark = median_f32(good, overwrite=True) if good.size else np.float32(0.0)
     dq = np.bitwise_or(science.dq, dark.dq, dtype=np.int16)
     return DarkResult(imset=Imset(out_sci, out_err, dq), meandark_dn=meandark, scale=k)

@@ -4,6 +4,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl.imset import Imset, readonly_view
+from reference_impl.numerics import row_blocks
 
 __all__ = ["init_errors", "needs_error_init"]
 
@@ -48,18 +49,21 @@ def init_errors(
     """
     g = np.float32(gain_e_per_dn)
     r = np.float32(readnoise_e)
-    electrons = science.sci - np.float32(bias_dn)  # float32, a new array
-    np.multiply(electrons, g, out=electrons)
-    above_bias = electrons > 0  # False for NaN: those get the floor, as in C
-    variance = np.add(electrons, np.float32(r * r), out=electrons)
-    with np.errstate(invalid="ignore"):  # negative variances get the floor below
-        if g == np.float32(1.0):
-            # Dividing by 1 is exact, and float32 sqrt is correctly rounded, which
-            # equals rounding the double sqrt to float32 (53 >= 2*24 + 2 bits).
-            err = np.sqrt(variance)
-        else:
-            root = np.sqrt(variance, dtype=np.float64)
-            err = np.empty_like(variance)
-            np.divide(root, np.float64(g), out=err, casting="same_kind")  # rounded once
-    err[~above_bias] = np.float32(r / g)
+    b, r2, floor = np.float32(bias_dn), np.float32(r * r), np.float32(r / g)
+    err = np.empty(science.sci.shape, dtype=np.float32)
+    for rows in row_blocks(err.shape[0]):  # block-sized float32 temporaries
+        electrons = science.sci[rows] - b  # float32, a new array
+        np.multiply(electrons, g, out=electrons)
+        at_or_below = ~(electrons > 0)  # True for NaN too: those get the floor, as in C
+        variance = np.add(electrons, r2, out=electrons)
+        out = err[rows]
+        with np.errstate(invalid="ignore"):  # negative variances get the floor below
+            if g == np.float32(1.0):
+                # Dividing by 1 is exact, and float32 sqrt is correctly rounded, which
+                # equals rounding the double sqrt to float32 (53 >= 2*24 + 2 bits).
+                np.sqrt(variance, out=out)
+            else:
+                root = np.sqrt(variance, dtype=np.float64)
+                np.divide(root, np.float64(g), out=out, casting="same_kind")  # rounded once
+        np.copyto(out, floor, where=at_or_below)
     return Imset(sci=readonly_view(science.sci), err=err, dq=readonly_view(science.dq))

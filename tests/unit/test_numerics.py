@@ -110,3 +110,22 @@ def test_row_blocks_cover_every_row_once_in_order():
     rows = [r for s in row_blocks(2 * BLOCK_ROWS + 1) for r in range(s.start, s.stop)]
     assert rows == list(range(2 * BLOCK_ROWS + 1))
     assert list(row_blocks(0)) == []
+
+
+def test_running_sum_takes_the_exact_route_only_where_no_addition_rounds():
+    raw = ADVERSARIAL["raw DN"]
+    s = RunningSum()
+    for piece in np.array_split(raw, 8):
+        s.add(piece)
+    assert s.n_exact_pieces == 8 and s.total == _c_loop_sum(raw)
+    # A carry finer than the piece: 2**-30 + 2**24 rounds, so the piece must
+    # not be summed on its own and added afterwards (that would give 2**-30).
+    s = RunningSum()
+    s.add(np.array([2.0**-30], np.float32))
+    s.add(np.array([2.0**24, -(2.0**24)], np.float32))
+    assert s.total == _c_loop_sum(np.array([2.0**-30, 2.0**24, -(2.0**24)], np.float32)) == 0.0
+    # Bias-subtracted values near zero fail the test, and then it is not tried again.
+    s = RunningSum()
+    for piece in np.array_split(ADVERSARIAL["bias-subtracted"], 4):
+        s.add(piece)
+    assert s.n_exact_pieces == 0 and s.total == _c_loop_sum(ADVERSARIAL["bias-subtracted"])
