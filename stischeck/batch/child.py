@@ -17,6 +17,20 @@ from pathlib import Path
 
 __all__ = ["run_job", "configurations_for", "one_line", "main"]
 
+#: Imported before the first job (astropy, numpy and pandas come with them).
+_WARM_MODULES = (
+    "stischeck.compare.engine",
+    "stischeck.compare.tables",
+    "stischeck.commands.compare",
+    "stischeck.diff.products",
+    "stischeck.runners.calstis",
+    "stischeck.runners.reference",
+    "stischeck.truth",
+    "reference_impl.pipeline",
+    "reference_impl.io.rawfile",
+    "reference_impl.io.products",
+    "pandas",
+)
 #: Written when a data set could not run: the traceback, for whoever debugs it.
 ERROR_FILE = "batch-error.txt"
 LOG_FILE = "batch.log"
@@ -184,14 +198,46 @@ class _stderr_to:  # noqa: N801 - used as a context manager, reads as a phrase
         self.file.close()
 
 
+def _exit_with_parent(interval_s: float = 1.0) -> None:
+    """If the process that started this one dies, kill what this one started and exit.
+
+    The batch process or Dask worker can be killed without a chance to clean
+    up; the job running here (and its cs0.e, in its own session) must not go on.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        try:
+            import psutil
+
+            for p in psutil.Process().children(recursive=True):
+                p.kill()
+        except Exception:  # noqa: BLE001 - exiting regardless
+            pass
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> int:
     """Serve jobs: one JSON object per line in, one JSON result per line out."""
+    _exit_with_parent()
     # The protocol owns the real stdout; anything printed goes to stderr instead.
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
-    # Import the heavy modules once, before the first job, so each job starts at once.
-    import stischeck.compare.engine  # noqa: F401
-    import stischeck.compare.tables  # noqa: F401
+    # Import the heavy modules once, before the first job, so that no data set's time
+    # includes them; an import that fails here fails again, reported, in the job.
+    import importlib
+
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported by the first job that needs it
+            pass
 
     protocol.write(json.dumps({"ready": os.getpid()}) + "\n")
     for line in sys.stdin:

@@ -7,8 +7,11 @@ aggregated tables (``aggregate.py``) and ``index.html`` (``index.py``).
 """
 
 import logging
+import shutil
 import sys
+import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +127,16 @@ def _options(settings: BatchSettings, hasher) -> dict:
         policy=policy,
         timeout_s=settings.timeout_s,
         steplocal=settings.steplocal,
-        html=settings.html,
     )
+
+
+def _report_expected(settings: BatchSettings) -> bool:
+    """True when each data set should have a report.html (asked for, and the module exists)."""
+    if not settings.html:
+        return False
+    import importlib.util
+
+    return importlib.util.find_spec("stischeck.report") is not None
 
 
 def check_output_folders(datasets: list, outdir: Path) -> None:
@@ -231,6 +242,9 @@ def _client(settings: BatchSettings):
 
     if settings.scheduler:
         target = settings.scheduler
+        if "://" not in target and (target.endswith(".json") or "/" in target):
+            if not Path(target).is_file():
+                raise InputFileError(f"{target}: --scheduler file not found")
         try:
             if Path(target).is_file():
                 client = Client(scheduler_file=target, timeout="20s")
@@ -257,6 +271,9 @@ def _client(settings: BatchSettings):
         threads_per_worker=1,
         processes=False,
         dashboard_address=None,
+        # The scheduler serves HTTP even without a dashboard, on port 8787 unless told
+        # otherwise (warning when that is taken): a free port on localhost only.
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
     try:
@@ -267,7 +284,7 @@ def _client(settings: BatchSettings):
 
 
 class _Progress:
-    """One updating line on a terminal: done/total, verdict counts, elapsed time."""
+    """One line on a terminal, redrawn every second: done/total, verdict counts, elapsed time."""
 
     def __init__(self, enabled: bool, total: int, reused: int):
         self.enabled, self.total = enabled, total
@@ -275,28 +292,50 @@ class _Progress:
         self.counts: dict = {}
         self.done = reused
         self.reused = reused
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = None
+        self.width = 79
+
+    def start(self) -> None:
+        if self.enabled:
+            self.thread = threading.Thread(target=self._tick, daemon=True)
+            self.thread.start()
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.update()
 
     def update(self, outcome=None) -> None:
-        if outcome is not None:
-            self.done += 1
-            label = outcome.verdict if outcome.status == "done" else "failed"
-            self.counts[label] = self.counts.get(label, 0) + 1
-        if not self.enabled:
-            return
-        parts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()))
-        line = (
-            f"stischeck batch: {self.done}/{self.total} data sets"
-            + (f" ({parts})" if parts else "")
-            + (f", {self.reused} reused" if self.reused else "")
-            + f", {time.perf_counter() - self.t0:.0f} s"
-        )
-        sys.stderr.write("\r" + line[:110].ljust(110))
-        sys.stderr.flush()
+        with self.lock:
+            if outcome is not None:
+                self.done += 1
+                label = outcome.verdict if outcome.status == "done" else "failed"
+                self.counts[label] = self.counts.get(label, 0) + 1
+            if not self.enabled or self.stopped.is_set():
+                return
+            parts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()))
+            line = (
+                f"stischeck batch: {self.done}/{self.total} data sets"
+                + (f" ({parts})" if parts else "")
+                + (f", {self.reused} reused" if self.reused else "")
+                + f", {time.perf_counter() - self.t0:.0f} s"
+            )
+            self.width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+            sys.stderr.write("\r" + line[: self.width].ljust(self.width))
+            sys.stderr.flush()
 
     def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 110 + "\r")
-            sys.stderr.flush()
+        with self.lock:
+            if self.enabled:
+                sys.stderr.write("\r" + " " * self.width + "\r")
+                sys.stderr.flush()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+        self.clear()
 
 
 def run_batch(settings: BatchSettings, on_outcome=None) -> BatchResult:
@@ -329,12 +368,15 @@ def run_batch(settings: BatchSettings, on_outcome=None) -> BatchResult:
     check_output_folders(settings.datasets, settings.outdir)
     hasher = FileHasher()
     options, code = _options(settings, hasher), code_digest()
+    # The report is a view of the tables, not part of the key: a folder without the
+    # report.html asked for is incomplete, and rerun.
+    need_report = _report_expected(settings)
     outcomes: dict = {}
     jobs = []
     for ds in settings.datasets:
         key = dataset_key(ds, options, hasher=hasher, code=code)
         folder = settings.outdir / ds.name
-        if not settings.force and is_complete(folder, key):
+        if not settings.force and is_complete(folder, key, need_report=need_report):
             outcomes[ds.name] = _reused(ds, folder)
             if on_outcome:
                 on_outcome(outcomes[ds.name])
@@ -343,8 +385,11 @@ def run_batch(settings: BatchSettings, on_outcome=None) -> BatchResult:
     progress = _Progress(settings.progress, len(settings.datasets), len(outcomes))
     cluster = "no cluster (every data set reused)"
     if jobs:
-        cluster = _run_jobs(settings, jobs, outcomes, progress, on_outcome)
-    progress.clear()
+        progress.start()
+        try:
+            cluster = _run_jobs(settings, jobs, outcomes, progress, on_outcome)
+        finally:
+            progress.stop()
     result = BatchResult(
         settings,
         [outcomes[ds.name] for ds in settings.datasets],
@@ -361,6 +406,7 @@ def _run_jobs(settings, jobs, outcomes, progress, on_outcome) -> str:
     from stischeck.batch import task
     from stischeck.batch.fingerprint import write_record
 
+    batch = uuid.uuid4().hex[:12]
     with _quiet_dask(), _client(settings) as (client, where):
         # Largest raw files first, so that the longest data sets do not start last.
         order = sorted(jobs, key=lambda j: -j[0].raw.stat().st_size)
@@ -368,8 +414,8 @@ def _run_jobs(settings, jobs, outcomes, progress, on_outcome) -> str:
         for rank, (ds, job) in enumerate(order):
             future = client.submit(
                 task.run_dataset,
-                job,
-                key=f"stischeck-batch-{ds.name}-{time.time_ns()}",
+                dict(job, batch=batch),
+                key=f"stischeck-batch-{batch}-{ds.name}",
                 priority=len(order) - rank,
                 pure=False,
                 retries=0,
@@ -391,26 +437,25 @@ def _run_jobs(settings, jobs, outcomes, progress, on_outcome) -> str:
                     )
                     outcome = DatasetOutcome(dataset=ds, status="failed", message=message)
                 outcomes[ds.name] = outcome
-                progress.update(outcome)
                 if on_outcome:
                     progress.clear()
                     on_outcome(outcome)
-                    progress.update()
+                progress.update(outcome)
         except BaseException:
             client.cancel(list(futures))
-            _stop_children(client, kill=True)
+            _stop_children(client, batch, kill=True)
             raise
-        _stop_children(client, kill=False)
+        _stop_children(client, batch, kill=False)
     return where
 
 
-def _stop_children(client, *, kill: bool) -> None:
-    """End the workers' child processes (they would otherwise wait for the next batch)."""
+def _stop_children(client, batch: str, *, kill: bool) -> None:
+    """End the workers' idle child processes, or (``kill``) those running this batch."""
     from stischeck.batch import task
 
     try:
-        client.run(task.shutdown_children, kill=kill)
+        client.run(task.shutdown_children, batch, kill)
     except Exception:  # noqa: BLE001 - a worker that is gone has no children left
         pass
     if kill:
-        task.shutdown_children(kill=True)
+        task.shutdown_children(batch, True)

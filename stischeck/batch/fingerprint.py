@@ -167,11 +167,17 @@ def write_record(folder: Path, record: dict) -> None:
     tmp.replace(folder / RECORD_NAME)
 
 
-def is_complete(folder: Path, key: dict) -> bool:
-    """True when the folder's record is ``done`` for this key and every output file exists."""
+def is_complete(folder: Path, key: dict, *, need_report: bool = False) -> bool:
+    """True when the folder's record is ``done`` for this key and every output file exists.
+
+    ``need_report``: report.html must exist too (unless writing it failed last time:
+    the record says why, and rerunning would fail again).
+    """
     record = read_record(folder)
     if not record or record.get("status") != "done":
         return False
     if record.get("key", {}).get("digest") != key["digest"]:
         return False
-    return all((Path(folder) / name).is_file() for name in REQUIRED_OUTPUTS)
+    need_report = need_report and not record.get("report_error")
+    names = REQUIRED_OUTPUTS + (("report.html",) if need_report else ())
+    return all((Path(folder) / name).is_file() for name in names)

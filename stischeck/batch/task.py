@@ -42,6 +42,10 @@ class ChildRunner:
         self.proc = None
         self._buffer = b""
         self._log = None
+        #: Held while a job runs; `close` leaves a busy runner alone.
+        self.lock = threading.Lock()
+        #: The batch whose job is running, or None when idle.
+        self.busy_with = None
 
     def _start(self, timeout_s: float) -> str:
         """Start the child and wait for its ready line; '' or why it did not start."""
@@ -69,9 +73,12 @@ class ChildRunner:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None, "timeout"
-            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+            try:
+                ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+                chunk = os.read(fd, 1 << 16) if ready else None
+            except (OSError, ValueError):  # killed from another thread (batch interrupted)
+                return None, "was stopped (batch interrupted)"
             if ready:
-                chunk = os.read(fd, 1 << 16)
                 if not chunk:
                     return None, self._ended()
                 self._buffer += chunk
@@ -80,6 +87,8 @@ class ChildRunner:
 
     def _ended(self) -> str:
         """How the child ended (signal or exit status) and the last line it wrote to stderr."""
+        if self.proc is None:  # killed from another thread
+            return "was stopped (batch interrupted)"
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -111,6 +120,14 @@ class ChildRunner:
             The child's result, or ``status="failed"`` with ``message`` saying the
             data set timed out (everything killed) or the process crashed.
         """
+        with self.lock:
+            self.busy_with = job.get("batch")
+            try:
+                return self._run(job, timeout_s)
+            finally:
+                self.busy_with = None
+
+    def _run(self, job: dict, timeout_s: float) -> dict:
         t0 = time.monotonic()
         if self.proc is None or self.proc.poll() is not None:
             why = self._start(timeout_s=120.0)
@@ -161,18 +178,23 @@ class ChildRunner:
         self._close_log()
 
     def close(self) -> None:
-        """Let the child finish (end of its input), killing it if it does not leave in time."""
-        proc = self.proc
-        if proc is None:
+        """End an idle child (end of its input); a runner busy with a job is left alone."""
+        if not self.lock.acquire(blocking=False):
             return
         try:
-            proc.stdin.close()
-            proc.wait(timeout=5)
-            proc.stdout.close()
-            self.proc = None
-            self._close_log()
-        except (OSError, subprocess.TimeoutExpired):
-            self.kill()
+            proc = self.proc
+            if proc is None:
+                return
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=5)
+                proc.stdout.close()
+                self.proc = None
+                self._close_log()
+            except (OSError, subprocess.TimeoutExpired):
+                self.kill()
+        finally:
+            self.lock.release()
 
 
 def _descendants(pid: int) -> list:
@@ -196,19 +218,30 @@ def _runner() -> ChildRunner:
     return runner
 
 
-def shutdown_children(kill: bool = False) -> int:
-    """Stop every child this process started (end of a batch); returns how many."""
+def shutdown_children(batch: str | None = None, kill: bool = False) -> int:
+    """
+    End this process's idle children (end of a batch); returns how many runners it saw.
+
+    Parameters
+    ----------
+    batch : str, optional
+        With ``kill``: kill the children running this batch's data sets (None: all).
+        Children busy with another batch's data set (a shared scheduler) are left alone.
+    kill : bool
+        The batch was interrupted.
+    """
     with _runners_lock:
         runners = list(_runners)
     for runner in runners:
-        if kill:
+        busy = runner.busy_with
+        if kill and busy is not None and (batch is None or busy == batch):
             runner.kill()
-        else:
+        elif busy is None:
             runner.close()
     return len(runners)
 
 
-atexit.register(shutdown_children, kill=True)
+atexit.register(shutdown_children, None, True)
 
 
 def _worker_address() -> str:

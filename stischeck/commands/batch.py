@@ -1,6 +1,7 @@
 """``stischeck batch INPUTS...``: ``stischeck compare`` over many data sets, on Dask distributed."""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -166,6 +167,8 @@ def run(args) -> int:
         force=args.force,
         progress=sys.stderr.isatty(),
     )
+    # A batch stopped by SIGTERM stops its data sets' processes, as after Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     result = run_batch(settings, on_outcome=_print_outcome)
     counts: dict = {}
     for o in result.outcomes:
@@ -180,6 +183,10 @@ def run(args) -> int:
         f"  outputs: {outdir / 'index.html'}\n"
     )
     return result.exit_code
+
+
+def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise KeyboardInterrupt
 
 
 def _print_outcome(o) -> None:
