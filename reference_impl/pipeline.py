@@ -241,7 +241,7 @@ def _is_bad_imset(raw: RawExposure, rim: RawImset) -> str | None:
     if rim.info.exptime_s <= 0:
         return f"imset {rim.info.extver} flagged as bad because exptime = {rim.info.exptime_s:g}"
     sci = rim.imset.sci
-    if sci.max() <= sci.min():
+    if not bool(np.any(sci != sci.flat[0])):  # one pass (max <= min: all values equal)
         return f"imset {rim.info.extver} flagged as bad because all values = {sci.max():g}"
     return None
 
@@ -350,7 +350,8 @@ def _calstis1(
         if bpix.n_out_of_range:
             messages.append(f"{bpix.n_out_of_range} BPIXTAB rows start out of range; ignored")
     refs = _References(plan)
-    good = [k for k, rim in enumerate(raw.imsets) if not _is_bad_imset(raw, rim)]
+    verdicts = [_is_bad_imset(raw, rim) for rim in raw.imsets]  # once: each reads SCI
+    good = [k for k, bad in enumerate(verdicts) if not bad]
     last_good = good[-1] if good else None
 
     out_imsets: list[OutputImset] = []
@@ -360,7 +361,7 @@ def _calstis1(
     first_good_is_imset1 = False
     for k, rim in enumerate(raw.imsets):
         helio = _helio_keywords(raw, rim)
-        bad = _is_bad_imset(raw, rim)
+        bad = verdicts[k]
         if bad:
             messages.append(bad)
             out_imsets.append(
