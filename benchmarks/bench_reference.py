@@ -18,7 +18,8 @@ the same ``--oref`` directory:
   whole process, start-up and imports included.
 
 Wall time is the median of ``--repeat`` runs (the two process sides alternate,
-after one untimed warm-up run each). Peak RSS is the child's ``ru_maxrss``
+after one untimed warm-up run each); CPU seconds are shown next to them. Peak
+RSS is the child's ``ru_maxrss``
 from ``os.wait4``; for the in-process side it is the peak of the timing process
 (imports and all its runs). The benchmark's own process imports nothing heavy,
 because a child's ``ru_maxrss`` cannot read below the RSS of the process that
@@ -89,20 +90,20 @@ def write_config(raw: Path, perform: tuple[str, ...], dest: Path) -> Path:
     return out
 
 
-def run_reference(raw: Path, oref: Path, outdir: Path) -> float:
+def run_reference(raw: Path, oref: Path, outdir: Path) -> tuple[float, float]:
     """One in-process reference run, as ``stischeck reference`` does it; wall seconds."""
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     exposure = read_raw(raw)
     result = calibrate(exposure, oref_dir=oref)
     for product in result.products:
         write_product(
             product, exposure.primary_header, product_path(raw, f"{outdir}/", product.suffix)
         )
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _worker(args) -> int:
@@ -115,16 +116,17 @@ def _worker(args) -> int:
         return 0
     # in-process: one untimed run, then --repeat timed runs, each into a fresh directory.
     raw = Path(args.raw)
-    walls = []
+    walls, cpus = [], []
     for k in range(args.repeat + 1):
         out = args.work / f"inprocess-{k}"
         out.mkdir(parents=True)
-        wall = run_reference(raw, args.oref, out)
+        wall, cpu = run_reference(raw, args.oref, out)
         shutil.rmtree(out)
         if k:
             walls.append(wall)
+            cpus.append(cpu)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"walls": walls, "peak_mib": peak}))
+    print(json.dumps({"walls": walls, "cpus": cpus, "peak_mib": peak}))
     return 0
 
 
@@ -132,7 +134,10 @@ def _worker(args) -> int:
 
 
 def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, peak RSS MiB, stdout). Non-zero exit is fatal."""
+    """Run a command; return (wall seconds, peak RSS MiB, stdout). Non-zero exit is fatal.
+
+    The child's CPU seconds (user + system) are kept in ``run_child.last_cpu``.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
@@ -143,6 +148,7 @@ def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, float, st
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.read().decode()}")
+        run_child.last_cpu = usage.ru_utime + usage.ru_stime
         return wall, usage.ru_maxrss / 1024.0, out.read().decode()
 
 
@@ -200,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                 sides = {"cs0.e": [args.calstis, raw], **sides}
             walls = {side: [] for side in sides}
             peaks = {side: [] for side in sides}
+            cpus = {side: [] for side in sides}
             for k in range(args.repeat + 1):  # run 0 is the untimed warm-up
                 for side, cmd in sides.items():
                     out = tmp / f"{name}-{side}-{k}"
@@ -210,12 +217,14 @@ def main(argv: list[str] | None = None) -> int:
                     if k:
                         walls[side].append(wall)
                         peaks[side].append(peak)
+                        cpus[side].append(run_child.last_cpu)
             _, _, stdout = run_child(
                 [*me, raw, "--oref", str(args.oref), "--worker", "inprocess", "--work",
                  str(tmp / f"{name}-inprocess"), "--repeat", str(args.repeat)]
             )  # fmt: skip
             inproc = json.loads(stdout)
             walls["in-process"] = inproc["walls"]
+            cpus["in-process"] = inproc["cpus"]
             peaks["in-process"] = [inproc["peak_mib"]]
             med = {side: _median(w) for side, w in walls.items()}
             cs0 = med.get("cs0.e")
@@ -233,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             for side, w in walls.items():
-                details.append((name, side, f"{_median(w):.3f}", f"{min(w):.3f}", f"{max(w):.3f}"))
+                c = cpus[side]
+                details.append(
+                    (name, side, f"{_median(w):.3f}", f"{min(w):.3f}", f"{max(w):.3f}",
+                     f"{_median(c):.3f}", _verdict(_median(c), _median(cpus["cs0.e"]))
+                     if "cs0.e" in cpus else "-")
+                )  # fmt: skip
 
         startup = []
         if not args.no_startup:
@@ -264,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     print()
-    _table(("configuration", "side", "median_s", "min_s", "max_s"), details)
+    print("(cpu: user + system seconds; for cs0.e and process the child's, in-process the")
+    print(" pipeline's own; less sensitive than wall time to other load on the machine)")
+    _table(("configuration", "side", "median_s", "min_s", "max_s", "cpu_s", "cpu<=cs0.e"), details)
     if startup:
         print()
         _table(("start-up only", "median_s", "min_s", "peak_MiB"), startup)
