@@ -86,37 +86,43 @@ def _prepare(case_dir: Path, crsplit: list[int], work: Path) -> dict:
     return raws
 
 
-def _reference_once(raw: Path, oref: Path, out: Path) -> float:
+def _reference_once(raw: Path, oref: Path, out: Path) -> tuple[float, float]:
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     exposure = read_raw(raw)
     result = calibrate(exposure, oref_dir=oref)
     for product in result.products:
         write_product(
             product, exposure.primary_header, product_path(raw, f"{out}/", product.suffix)
         )
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _inprocess(raw: Path, oref: Path, out: Path) -> dict:
     exec(IMPORTS, {})  # noqa: S102 - the same imports as the baseline in every child
     baseline = _maxrss_mib()
-    cold = _reference_once(raw, oref, out)
+    cold, cold_cpu = _reference_once(raw, oref, out)
     peak = _maxrss_mib()
     warm_out = out.with_name(out.name + "-warm")
     warm_out.mkdir()
-    warm = _reference_once(raw, oref, warm_out)
-    return {"cold_s": cold, "warm_s": warm, "baseline_mib": baseline, "peak_mib": peak}
+    warm, _ = _reference_once(raw, oref, warm_out)
+    return {
+        "cold_s": cold, "cold_cpu_s": cold_cpu, "warm_s": warm,
+        "baseline_mib": baseline, "peak_mib": peak,
+    }  # fmt: skip
 
 
 # --- the benchmark ---------------------------------------------------------------------
 
 
 def _run(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Run a command; (wall seconds, peak RSS MiB, stdout). A failure is fatal."""
+    """Run a command; (wall seconds, peak RSS MiB, stdout). A failure is fatal.
+
+    The child's user + system seconds are left in ``_run.last_cpu``.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
@@ -126,6 +132,7 @@ def _run(cmd: list[str], env: dict) -> tuple[float, float, str]:
             err.seek(0)
             raise SystemExit(f"{cmd[:3]} failed: {err.read().decode()[-2000:]}")
         out.seek(0)
+        _run.last_cpu = usage.ru_utime + usage.ru_stime
         return wall, usage.ru_maxrss / 1024.0, out.read().decode()
 
 
@@ -190,12 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         _, imports_peak, _ = _run([sys.executable, "-c", IMPORTS], env)
         for n, raw in raws.items():
             cs0_wall, cs0_peak, ref_cold, ref_warm, ref_delta, ref_base = [], [], [], [], [], []
+            cs0_cpu, ref_cpu = [], []
             proc_wall, proc_peak, same = [], [], []
             for k in range(args.repeat + 1):  # run 0: warm-up of every side, not counted
                 c_out, r_out, p_out = (tmp / f"{side}{n}-{k}" for side in ("c", "r", "p"))
                 for d in (c_out, r_out, p_out):
                     d.mkdir()
                 wall, peak, _ = _run([calstis, str(raw), f"{c_out}/"], env)
+                cpu = _run.last_cpu
                 _, _, text = _run([*me, str(args.case_dir), "--worker", "inprocess", "--raw",
                                    str(raw), "--out", str(r_out)], env)  # fmt: skip
                 ref = json.loads(text)
@@ -204,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                                           f"{p_out}/"], env)  # fmt: skip
                 if k:
                     cs0_wall.append(wall)
+                    cs0_cpu.append(cpu)
+                    ref_cpu.append(ref["cold_cpu_s"])
                     cs0_peak.append(peak)
                     ref_cold.append(ref["cold_s"])
                     ref_warm.append(ref["warm_s"])
@@ -226,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             ))  # fmt: skip
             for label, values in (("cs0.e wall s", cs0_wall), ("reference wall s", ref_cold),
                                   ("reference warm wall s", ref_warm),
+                                  ("cs0.e cpu s", cs0_cpu), ("reference cpu s", ref_cpu),
                                   ("process wall s", proc_wall), ("cs0.e peak MiB", cs0_peak),
                                   ("reference peak above baseline MiB", ref_delta),
                                   ("reference baseline MiB", ref_base),
