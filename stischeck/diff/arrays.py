@@ -191,15 +191,20 @@ def compare_float(
     a_flat, b_flat = a.ravel(), b.ravel()
     n = a_flat.size
     flagged_flat = None if flagged is None else flagged.ravel()
-    ca, cb = value_class(a_flat), value_class(b_flat)
-    confusion = np.bincount(ca.astype(np.int64) * 4 + cb, minlength=16).reshape(4, 4)
+    all_finite = bool(np.isfinite(a_flat).all() and np.isfinite(b_flat).all())
+    if all_finite:
+        ca = cb = None
+        confusion = np.zeros((4, 4), np.int64)
+        confusion[0, 0] = n
+    else:
+        ca, cb = value_class(a_flat), value_class(b_flat)
+        confusion = np.bincount(ca.astype(np.int64) * 4 + cb, minlength=16).reshape(4, 4)
     # Fast path: bit-identical arrays (the common verdict) need no arithmetic.
     if a_flat.dtype == b_flat.dtype and np.array_equal(
         a_flat.view(np.uint8), b_flat.view(np.uint8)
     ):
         return _identical(shape, n, confusion, flagged_flat, err is not None)
 
-    all_finite = confusion[0, 0] == n
     if all_finite:
         differ_idx = np.flatnonzero(a_flat != b_flat)
     else:
@@ -216,9 +221,12 @@ def compare_float(
         nonfinite_mismatch = int(np.count_nonzero((ca != cb)[differ_idx]))
         both_finite = (ca[differ_idx] == 0) & (cb[differ_idx] == 0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        absdiff = np.where(both_finite, np.abs(av - bv), np.inf)
+        absdiff = np.abs(av - bv)
         scale = np.maximum(np.abs(av), np.abs(bv))
-        rel = np.where(both_finite, absdiff / np.where(scale > 0, scale, 1.0), np.inf)
+        rel = absdiff / np.where(scale > 0, scale, 1.0)
+        if not all_finite:
+            absdiff[~both_finite] = np.inf
+            rel[~both_finite] = np.inf
         if all_finite:
             ulps = ulp_distance(a_diff, b_diff)
         else:
@@ -253,12 +261,18 @@ def compare_float(
         np.zeros(differ_idx.size, bool) if flagged_flat is None else flagged_flat[differ_idx]
     )
     n_flagged = 0 if flagged_flat is None else int(np.count_nonzero(flagged_flat))
-    totals = {"all": n, "good": n - n_flagged, "flagged": n_flagged}
-    picks = {"all": slice(None), "good": ~flags_here, "flagged": flags_here}
-    subsets = {
-        name: _summary(totals[name], absdiff[pick], rel[pick], ulps[pick], sigma[pick])
-        for name, pick in picks.items()
-    }
+    stats = (absdiff, rel, ulps, sigma)
+    subsets = {"all": _summary(n, *stats)}
+    n_flagged_differ = int(np.count_nonzero(flags_here))
+    if n_flagged_differ == 0:  # no copies when one subset is every differing pixel
+        subsets["good"] = _summary(n - n_flagged, *stats)
+        subsets["flagged"] = _summary(n_flagged, *(x[:0] for x in stats))
+    elif n_flagged_differ == differ_idx.size:
+        subsets["good"] = _summary(n - n_flagged, *(x[:0] for x in stats))
+        subsets["flagged"] = _summary(n_flagged, *stats)
+    else:
+        subsets["good"] = _summary(n - n_flagged, *stats, mask=~flags_here)
+        subsets["flagged"] = _summary(n_flagged, *stats, mask=flags_here)
 
     # The n_worst largest |Δ| (non-finite mismatches count as infinite), then by position.
     if differ_idx.size > n_worst:
@@ -302,28 +316,40 @@ def compare_float(
     )
 
 
-def _summary(total, absdiff, rel, ulps, sigma) -> dict:
-    """Statistics of the differing pixels of one subset; maxima over finite pairs only."""
+def _summary(total, absdiff, rel, ulps, sigma, mask=None) -> dict:
+    """
+    Statistics of the differing pixels of one subset; maxima over finite pairs only.
+
+    ``mask`` (bool, same length) selects the subset without copying the arrays.
+    """
     inf = np.inf
-    n_nonfinite = int(np.count_nonzero(absdiff == inf))
-    finite = slice(None) if n_nonfinite == 0 else absdiff != inf
+    nonfinite = absdiff == inf
+    if mask is None:
+        n_differ = int(absdiff.size)
+        n_nonfinite = int(np.count_nonzero(nonfinite))
+        finite = ~nonfinite
+    else:
+        n_differ = int(np.count_nonzero(mask))
+        finite = mask & ~nonfinite
+        n_nonfinite = n_differ - int(np.count_nonzero(finite))
     out = dict(
         n_pixels=total,
-        n_differ=int(absdiff.size),
+        n_differ=n_differ,
         n_nonfinite_mismatch=n_nonfinite,
         max_abs_diff=0.0,
         max_rel_diff=0.0,
         max_ulp=0,
         max_sigma=0.0,
     )
-    if absdiff.size > n_nonfinite:
-        finite_sigma = sigma[finite]
-        finite_sigma = finite_sigma[~np.isnan(finite_sigma)]
+    if n_differ > n_nonfinite:
+        has_sigma = finite & ~np.isnan(sigma)
         out.update(
-            max_abs_diff=float(absdiff[finite].max()),
-            max_rel_diff=float(rel[finite].max()),
-            max_ulp=int(ulps[finite].max()),
-            max_sigma=float(finite_sigma.max()) if finite_sigma.size else float("nan"),
+            max_abs_diff=float(np.max(absdiff, where=finite, initial=0.0)),
+            max_rel_diff=float(np.max(rel, where=finite, initial=0.0)),
+            max_ulp=int(np.max(ulps, where=finite, initial=0)),
+            max_sigma=float(np.max(sigma, where=has_sigma, initial=-inf))
+            if has_sigma.any()
+            else float("nan"),
         )
     return out
 
