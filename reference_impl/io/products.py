@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reference_impl.numerics import row_blocks
 from reference_impl.pipeline import Product
 
 __all__ = ["product_path", "write_product"]
@@ -65,27 +66,64 @@ def _clean(header):
     return header
 
 
-def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_null: bool):
+_BLOCK = 2880
+_END = b"END" + b" " * 77
+
+
+def _card(keyword: str, value, comment: str = ""):
     from astropy.io import fits
 
+    return fits.Card(keyword, value, comment)
+
+
+def _structural(data: np.ndarray | None, bitpix: int) -> list:
+    """The cards astropy puts first in an IMAGE extension (same values and comments)."""
+    cards = [
+        _card("XTENSION", "IMAGE", "Image extension"),
+        _card("BITPIX", bitpix, "array data type"),
+        _card("NAXIS", 0 if data is None else data.ndim, "number of array dimensions"),
+    ]
+    if data is not None:
+        cards += [_card(f"NAXIS{k}", n) for k, n in enumerate(reversed(data.shape), start=1)]
+    return cards + [
+        _card("PCOUNT", 0, "number of parameters"),
+        _card("GCOUNT", 1, "number of groups"),
+    ]
+
+
+def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_null: bool):
+    """The header cards and the data (None for a null extension) of one extension."""
     header = _clean(header)
     header["EXTNAME"] = extname
     header["EXTVER"] = extver
+    bitpix = -32 if data.dtype.kind == "f" else 16
     if allow_null and data.size and np.all(data == data.flat[0]) and np.isfinite(data.flat[0]):
-        hdu = fits.ImageHDU(data=None, header=header)
         # A null extension keeps the BITPIX of the array it stands for (-32 ERR,
-        # 16 DQ), as calstis writes it; astropy would write 8 for "no data", and
-        # sets the card from this attribute (pinned by a test).
-        hdu._bitpix = -32 if data.dtype.kind == "f" else 16
+        # 16 DQ), as calstis writes it (pinned by a test).
         value = data.flat[0]
-        hdu.header["NPIX1"] = (int(data.shape[1]), "length of constant array axis 1")
-        hdu.header["NPIX2"] = (int(data.shape[0]), "length of constant array axis 2")
-        hdu.header["PIXVALUE"] = (
+        header["NPIX1"] = (int(data.shape[1]), "length of constant array axis 1")
+        header["NPIX2"] = (int(data.shape[0]), "length of constant array axis 2")
+        header["PIXVALUE"] = (
             float(value) if data.dtype.kind == "f" else int(value),
             "values of pixels in constant array",
         )
-        return hdu
-    return fits.ImageHDU(data=data, header=header)
+        return [*_structural(None, bitpix), *header.cards], None
+    return [*_structural(data, bitpix), *header.cards], data
+
+
+def _write_hdu(stream, cards, data: np.ndarray | None) -> None:
+    """One HDU: the card images, END, blank padding; the data big-endian, zero padding."""
+    text = b"".join(card.image.encode("ascii") for card in cards) + _END
+    stream.write(text + b" " * (-len(text) % _BLOCK))
+    if data is None:
+        return
+    big_endian = data.dtype.newbyteorder(">")
+    size = 0
+    for rows in row_blocks(data.shape[0]):  # swapped a block at a time: no full copy
+        block = np.ascontiguousarray(data[rows], dtype=big_endian)
+        stream.write(block.data)
+        size += block.nbytes
+    stream.write(b"\0" * (-size % _BLOCK))
 
 
 def write_product(product: Product, primary_header, path: Path) -> Path:
@@ -107,6 +145,18 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     -------
     Path
         ``path``.
+
+    Notes
+    -----
+    The headers are built with astropy as before, but written directly: the
+    cards astropy's ``ImageHDU``/``PrimaryHDU`` put first (same values and
+    comments), then the header's own cards as astropy formats them, END and
+    padding; the data go out big-endian a block of rows at a time. For every
+    corpus product the file is byte for byte what ``HDUList.writeto`` writes
+    (tests/regression/test_product_writer.py), at a fraction of the cost: its
+    header rebuilding and verification took most of the time of writing a
+    full-frame product. What the writer no longer does is astropy's
+    ``silentfix`` of invalid raw-header cards, which are copied as they are.
     """
     from astropy.io import fits
 
@@ -121,12 +171,22 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     primary["NEXTEND"] = 3 * len(product.imsets)
     for line in product.history:
         primary.add_history(line)
-    hdus = [fits.PrimaryHDU(header=_clean(primary))]
+    _clean(primary)
+    hdus = [
+        (
+            [
+                _card("SIMPLE", True, "conforms to FITS standard"),
+                _card("BITPIX", 8, "array data type"),
+                _card("NAXIS", 0, "number of array dimensions"),
+                _card("EXTEND", True),
+                *primary.cards,
+            ],
+            None,
+        )
+    ]
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers
         for extname, data, extra, allow_null in (
-            # No copies: the arrays already have these types (astropy swaps
-            # writable ones in place for writing and back; read-only ones it copies).
             ("SCI", np.asarray(out.imset.sci, np.float32), out.sci_keywords, False),
             ("ERR", np.asarray(out.imset.err, np.float32), out.err_keywords, True),
             ("DQ", np.asarray(out.imset.dq, np.int16), out.dq_keywords, True),
@@ -139,5 +199,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     with warnings.catch_warnings():
         # Long raw-header comments are truncated on write, as hstio does.
         warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-        fits.HDUList(hdus).writeto(path, output_verify="silentfix")
+        with path.open("xb") as stream:
+            for cards, data in hdus:
+                _write_hdu(stream, cards, data)
     return path

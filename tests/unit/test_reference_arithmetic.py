@@ -157,17 +157,3 @@ def test_statistics_skip_flagged_pixels_and_positive_values_with_zero_error():
 def test_statistics_with_no_good_pixel_give_only_ngoodpix():
     stats = compute_statistics(imset([[1.0]], [[1.0]], [[16]]), sdqflags=16)
     assert stats.ngoodpix == 0 and stats.goodmean is None
-
-
-def test_null_extensions_keep_the_bitpix_of_their_array(tmp_path):
-    """calstis writes a constant ERR/DQ as NAXIS = 0 with BITPIX -32/16, not astropy's 8."""
-    from astropy.io import fits
-
-    from reference_impl.io.products import _image_hdu
-
-    for data, bitpix in ((np.zeros((3, 4), np.float32), -32), (np.zeros((3, 4), np.int16), 16)):
-        hdu = _image_hdu(data, fits.Header(), "ERR", 1, allow_null=True)
-        path = tmp_path / f"null{bitpix}.fits"
-        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
-        header = fits.getheader(path, 1)
-        assert (header["BITPIX"], header["NAXIS"], header["NPIX1"]) == (bitpix, 0, 4)

@@ -1,0 +1,56 @@
+"""The direct product writer writes byte for byte what astropy's HDUList.writeto wrote."""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from reference_impl.io.products import _image_hdu, _write_hdu, product_path, write_product
+from reference_impl.io.rawfile import read_raw
+from reference_impl.pipeline import calibrate
+from stischeck import environment
+from tests.support.corpus import all_steps, write_raw_with_switches
+from tests.unit.oracles import products_v1
+
+_CORPUS = environment.find_corpus()
+STEPS = all_steps(_CORPUS) if _CORPUS else []
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
+def test_products_are_byte_identical_to_astropys_writer(step, tmp_path):
+    raw_path = write_raw_with_switches(step, tmp_path / "in")
+    raw = read_raw(raw_path)
+    result = calibrate(raw, oref_dir=step.case_dir / "oref")
+    assert result.products
+    for product in result.products:
+        ours = write_product(
+            product, raw.primary_header, product_path(raw_path, f"{tmp_path}/new/", product.suffix)
+        )
+        theirs = products_v1.write_product(
+            product, raw.primary_header, product_path(raw_path, f"{tmp_path}/old/", product.suffix)
+        )
+        assert ours.read_bytes() == theirs.read_bytes(), ours.name
+
+
+def test_null_extensions_keep_the_bitpix_of_their_array(tmp_path):
+    """calstis writes a constant ERR/DQ as NAXIS = 0 with BITPIX -32/16, not astropy's 8."""
+    for data, bitpix in ((np.zeros((3, 4), np.float32), -32), (np.zeros((3, 4), np.int16), 16)):
+        path = tmp_path / f"null{bitpix}.fits"
+        with path.open("wb") as stream:
+            _write_hdu(stream, fits.PrimaryHDU().header.cards, None)
+            _write_hdu(stream, *_image_hdu(data, fits.Header(), "ERR", 1, allow_null=True))
+        header = fits.getheader(path, 1)
+        assert (header["BITPIX"], header["NAXIS"], header["NPIX1"]) == (bitpix, 0, 4)
+
+
+def test_data_are_written_big_endian_and_padded(tmp_path):
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    data[0, 0] = np.nan
+    path = tmp_path / "d.fits"
+    with path.open("wb") as stream:
+        _write_hdu(stream, fits.PrimaryHDU().header.cards, None)
+        view = data[:, ::-1][:, ::-1]  # a non-contiguous view is fine
+        _write_hdu(stream, *_image_hdu(view, fits.Header(), "SCI", 1, allow_null=False))
+    assert path.stat().st_size % 2880 == 0
+    with fits.open(path) as hdul:
+        np.testing.assert_array_equal(hdul[1].data, data)
