@@ -16,7 +16,8 @@ warm-up of each), times the whole command as a process::
 
     stischeck batch DATA --outdir OUT/wN --workers N --force --no-html
 
-and prints the median wall time per worker count and the ratio of the medians,
+and prints the median wall time per worker count and the ratio of the medians
+(``--repeat 0``: a single run with the last worker count, for the checks),
 with live calstis unless ``--no-calstis`` (then nothing to compare with: the
 synthetic data sets have no stored truth). It then:
 
@@ -110,15 +111,17 @@ def run(args) -> int:
     common = ["--force", "--no-html"]
     common += ["--calstis", args.calstis] if args.calstis else []
     common += ["--steps", args.steps] if args.steps else []
+    if args.repeat == 0:  # no timing table: one run, for the checks below
+        args.workers = args.workers[-1:]
     times: dict = {w: [] for w in args.workers}
     for rep in range(args.repeat + 1):
         for w in args.workers:
             wall, code = timed(
                 stischeck("batch", data, "--outdir", out / f"w{w}", "--workers", w, *common)
             )
-            label = "warm-up" if rep == 0 else f"run {rep}"
+            label = "warm-up" if rep == 0 and args.repeat else f"run {rep}"
             print(f"  {label}: {w} worker(s) {wall:7.1f} s (exit {code})", flush=True)
-            if rep:
+            if rep or not args.repeat:
                 times[w].append(wall)
     print(f"\n{n} data sets, live calstis: {bool(args.calstis) or 'from PATH'}")
     print(f"{'workers':>8} {'median s':>9} {'min s':>7} {'max s':>7}")
@@ -129,6 +132,16 @@ def run(args) -> int:
     if len(medians) >= 2:
         a, b = args.workers[0], args.workers[1]
         print(f"speed-up {b} vs {a} workers: {medians[a] / medians[b]:.2f}x (ratio of medians)")
+    for w in args.workers:
+        # How many data sets ran at once on average: the sum of their own wall times over
+        # the batch's (in the last run). Below the worker count: idle workers or overhead.
+        rows = list(csv.DictReader((out / f"w{w}" / "datasets.csv").open()))
+        batch_wall = json.loads((out / f"w{w}" / "batch.json").read_text())["wall_s"]
+        busy = sum(float(r["wall_s"]) for r in rows)
+        print(
+            f"{w} worker(s): data sets' own wall times sum to {busy:.1f} s in a {batch_wall:.1f} s "
+            f"batch: {busy / batch_wall:.2f} at a time"
+        )
 
     last = out / f"w{args.workers[-1]}"
     problem = check_aggregate(last)
@@ -180,7 +193,7 @@ def main() -> int:
     p = sub.add_parser("run")
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3, help="0: one run, no timing table")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--calstis")
     p.add_argument("--steps")

@@ -262,7 +262,7 @@ def _client(settings: BatchSettings):
                     f"--scheduler {target}: no Dask worker connected within 60 s"
                 ) from err
             n = len(client.scheduler_info(n_workers=-1)["workers"])
-            yield client, f"scheduler {client.scheduler.address} ({n} workers)"
+            yield client, f"on scheduler {client.scheduler.address}, {_workers(n)}"
         finally:
             client.close()
         return
@@ -278,9 +278,13 @@ def _client(settings: BatchSettings):
     )
     try:
         with Client(cluster) as client:
-            yield client, f"local cluster ({settings.workers} workers)"
+            yield client, f"on a local cluster of {_workers(settings.workers)}"
     finally:
         cluster.close()
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker" + ("" if n == 1 else "s")
 
 
 class _Progress:
@@ -366,7 +370,7 @@ def run_batch(settings: BatchSettings, on_outcome=None) -> BatchResult:
     t0 = time.perf_counter()
     settings.outdir.mkdir(parents=True, exist_ok=True)
     check_output_folders(settings.datasets, settings.outdir)
-    hasher = FileHasher()
+    hasher = FileHasher(settings.outdir / ".batch-hashes.json")
     options, code = _options(settings, hasher), code_digest()
     # The report is a view of the tables, not part of the key: a folder without the
     # report.html asked for is incomplete, and rerun.
@@ -382,8 +386,9 @@ def run_batch(settings: BatchSettings, on_outcome=None) -> BatchResult:
                 on_outcome(outcomes[ds.name])
         else:
             jobs.append((ds, _job(settings, ds, key)))
+    hasher.save()
     progress = _Progress(settings.progress, len(settings.datasets), len(outcomes))
-    cluster = "no cluster (every data set reused)"
+    cluster = "every data set reused, no cluster started"
     if jobs:
         progress.start()
         try:

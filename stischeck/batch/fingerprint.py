@@ -48,23 +48,47 @@ _REFERENCE_KEYWORDS = (
 
 
 class FileHasher:
-    """SHA-256 of files, remembered by (path, size, mtime) so shared reference files hash once."""
+    """SHA-256 of files, remembered so that shared and unchanged files are read once.
 
-    def __init__(self):
+    Parameters
+    ----------
+    cache : Path, optional
+        A JSON file of earlier digests (the batch folder's ``.batch-hashes.json``),
+        keyed by path and by (device, inode, size, mtime, ctime). ctime changes
+        with any write or ``touch``, and no program can set it back, so an entry
+        whose stat still matches is the same content.
+    """
+
+    def __init__(self, cache: Path | None = None):
+        self.cache_path = Path(cache) if cache is not None else None
         self._cache: dict = {}
+        if self.cache_path is not None:
+            try:
+                self._cache = json.loads(self.cache_path.read_text())
+            except (OSError, ValueError):
+                self._cache = {}
 
     def __call__(self, path: Path) -> str:
         """Hex SHA-256 of ``path``'s bytes."""
-        path = Path(path)
+        path = Path(path).resolve()
         st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        if key not in self._cache:
+        stamp = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        entry = self._cache.get(str(path))
+        if entry is None or entry[0] != stamp:
             h = hashlib.sha256()
             with path.open("rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
-            self._cache[key] = h.hexdigest()
-        return self._cache[key]
+            entry = self._cache[str(path)] = [stamp, h.hexdigest()]
+        return entry[1]
+
+    def save(self) -> None:
+        """Write the digests back to the cache file (atomically)."""
+        if self.cache_path is None:
+            return
+        tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self._cache))
+        tmp.replace(self.cache_path)
 
 
 def _reference_files(raw: Path, oref: Path, hasher: FileHasher) -> dict:

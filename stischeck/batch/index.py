@@ -121,7 +121,7 @@ def write_index(outdir: Path, rows: list, summary: dict) -> Path:
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="meta">{html.escape(counts)}; {summary["n_reused"]} reused from an earlier run;
-exit code {summary["exit_code"]}; {summary["wall_s"]:.1f} s on {html.escape(summary["cluster"])};
+exit code {summary["exit_code"]}; {summary["wall_s"]:.1f} s, {html.escape(summary["cluster"])};
 stischeck {html.escape(str(summary["stischeck"]))}, finished {html.escape(summary["finished"])}.
 Tables: <a href="verdicts.csv">verdicts.csv</a> (every data set's rows),
 <a href="datasets.csv">datasets.csv</a>, <a href="batch.json">batch.json</a>.</p>

@@ -175,11 +175,12 @@ def run(args) -> int:
         label = o.verdict if o.status == "done" else "could not run"
         counts[label] = counts.get(label, 0) + 1
     reused = sum(o.reused for o in result.outcomes)
+    n = len(result.outcomes)
     sys.stdout.write(
-        f"stischeck batch: {len(result.outcomes)} data sets: "
+        f"stischeck batch: {n} data set{'' if n == 1 else 's'}: "
         + ", ".join(f"{counts[k]} {k}" for k in _ORDER if k in counts)
         + (f" ({reused} reused)" if reused else "")
-        + f"; {result.wall_s:.1f} s on {result.cluster}\n"
+        + f"; {result.wall_s:.1f} s, {result.cluster}\n"
         f"  outputs: {outdir / 'index.html'}\n"
     )
     return result.exit_code

@@ -283,7 +283,7 @@ def test_batch_runs_on_a_scheduler_and_worker_in_separate_processes(
         "--scheduler", address,
     )  # fmt: skip
     assert code == 0, cap.out + cap.err
-    assert f"on scheduler {address} (1 workers)" in cap.out
+    assert f"on scheduler {address}, 1 worker" in cap.out
     for case in cases:
         record = json.loads((out / case.name / "batch.json").read_text())
         assert record["status"] == "done" and record["verdict"] == "agree"
