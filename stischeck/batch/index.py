@@ -59,7 +59,7 @@ def _fmt(value, spec: str = "") -> str:
     if value is None or value == "" or value != value:  # NaN
         return ""
     try:
-        return format(value, spec)
+        return format(int(value) if spec in ("d", ".0f") else value, spec)
     except (TypeError, ValueError):
         return html.escape(str(value))
 

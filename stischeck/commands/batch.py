@@ -28,7 +28,11 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw file, folder or CSV manifest")
     p.add_argument("--outdir", metavar="DIR", default="reports/batch", help="(default %(default)s)")
-    p.add_argument("--oref", metavar="DIR", help="reference files for inputs without an oref/")
+    p.add_argument(
+        "--oref",
+        metavar="DIR",
+        help="reference files (default: the oref/ beside each raw file; a CSV oref column wins)",
+    )
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     p.add_argument(
         "--no-calstis", action="store_true", help="do not run calstis (reference vs truth)"
@@ -47,7 +51,9 @@ def add_parser(subparsers) -> None:
         "--switches", metavar="A,B,...", action="append", help="an explicit set of switches"
     )
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="per cs0.e run, s (default 600)"
+    )
     p.add_argument(
         "--dataset-timeout",
         type=float,
