@@ -334,57 +334,28 @@ def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
         if a is None or b is None:
             continue
         base = dict(configuration=config.name, comparison=f"{left}-vs-{right}")
-        if a_err or b_err:
+
+        def note(verdict: str, detail: str, product: str = "", base=base) -> None:
+            """A row for a whole product (or configuration) that was not compared pixel by pixel."""
             rows.append(
-                dict(
-                    base,
-                    product="",
-                    extname="",
-                    imset=None,
-                    verdict="error",
-                    detail=a_err or b_err,
-                )
+                dict(base, product=product, extname="", imset=None, verdict=verdict, detail=detail)
             )
+
+        if a_err or b_err:
+            note("error", a_err or b_err)
             continue
         if not config.expects_products and not a and not b:
-            rows.append(
-                dict(
-                    base,
-                    product="",
-                    extname="",
-                    imset=None,
-                    verdict="empty",
-                    detail="no switch on: neither side writes a product",
-                )
-            )
+            note("empty", "no switch on: neither side writes a product")
             continue
         for suffix in sorted(set(a) | set(b)):
             if suffix not in a or suffix not in b:
                 missing = left if suffix not in a else right
-                rows.append(
-                    dict(
-                        base,
-                        product=suffix,
-                        extname="",
-                        imset=None,
-                        verdict="error",
-                        detail=f"_{suffix} missing on the {missing} side",
-                    )
-                )
+                note("error", f"_{suffix} missing on the {missing} side", suffix)
                 continue
             try:
                 result = diff_products(a[suffix], b[suffix], policy=policy, step=config.name)
             except Exception as err:  # noqa: BLE001 - an unreadable product is an error row
-                rows.append(
-                    dict(
-                        base,
-                        product=suffix,
-                        extname="",
-                        imset=None,
-                        verdict="error",
-                        detail=" ".join(str(err).split()),
-                    )
-                )
+                note("error", " ".join(str(err).split()), suffix)
                 continue
             for r in hdu_rows(result):
                 rows.append(dict(base, product=suffix, **r))
