@@ -10,15 +10,15 @@ reported in its row.
 """
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from stischeck.errors import InputFileError
 
-__all__ = ["Dataset", "resolve_inputs", "is_truth_folder", "RAW_PATTERNS"]
+__all__ = ["Dataset", "resolve_inputs", "is_truth_folder"]
 
-RAW_PATTERNS = ("*_raw.fits", "*_raw.fits.gz")
 #: Step folders of a corpus-like truth folder (``<STEP>/<rootname>_flt.fits[.gz]``).
 _TRUTH_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
 _CSV_COLUMNS = ("raw", "oref", "truth", "dataset")
@@ -73,17 +73,25 @@ def _is_compare_output(folder: Path) -> bool:
 
 
 def _search(folder: Path, skip: Path | None) -> list[Path]:
-    """Raw files under ``folder``, leaving out compare output folders (their ``runs/`` copies)."""
-    found = []
-    for pattern in RAW_PATTERNS:
-        for path in folder.rglob(pattern):
-            parents = path.resolve().parents
-            if skip is not None and skip in parents:
-                continue
-            if any(_is_compare_output(p) for p in path.parents if folder in (p, *p.parents)):
-                continue
-            found.append(path)
-    return sorted(set(found))
+    """Raw files under ``folder``, following links to folders (each visited once).
+
+    Leaves out compare output folders (their ``runs/`` hold raw-file copies)
+    and ``skip`` (the batch's own output folder).
+    """
+    found, seen = [], set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        here = Path(root)
+        st = here.stat()
+        if (st.st_dev, st.st_ino) in seen or _is_compare_output(here):
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        if skip is not None and here.resolve() == skip:
+            dirs[:] = []
+            continue
+        dirs.sort()
+        found += [here / name for name in files if _is_raw_name(Path(name))]
+    return sorted(found)
 
 
 def _oref_for(raw: Path, given: Path | None, where: str) -> Path:

@@ -378,6 +378,32 @@ def test_bad_inputs_are_one_line_and_exit_2(make, expected, tmp_path, capsys):
     assert "Traceback" not in cap.err
 
 
+def test_folder_inputs_follow_links_once_and_skip_compare_outputs(tmp_path):
+    from stischeck.batch.inputs import resolve_inputs
+
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    _raw_stub(data / "case1", "aaa111010")
+    _raw_stub(elsewhere / "case2", "bbb222010")
+    (data / "linked").symlink_to(elsewhere)
+    (data / "loop").symlink_to(data)  # visited once, not forever
+    _raw_stub(data / "two", "ccc333010")
+    _raw_stub(data / "two", "ddd444010")
+    old = data / "old-compare"  # a compare output folder: its runs/ hold raw copies
+    (old / "runs" / "DQICORR" / "reference").mkdir(parents=True)
+    (old / "summary.json").write_text("{}")
+    _raw_stub(old / "runs" / "DQICORR" / "reference", "aaa111010")
+    _raw_stub(data / "out" / "x", "eee555010")
+    found = resolve_inputs([data], skip=data / "out")
+    assert [(d.name, d.raw.name) for d in found] == [
+        ("case1", "aaa111010_raw.fits"),
+        ("case2", "bbb222010_raw.fits"),
+        ("ccc333010", "ccc333010_raw.fits"),
+        ("ddd444010", "ddd444010_raw.fits"),
+    ]
+    assert found[1].oref == (elsewhere / "case2" / "oref").resolve()
+    assert all(d.truth is None for d in found)
+
+
 def test_no_calstis_and_no_truth_is_one_line(tmp_path, capsys):
     raw = _raw_stub(tmp_path / "a")
     code, cap = run_cli(capsys, raw, "--no-calstis", "--outdir", tmp_path / "out")
