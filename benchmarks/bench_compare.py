@@ -38,7 +38,7 @@ TARGET = 1.3
 def _prepare(raw: Path, dest: Path) -> list[Path]:
     """Copies of ``raw`` with each ladder rung's switches, as compare would stage them."""
     from stischeck import config as cfg
-    from stischeck.commands.compare import read_raw_header
+    from stischeck.inputs import read_raw_header
     from stischeck.runners.outcome import prepare_inputs
 
     header = read_raw_header(raw)

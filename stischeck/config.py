@@ -20,6 +20,7 @@ __all__ = [
     "single",
     "explicit",
     "with_recorded_switches",
+    "configurations_for",
     "RAW_NAME",
 ]
 
@@ -182,3 +183,51 @@ def with_recorded_switches(configurations: list, recorded: dict) -> list:
         switches = tuple((k, merged[k]) for k in order)
         out.append(replace(config, switches=switches, origin="truth manifest"))
     return out
+
+
+def configurations_for(
+    header,
+    *,
+    steps=None,
+    only=None,
+    switches=None,
+    truth=None,
+    include_raw: bool = True,
+) -> list:
+    """
+    The configurations a comparison runs, as every front end chooses them.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The raw primary header (EXPSCORR from it).
+    steps : list of str, optional
+        Rungs of the cumulative ladder (``RAW``, ``DQICORR`` ... ``FLATCORR``).
+    only : list of str, optional
+        Single-switch configurations, one per switch.
+    switches : list of list of str, optional
+        Explicit switch sets, one configuration each.
+    truth : path-like, optional
+        A truth folder; its manifest's recorded switches replace the derived ones.
+    include_raw : bool
+        Keep the all-OMIT rung of the default ladder (record leaves it out).
+
+    Returns
+    -------
+    list of Configuration
+        ``only`` wins over ``switches``, which wins over ``steps``; none of
+        them: the whole ladder.
+    """
+    if only:
+        configurations = [single(s, header) for s in only]
+    elif switches:
+        configurations = [explicit(list(s), header) for s in switches]
+    else:
+        configurations = cumulative_sequence(header, steps)
+        if not include_raw and steps is None:
+            configurations = [c for c in configurations if c.name != RAW_NAME]
+    if truth is not None:
+        from stischeck.truth import load_truth
+
+        configurations = with_recorded_switches(configurations, load_truth(truth).step_switches)
+    return configurations

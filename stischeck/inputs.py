@@ -14,6 +14,7 @@ __all__ = [
     "sha256_uncompressed",
     "reference_files",
     "relative_to_folder",
+    "read_raw_header",
 ]
 
 #: Reference-file keywords of the 2-D CCD steps (spec §1.3), in the raw primary header.
@@ -98,3 +99,25 @@ def relative_to_folder(path, folder: Path) -> str:
         return str(resolved.relative_to(Path(folder).resolve()))
     except ValueError:
         return str(resolved)
+
+
+def read_raw_header(raw: Path):
+    """
+    The primary header of a STIS CCD raw file (``.fits`` or ``.fits.gz``).
+
+    Raises
+    ------
+    InputFileError
+        One line naming the file: missing, not FITS, or not a STIS CCD exposure.
+    """
+    from reference_impl.io.fitsutil import read_primary_header
+    from stischeck.errors import InputFileError
+
+    header = read_primary_header(Path(raw), error_cls=InputFileError, what="raw file")
+    instrument = str(header.get("INSTRUME", "STIS")).strip().upper()
+    detector = str(header.get("DETECTOR", "")).strip().upper()
+    if instrument != "STIS" or detector != "CCD":
+        raise InputFileError(
+            f"{raw}: not a STIS CCD raw file (INSTRUME = {instrument!r}, DETECTOR = {detector!r})"
+        )
+    return header

@@ -194,7 +194,7 @@ def _oref(raw: Path, oref) -> Path:
 def _configuration(raw: Path, config, switches):
     """One Configuration: a ladder name (cumulative, as the corpus folders) or explicit switches."""
     from stischeck import config as cfg
-    from stischeck.commands.compare import read_raw_header
+    from stischeck.inputs import read_raw_header
 
     header = read_raw_header(raw)
     if switches is not None:
@@ -232,9 +232,9 @@ def stischeck_compare(request, tmp_path_factory):
         steplocal="auto",
     ) -> CompareResult:
         from stischeck import config as cfg
-        from stischeck.commands.compare import read_raw_header
         from stischeck.compare.engine import CompareSettings, run_compare
         from stischeck.compare.tables import format_text, write_outputs
+        from stischeck.inputs import read_raw_header
 
         raw = Path(raw).resolve()
         truth = Path(truth).resolve() if truth is not None else None
@@ -250,13 +250,7 @@ def stischeck_compare(request, tmp_path_factory):
             cs0 = Path(calstis)
         header = read_raw_header(raw)
         rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
-        configurations = cfg.cumulative_sequence(header, steps)
-        if truth is not None:
-            from stischeck.truth import load_truth
-
-            configurations = cfg.with_recorded_switches(
-                configurations, load_truth(truth).step_switches
-            )
+        configurations = cfg.configurations_for(header, steps=steps, truth=truth)
         out = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-compare-{rootname}")
         settings = CompareSettings(
             raw=raw,

@@ -57,22 +57,15 @@ def configurations_for(header, spec: dict, truth: Path | None = None) -> list:
     folder, each configuration takes the switches its manifest recorded, as
     ``stischeck compare --truth`` does.
     """
-    from types import SimpleNamespace
+    from stischeck.config import configurations_for
 
-    from stischeck import config as cfg
-    from stischeck.commands.compare import choose_configurations
-
-    args = SimpleNamespace(
-        only=spec.get("only"),
-        switches=[",".join(s) for s in spec["switches"]] if spec.get("switches") else None,
-        steps=",".join(spec["steps"]) if spec.get("steps") else None,
+    return configurations_for(
+        header,
+        steps=spec.get("steps") or None,
+        only=spec.get("only") or None,
+        switches=spec.get("switches") or None,
+        truth=truth,
     )
-    configurations = choose_configurations(args, header)
-    if truth is not None:
-        from stischeck.truth import load_truth
-
-        configurations = cfg.with_recorded_switches(configurations, load_truth(truth).step_switches)
-    return configurations
 
 
 def _clear(folder: Path) -> None:
@@ -84,10 +77,10 @@ def _clear(folder: Path) -> None:
 
 
 def _compare(job: dict, folder: Path) -> dict:
-    from stischeck.commands.compare import read_raw_header
     from stischeck.compare.engine import CompareSettings, run_compare
     from stischeck.compare.tables import write_outputs
     from stischeck.diff.policy import default_policy, load_policy
+    from stischeck.inputs import read_raw_header
 
     raw = Path(job["raw"])
     header = read_raw_header(raw)
@@ -104,6 +97,9 @@ def _compare(job: dict, folder: Path) -> dict:
         steplocal=job.get("steplocal", "auto"),
         progress=False,
         reference_processes=0,
+        # One data set per worker, one core each: the batch's parallelism is across
+        # data sets, and overlapping a data set's own lanes only makes workers contend.
+        overlap=False,
     )
     configurations = configurations_for(header, job.get("configurations", {}), settings.truth)
     run = run_compare(settings, configurations, rootname)

@@ -71,6 +71,7 @@ def run(args) -> int:
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.environment import find_calstis
     from stischeck.errors import CalstisError, InputFileError, UsageError
+    from stischeck.inputs import read_raw_header
 
     if args.pixel and not args.no_html:
         from stischeck.report import parse_pixels
@@ -97,11 +98,7 @@ def run(args) -> int:
     if calstis is None and truth is None:
         raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
 
-    configurations = choose_configurations(args, header)
-    if truth is not None:
-        from stischeck.truth import load_truth
-
-        configurations = cfg.with_recorded_switches(configurations, load_truth(truth).step_switches)
+    configurations = cfg.configurations_for(header, truth=truth, **selection(args))
 
     outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
     settings = CompareSettings(
@@ -125,34 +122,13 @@ def run(args) -> int:
     return summary["exit_code"]
 
 
-def read_raw_header(raw: Path):
-    """The primary header of a STIS CCD raw file; one-line errors for anything else."""
-    from reference_impl.io.fitsutil import read_primary_header
-    from stischeck.errors import InputFileError
-
-    header = read_primary_header(raw, error_cls=InputFileError, what="raw file")
-    instrument = str(header.get("INSTRUME", "STIS")).strip().upper()
-    detector = str(header.get("DETECTOR", "")).strip().upper()
-    if instrument != "STIS" or detector != "CCD":
-        raise InputFileError(
-            f"{raw}: not a STIS CCD raw file (INSTRUME = {instrument!r}, DETECTOR = {detector!r})"
-        )
-    return header
-
-
-def choose_configurations(args, header, *, include_raw: bool = True) -> list:
-    """The configurations ``--steps``/``--only``/``--switches`` name (default: the ladder)."""
-    from stischeck import config as cfg
-
-    if args.only:
-        return [cfg.single(s, header) for s in args.only]
-    if args.switches:
-        return [cfg.explicit(s.split(","), header) for s in args.switches]
-    steps = args.steps.split(",") if args.steps else None
-    configurations = cfg.cumulative_sequence(header, steps)
-    if not include_raw and steps is None:
-        configurations = [c for c in configurations if c.name != cfg.RAW_NAME]
-    return configurations
+def selection(args) -> dict:
+    """The ``--steps``/``--only``/``--switches`` options as `configurations_for` arguments."""
+    return dict(
+        steps=args.steps.split(",") if args.steps else None,
+        only=args.only,
+        switches=[s.split(",") for s in args.switches] if args.switches else None,
+    )
 
 
 def _write_report(outdir: Path, pixels) -> None:

@@ -37,9 +37,11 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Record; print the folder and, with --force, what changed. Exit 0, or 2 on failure."""
-    from stischeck.commands.compare import choose_configurations, read_raw_header
+    from stischeck.commands.compare import selection
+    from stischeck.config import configurations_for
     from stischeck.environment import find_calstis
     from stischeck.errors import CalstisError, InputFileError
+    from stischeck.inputs import read_raw_header
     from stischeck.record import record_truth
 
     raw = Path(args.raw)
@@ -50,7 +52,7 @@ def run(args) -> int:
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
-    configurations = choose_configurations(args, header, include_raw=False)
+    configurations = configurations_for(header, include_raw=False, **selection(args))
     result = record_truth(
         raw.resolve(),
         Path(args.out),

@@ -38,8 +38,11 @@ class CompareSettings:
     jobs: int = 1
     steplocal: str = "auto"  # "auto" (only after a divergence), "always", "never"
     progress: bool = False
-    #: Reference worker processes (None: ``jobs``; 0: in the calling process).
+    #: Reference worker processes (None: one; 0: in the calling process).
     reference_processes: int | None = None
+    #: Run the sides and the comparisons at once (False: one after the other, one core
+    #: at a time, as `stischeck batch` runs each data set while others use the cores).
+    overlap: bool = True
 
 
 @dataclass
@@ -146,7 +149,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
             work = runs_dir / config.name / "reference"
             handles.append(
                 pool.submit(
-                    inputs[config.name, "reference"],
+                    inputs[config.name],
                     settings.oref,
                     work,
                     config.performed,
@@ -155,11 +158,12 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
             )
         calstis_jobs = {}
         if settings.calstis is not None:
+            submit = lane.submit if settings.overlap else _run_now
             for config in configurations:
-                calstis_jobs[config.name] = lane.submit(
+                calstis_jobs[config.name] = submit(
                     execute_calstis,
                     settings.calstis,
-                    inputs[config.name, "calstis"],
+                    inputs[config.name],
                     settings.oref,
                     runs_dir / config.name / "calstis",
                     timeout_s=settings.timeout_s,
@@ -218,20 +222,32 @@ def _warm_imports() -> None:
 
 
 def _stage_inputs(settings: CompareSettings, configurations: list, runs_dir: Path) -> dict:
-    """Write each side's copy of the raw file with each configuration's switches.
+    """Write one copy of the raw file per configuration, with its switches.
 
-    Returns (configuration name, side) -> the copy. The user's raw file is read
-    once and never written.
+    Returns configuration name -> ``runs/<CONFIG>/input/<rootname>_raw.fits``.
+    Both sides read that same copy (neither writes its input), so they run on
+    the same bytes by construction. The user's raw file is read once and never
+    written.
     """
     from stischeck.runners.outcome import prepare_inputs
 
-    sides = ["reference"] + (["calstis"] if settings.calstis is not None else [])
     wanted = {
-        (config.name, side): (runs_dir / config.name / side, config.switch_dict)
+        config.name: (runs_dir / config.name / "input", config.switch_dict)
         for config in configurations
-        for side in sides
     }
     return prepare_inputs(settings.raw, wanted)
+
+
+def _run_now(fn, *args, **kwargs):
+    """Run ``fn`` at once and return a finished future (the no-overlap lane)."""
+    from concurrent.futures import Future
+
+    future = Future()
+    try:
+        future.set_result(fn(*args, **kwargs))
+    except BaseException as err:  # noqa: BLE001 - handed to whoever reads the future
+        future.set_exception(err)
+    return future
 
 
 def _finish(run: CompareRun, config, calstis_future) -> None:
@@ -278,14 +294,13 @@ def _run_steplocal(run: CompareRun, pool) -> None:
         work = settings.outdir / "runs" / config.name
         name = f"{run.rootname}_raw.fits"
         source = before.products[suffix]
-        ref_in = prepare_input(source, work / "steplocal-reference", switches, name=name)
+        staged = prepare_input(source, work / "steplocal-input", switches, name=name)
         handle = pool.submit(
-            ref_in, settings.oref, work / "steplocal-reference", (config.added,), True
+            staged, settings.oref, work / "steplocal-reference", (config.added,), True
         )
-        cal_in = prepare_input(source, work / "steplocal-calstis", switches, name=name)
         outcome = execute_calstis(
             settings.calstis,
-            cal_in,
+            staged,
             settings.oref,
             work / "steplocal-calstis",
             timeout_s=settings.timeout_s,

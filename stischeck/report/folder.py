@@ -142,7 +142,7 @@ class CompareFolder:
 
     def raw_input(self, config: str, side: str) -> Path | None:
         """The raw file one side read for one configuration (its input copy), or the user's raw."""
-        for s in (side, "reference", "calstis"):
+        for s in ("input", side, "reference", "calstis"):  # "input": shared by both sides
             path = self.path / "runs" / config / s / f"{self.rootname}_raw.fits"
             if path.is_file():
                 return path

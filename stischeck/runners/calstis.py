@@ -104,7 +104,7 @@ def run_calstis(
 def execute_calstis(
     cs0: Path,
     raw_copy: Path,
-    oref: Path,
+    oref: Path | None,
     workdir: Path,
     *,
     timeout_s: float = 600.0,
@@ -112,10 +112,13 @@ def execute_calstis(
     performed: tuple = (),
 ) -> RunOutcome:
     """
-    Run ``cs0.e <raw_copy> out/`` in ``workdir`` (which holds ``raw_copy``) and read its status.
+    Run ``cs0.e <raw_copy> out/`` in ``workdir`` and read its status.
 
-    ``expects_products``: True (a product must appear), False (none may: the
-    all-OMIT configuration) or None (either is fine).
+    ``raw_copy`` may lie outside ``workdir`` (both sides of a comparison read
+    one staged copy); cs0.e only reads it, and names its products after its
+    file name. ``oref`` None leaves the ``oref`` environment variable as it
+    is. ``expects_products``: True (a product must appear), False (none may:
+    the all-OMIT configuration) or None (either is fine).
 
     Never raises for a failure of cs0.e: a timeout, a signal, a non-zero exit,
     no product when one is expected, an unreadable product, or a product whose
@@ -128,10 +131,13 @@ def execute_calstis(
     workdir = Path(workdir)
     (workdir / "out").mkdir(parents=True, exist_ok=True)
     name = raw_copy.name
-    env = dict(os.environ, oref=str(Path(oref).resolve()) + "/")
+    env = dict(os.environ)
+    if oref is not None:
+        env["oref"] = str(Path(oref).resolve()) + "/"
     trailer = workdir / "cs0.trl"
+    source = os.path.relpath(Path(raw_copy).resolve(), workdir.resolve())
     run = run_measured(
-        [str(cs0), name, "out/"], cwd=workdir, env=env, log=trailer, timeout_s=timeout_s
+        [str(cs0), source, "out/"], cwd=workdir, env=env, log=trailer, timeout_s=timeout_s
     )
     common = dict(side="calstis", wall_s=run.wall_s, peak_rss_mib=run.peak_rss_mib, trailer=trailer)
     if run.timed_out:

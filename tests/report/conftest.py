@@ -21,10 +21,10 @@ def demo_dir() -> Path:
 def run_compare_in_process(raw, oref, truth, outdir, *, calstis=None):
     """stischeck compare as the CLI runs it, the reference in this process (patchable)."""
     from stischeck import config as cfg
-    from stischeck.commands.compare import read_raw_header
     from stischeck.compare.engine import CompareSettings, run_compare
     from stischeck.compare.tables import write_outputs
     from stischeck.diff.policy import default_policy
+    from stischeck.inputs import read_raw_header
     from stischeck.truth import load_truth
 
     header = read_raw_header(raw)
