@@ -250,3 +250,19 @@ def test_configuration_ladder_is_cumulative_and_expscorr_follows_crcorr():
     assert cfg.single("darkcorr").performed == ("DARKCORR",)
     with pytest.raises(Exception, match="unknown step"):
         cfg.cumulative_sequence(header, ["SHADCORR"])
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+def test_without_oref_both_sides_use_the_oref_environment_variable(
+    small_case, calstis_path, tmp_path, capsys, monkeypatch
+):
+    raw, oref, _ = small_case
+    monkeypatch.setenv("oref", f"{oref}/")
+    code, out = run_cli(
+        capsys, raw, "--calstis", calstis_path, "--outdir", tmp_path / "out",
+        "--steps", "BIASCORR", "--no-html",
+    )  # fmt: skip
+    assert code == 0, out.out + out.err
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    assert set(verdicts.verdict) == {"identical"}
