@@ -208,12 +208,15 @@ class FitsHdu:
         As astropy parses it.
     key : tuple of (str, int)
         ``(EXTNAME upper-cased and stripped, EXTVER)``, EXTVER 1 when absent.
+    header_text : str
+        The header as stored: 80-character cards up to and including END.
     """
 
-    def __init__(self, reader: "FitsReader", index: int, header):
+    def __init__(self, reader: "FitsReader", index: int, header, header_text: str = ""):
         self._reader = reader
         self.index = index
         self.header = header
+        self.header_text = header_text
         self.key = (
             str(header.get("EXTNAME", "")).strip().upper(),
             int(header.get("EXTVER", 1)),
@@ -439,6 +442,8 @@ class FitsReader:
     ----------
     primary_header : astropy.io.fits.Header
         Read on opening.
+    primary : FitsHdu
+        The primary HDU (its data can be taken before iterating).
     """
 
     def __init__(self, path: Path, *, error_cls=InputFileError, what: str = "file"):
@@ -454,7 +459,8 @@ class FitsReader:
             if header is None:
                 raise OSError("no SIMPLE card: not a FITS file")
             self.primary_header = header
-            self._current = FitsHdu(self, 0, header)
+            self._current = FitsHdu(self, 0, header, self._last_header_text)
+            self.primary = self._current
         except (*_READ_ERRORS, UnicodeDecodeError) as err:
             self.close()
             raise _unreadable(self.path, error_cls, what, err) from err
@@ -496,7 +502,10 @@ class FitsReader:
             # END starts a card: a multiple of 80 bytes into the block.
             if any(block[k : k + 80] == _END_CARD for k in range(0, _BLOCK, 80)):
                 break
-        return fits.Header.fromstring(b"".join(blocks).decode("ascii"))
+        text = b"".join(blocks).decode("ascii")
+        header = fits.Header.fromstring(text)
+        self._last_header_text = text
+        return header
 
     def __iter__(self):
         """Yield each extension (`FitsHdu`), skipping data not taken."""
@@ -507,7 +516,7 @@ class FitsReader:
                 if header is None:
                     return
                 self._index += 1
-                self._current = FitsHdu(self, self._index, header)
+                self._current = FitsHdu(self, self._index, header, self._last_header_text)
                 yield self._current
         except (*_READ_ERRORS, UnicodeDecodeError) as err:
             raise _unreadable(self.path, self._error_cls, self._what, err) from err

@@ -375,8 +375,8 @@ def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
             for r in hdu_rows(result):
                 rows.append(dict(base, product=suffix, **r))
             frame = result.to_frame()
-            for col in ("file_a", "file_b"):
-                frame[col] = frame[col].map(lambda p: relative_to_folder(p, run.settings.outdir))
+            for col in ("file_a", "file_b"):  # one path per column: map it once
+                frame[col] = relative_to_folder(frame[col].iloc[0], run.settings.outdir)
             frame.insert(0, "comparison", base["comparison"])
             frame.insert(0, "configuration", config.name)
             frame.insert(2, "product", suffix)

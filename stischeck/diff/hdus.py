@@ -1,6 +1,6 @@
 """Read a FITS product into HDUs keyed by (EXTNAME, EXTVER), null extensions expanded."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,9 @@ class HduView:
     bitpix : int
     null : bool
         True when the data came from PIXVALUE rather than stored pixels.
+    cards : dict
+        Keyword -> its 80-character card as stored (first occurrence; commentary
+        cards left out); empty when unknown. Equal cards need no value parsing.
     """
 
     extname: str
@@ -44,6 +47,7 @@ class HduView:
     data: np.ndarray | None
     bitpix: int
     null: bool
+    cards: dict = field(default_factory=dict)
 
     @property
     def key(self) -> tuple:
@@ -55,38 +59,99 @@ def read_product(path) -> list:
     """
     Read every HDU of a ``.fits`` or ``.fits.gz`` file.
 
+    Image data without scaling (every calstis product) are read straight into
+    numpy; a file with scaled data (BSCALE/BZERO: raw files) or tables is read
+    through astropy, whose unsigned-integer convention the comparison then sees.
+
     Raises
     ------
     InputFileError
         Missing, unreadable, truncated or non-FITS file; duplicated (EXTNAME, EXTVER).
     """
+    path = Path(path)
+    views = _read_plain_images(path)
+    if views is None:
+        views = _read_with_astropy(path)
+    seen = set()
+    for view in views:
+        if view.key in seen:
+            raise InputFileError(f"{path}: extension ({view.extname}, {view.extver}) appears twice")
+        seen.add(view.key)
+    return views
+
+
+def _names(index: int, header) -> tuple[str, int]:
+    if index == 0:
+        return "PRIMARY", 0
+    return str(header.get("EXTNAME", f"HDU{index}")).strip().upper(), int(header.get("EXTVER", 1))
+
+
+def _null_data(header, bitpix: int):
+    """The constant array a null extension (NAXIS = 0 with PIXVALUE, NPIXi) stands for."""
+    if "PIXVALUE" not in header or header.get("NAXIS", 0) != 0:
+        return None
+    shape = tuple(
+        int(header[f"NPIX{k}"])
+        for k in range(int(header.get("NAXIS", 0)) or 2, 0, -1)
+        if f"NPIX{k}" in header
+    )
+    return np.full(shape, header["PIXVALUE"], dtype=_BITPIX_DTYPES.get(bitpix, np.float32))
+
+
+def _card_map(text: str) -> dict:
+    """Keyword -> 80-character card of a stored header (commentary cards left out)."""
+    cards = {}
+    for k in range(0, len(text), 80):
+        card = text[k : k + 80]
+        if card[8:10] != "= ":
+            continue  # commentary, END, HIERARCH or CONTINUE: no quick answer
+        cards.setdefault(card[:8].rstrip(), card)
+    return cards
+
+
+def _read_plain_images(path: Path) -> list | None:
+    """Every HDU through the front-to-back reader, or None when astropy must decide."""
+    import itertools
+
+    from reference_impl.io.fitsutil import FitsReader, StoredImage
+
+    views = []
+    with FitsReader(path, error_cls=InputFileError, what="file") as reader:
+        # The primary HDU, then each extension as the reader reaches it (data in file order).
+        for hdu in itertools.chain([reader.primary], reader):
+            header = hdu.header
+            unscaled = StoredImage.is_unscaled(header) and "BLANK" not in header
+            if not hdu.is_image or not unscaled:
+                return None
+            bitpix = int(header.get("BITPIX", 8))
+            extname, extver = _names(hdu.index, header)
+            stored = StoredImage.header_dtype(header, hdu.index)
+            if stored is None:
+                data = _null_data(header, bitpix)
+                null = data is not None
+            else:
+                data, null = hdu.image(stored.newbyteorder("=")), False
+            views.append(
+                HduView(extname, extver, header, data, bitpix, null, _card_map(hdu.header_text))
+            )
+    return views
+
+
+def _read_with_astropy(path: Path) -> list:
     from reference_impl.io.fitsutil import open_fits
 
-    path = Path(path)
     hdul = open_fits(path, error_cls=InputFileError, what="file")
-    views, seen = [], set()
+    views = []
     with hdul:
         for index, hdu in enumerate(hdul):
             header = hdu.header
-            if index == 0:
-                extname, extver = "PRIMARY", 0
-            else:
-                extname = str(header.get("EXTNAME", f"HDU{index}")).strip().upper()
-                extver = int(header.get("EXTVER", 1))
-            if (extname, extver) in seen:
-                raise InputFileError(f"{path}: extension ({extname}, {extver}) appears twice")
-            seen.add((extname, extver))
+            extname, extver = _names(index, header)
             bitpix = int(header.get("BITPIX", 8))
             data, null = hdu.data, False
-            if data is None and "PIXVALUE" in header and header.get("NAXIS", 0) == 0:
-                shape = tuple(
-                    int(header[f"NPIX{k}"])
-                    for k in range(int(header.get("NAXIS", 0)) or 2, 0, -1)
-                    if f"NPIX{k}" in header
-                )
-                dtype = _BITPIX_DTYPES.get(bitpix, np.float32)
-                data, null = np.full(shape, header["PIXVALUE"], dtype=dtype), True
-            elif data is not None:
+            if data is None:
+                data = _null_data(header, bitpix)
+                null = data is not None
+            else:
                 data = np.asarray(data)
                 if data.dtype.byteorder == ">":
                     data = data.astype(data.dtype.newbyteorder("="))

@@ -38,7 +38,17 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def compare_headers(header_a, header_b, *, extname: str, extver: int, policy, step: str) -> list:
+def compare_headers(
+    header_a,
+    header_b,
+    *,
+    extname: str,
+    extver: int,
+    policy,
+    step: str,
+    cards_a: dict | None = None,
+    cards_b: dict | None = None,
+) -> list:
     """
     Compare two FITS headers keyword by keyword under ``policy``.
 
@@ -48,25 +58,32 @@ def compare_headers(header_a, header_b, *, extname: str, extver: int, policy, st
     max(|a|, |b|)`` (exact by default); a keyword on one side only is a difference.
     Repeated commentary cards and the policy's ignored keywords are skipped.
 
+    ``cards_a``/``cards_b`` (keyword -> stored 80-character card) let a
+    keyword whose two cards are identical pass without parsing its value.
+
     Returns
     -------
     list of KeywordDifference
         Empty when the headers agree exactly.
     """
     found = []
+    cards_a, cards_b = cards_a or {}, cards_b or {}
+    same = {k for k, card in cards_a.items() if cards_b.get(k) == card}
 
     def keys(header) -> dict:
         out = {}
         for key in header:
             if key in REPRESENTATION_KEYWORDS or key in out or policy.ignores(key):
                 continue
-            out[key] = header[key]
+            out[key] = None if key in same else header[key]
         return out
 
     values_a, values_b = keys(header_a), keys(header_b)
     for key, a in values_a.items():
         if key not in values_b:
             found.append(KeywordDifference(extname, extver, key, a, None, "only_a"))
+            continue
+        if key in same:
             continue
         b = values_b[key]
         if _is_number(a) and _is_number(b):

@@ -75,7 +75,14 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
             continue
         keywords.extend(
             compare_headers(
-                a.header, b.header, extname=key[0], extver=key[1], policy=policy, step=step
+                a.header,
+                b.header,
+                extname=key[0],
+                extver=key[1],
+                policy=policy,
+                step=step,
+                cards_a=a.cards,
+                cards_b=b.cards,
             )
         )
         if a.data is None and b.data is None:
