@@ -103,17 +103,20 @@ def relative_to_folder(path, folder: Path) -> str:
 
 def read_raw_header(raw: Path):
     """
-    The primary header of a STIS CCD raw file (``.fits`` or ``.fits.gz``).
+    The primary header of a STIS CCD raw file (``.fits`` or ``.fits.gz``), as its cards.
+
+    Returns a `stischeck.fitscards.PrimaryCards` (``.get(key, default)``),
+    read without astropy so that a comparison can start its runs at once.
 
     Raises
     ------
     InputFileError
         One line naming the file: missing, not FITS, or not a STIS CCD exposure.
     """
-    from reference_impl.io.fitsutil import read_primary_header
     from stischeck.errors import InputFileError
+    from stischeck.fitscards import read_primary_cards
 
-    header = read_primary_header(Path(raw), error_cls=InputFileError, what="raw file")
+    header = read_primary_cards(Path(raw), error_cls=InputFileError, what="raw file")
     instrument = str(header.get("INSTRUME", "STIS")).strip().upper()
     detector = str(header.get("DETECTOR", "")).strip().upper()
     if instrument != "STIS" or detector != "CCD":

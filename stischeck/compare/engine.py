@@ -159,7 +159,12 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
         calstis_jobs = {}
         if settings.calstis is not None:
             submit = lane.submit if settings.overlap else _run_now
-            for config in configurations:
+            order = list(configurations)
+            if settings.overlap and settings.jobs > 1:
+                # Longest first (more steps, CR rejection last of all): with several
+                # cs0.e at a time the lane then ends with short runs, not one long one.
+                order.sort(key=lambda c: (-len(c.performed), c.name))
+            for config in order:
                 calstis_jobs[config.name] = submit(
                     execute_calstis,
                     settings.calstis,

@@ -56,37 +56,19 @@ def prepare_input(raw: Path, workdir: Path, switches: dict, *, name: str | None 
 
     The user's file is only read. A ``.fits.gz`` input is written uncompressed,
     named ``<rootname>_raw.fits`` (or ``name``) so that both programs name their
-    products alike.
+    products alike. Only the switch cards change; every other byte is copied
+    (`stischeck.fitscards`).
 
     Raises
     ------
     InputFileError
         ``raw`` is missing or not a readable FITS file.
     """
-    import warnings
-
-    from astropy.io import fits
-
-    from reference_impl.io.fitsutil import open_fits
-    from stischeck.errors import InputFileError
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    hdul = open_fits(Path(raw), error_cls=InputFileError, what="raw file")
-    with hdul:
-        for key, value in switches.items():
-            hdul[0].header[key] = value
-        if name is None:
-            root = str(hdul[0].header.get("ROOTNAME", "")).strip().lower()
-            base = Path(raw).name.split(".fits")[0]
-            name = f"{root}_raw.fits" if root else f"{base}.fits"
-        out = workdir / name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            hdul.writeto(out, overwrite=True, output_verify="silentfix")
-    return out
+    key = "copy"
+    return prepare_inputs(raw, {key: (workdir, switches)}, name=name)[key]
 
 
-def prepare_inputs(raw: Path, wanted: dict) -> dict:
+def prepare_inputs(raw: Path, wanted: dict, *, name: str | None = None) -> dict:
     """
     Write several copies of ``raw``, each with its own switches, reading ``raw`` once.
 
@@ -96,46 +78,34 @@ def prepare_inputs(raw: Path, wanted: dict) -> dict:
         The user's raw file (only read).
     wanted : dict
         Key -> (work directory, {switch: value}).
+    name : str, optional
+        File name of the copies (default ``<rootname>_raw.fits``).
 
     Returns
     -------
     dict
-        Key -> the copy written (``<rootname>_raw.fits``, uncompressed).
+        Key -> the copy written (uncompressed).
 
     Raises
     ------
     InputFileError
         ``raw`` is missing or not a readable FITS file.
     """
-    import warnings
-
-    from astropy.io import fits
-
-    from reference_impl.io.fitsutil import open_fits
     from stischeck.errors import InputFileError
+    from stischeck.fitscards import check_complete, read_primary_cards, with_string_values
 
-    out = {}
-    with open_fits(Path(raw), error_cls=InputFileError, what="raw file") as hdul:
-        for hdu in hdul:
-            _ = hdu.data  # read once, before the headers change under it
-        primary = hdul[0].header
-        original = {key: primary.get(key) for _, switches in wanted.values() for key in switches}
+    primary = read_primary_cards(Path(raw), error_cls=InputFileError, what="raw file")
+    check_complete(primary, error_cls=InputFileError, what="raw file")
+    if name is None:
         root = str(primary.get("ROOTNAME", "")).strip().lower()
         base = Path(raw).name.split(".fits")[0]
         name = f"{root}_raw.fits" if root else f"{base}.fits"
-        for key, (workdir, switches) in wanted.items():
-            for k in original:
-                if original[k] is None:
-                    primary.remove(k, ignore_missing=True)
-                else:
-                    primary[k] = original[k]
-            for k, value in switches.items():
-                primary[k] = value
-            workdir.mkdir(parents=True, exist_ok=True)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-                hdul.writeto(workdir / name, overwrite=True, output_verify="silentfix")
-            out[key] = workdir / name
+    out = {}
+    for key, (workdir, switches) in wanted.items():
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / name).write_bytes(with_string_values(primary, switches))
+        out[key] = workdir / name
     return out
 
 

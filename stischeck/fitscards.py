@@ -1,0 +1,255 @@
+"""Primary-header cards of a raw file without astropy: read keywords, set switches, write copies.
+
+`stischeck compare` must start cs0.e quickly, and importing astropy costs
+0.3-0.6 s before anything else could happen. What the start needs from a raw
+file is small: a few keyword values (INSTRUME, DETECTOR, ROOTNAME, EXPSCORR)
+and copies of the file with string switch values changed. Both are plain FITS
+card work (FITS 4.0 section 4: 80-character cards in 2880-byte blocks, fixed
+format values), done here on the bytes, so that everything after the primary
+header is copied through unchanged, byte for byte. Anything beyond that goes
+through astropy as before.
+"""
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PrimaryCards", "read_primary_cards", "with_string_values", "check_complete"]
+
+_BLOCK = 2880
+_CARD = 80
+_END = "END" + " " * 77
+
+
+def _fits_string(text: str) -> str:
+    """A FITS string value: quoted, quotes doubled, padded to at least 8 characters."""
+    inner = text.replace("'", "''")
+    return f"'{inner:<8}'"
+
+
+@dataclass(frozen=True)
+class PrimaryCards:
+    """
+    The primary header of a FITS file as its cards, and the bytes after it.
+
+    Attributes
+    ----------
+    path : Path
+        The file (``.fits`` or ``.fits.gz``).
+    cards : tuple of str
+        Every 80-character card up to, not including, END.
+    rest : bytes
+        Everything after the primary header's blocks (primary data, extensions),
+        decompressed.
+    """
+
+    path: Path
+    cards: tuple
+    rest: bytes
+
+    def _card(self, key: str) -> str | None:
+        key = key.upper()
+        for card in self.cards:
+            if card[:8].rstrip() == key and card[8:10] == "= ":
+                return card
+        return None
+
+    def __contains__(self, key: str) -> bool:
+        return self._card(key) is not None
+
+    def get(self, key: str, default=None):
+        """
+        A keyword's value: str (trailing blanks removed), bool, int or float; ``default`` if absent.
+
+        Only fixed-format values are read (strings quoted from column 11,
+        logical T/F, integers and reals); a value of any other form is
+        returned as its raw text.
+        """
+        card = self._card(key)
+        if card is None:
+            return default
+        field = card[10:]
+        stripped = field.lstrip()
+        if stripped.startswith("'"):
+            out, k = [], 1
+            while k < len(stripped):
+                ch = stripped[k]
+                if ch == "'":
+                    if stripped[k + 1 : k + 2] == "'":
+                        out.append("'")
+                        k += 2
+                        continue
+                    break
+                out.append(ch)
+                k += 1
+            return "".join(out).rstrip()
+        value = stripped.split("/", 1)[0].strip()
+        if value in ("T", "F"):
+            return value == "T"
+        for kind in (int, float):
+            try:
+                return kind(value.replace("D", "E"))
+            except ValueError:
+                continue
+        return value if value else default
+
+
+def read_primary_cards(path: Path, *, error_cls, what: str = "file") -> PrimaryCards:
+    """
+    Read a FITS file's primary header cards and keep the rest of its bytes.
+
+    Raises
+    ------
+    error_cls
+        One line naming the file: missing, a directory, empty, not FITS
+        (no SIMPLE card), or truncated inside the primary header.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise error_cls(f"{path}: {what} not found")
+    if path.is_dir():
+        raise error_cls(f"{path}: is a directory, not a FITS {what}")
+    if path.stat().st_size == 0:
+        raise error_cls(f"{path}: empty file, not a FITS {what}")
+    try:
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({err})") from err
+    if data[:8] != b"SIMPLE  ":
+        raise error_cls(f"{path}: not a readable FITS {what} (no SIMPLE card: not a FITS file)")
+    cards = []
+    for start in range(0, len(data), _CARD):
+        card = data[start : start + _CARD]
+        if len(card) < _CARD:
+            break
+        text = card.decode("ascii", errors="replace")
+        if text == _END:
+            end = -(-(start + _CARD) // _BLOCK) * _BLOCK
+            return PrimaryCards(path, tuple(cards), data[end:])
+        cards.append(text)
+    raise error_cls(f"{path}: not a readable FITS {what} (file truncated inside a header)")
+
+
+def with_string_values(primary: PrimaryCards, values: dict) -> bytes:
+    """
+    The whole file with string keyword values set in its primary header.
+
+    An existing card keeps its place and its comment; an absent keyword is
+    added before END (a header block is added when the last one is full).
+    Every other card and every byte after the primary header are unchanged.
+
+    Parameters
+    ----------
+    primary : PrimaryCards
+    values : dict
+        Keyword (at most 8 characters) -> string value (e.g. ``"PERFORM"``).
+
+    Returns
+    -------
+    bytes
+        The file's new content, uncompressed.
+    """
+    cards = list(primary.cards)
+    index = {c[:8].rstrip(): k for k, c in reversed(list(enumerate(cards))) if c[8:10] == "= "}
+    for key, value in values.items():
+        key = key.upper()
+        text = _fits_string(str(value))
+        k = index.get(key)
+        comment = ""
+        if k is not None:
+            comment = _comment(cards[k])
+        card = f"{key:<8}= {text:<20}"
+        if comment:
+            card += f" / {comment}"
+        card = f"{card[:_CARD]:<{_CARD}}"
+        if k is None:
+            cards.append(card)
+            index[key] = len(cards) - 1
+        else:
+            cards[k] = card
+    header = "".join(cards) + _END
+    header += " " * (-len(header) % _BLOCK)
+    return header.encode("ascii") + primary.rest
+
+
+def _comment(card: str) -> str:
+    """The comment of a fixed-format card (after the value's ``/``), stripped."""
+    field = card[10:]
+    stripped = field.lstrip()
+    if stripped.startswith("'"):
+        k = 1
+        while k < len(stripped):
+            if stripped[k] == "'":
+                if stripped[k + 1 : k + 2] == "'":
+                    k += 2
+                    continue
+                break
+            k += 1
+        rest = stripped[k + 1 :]
+    else:
+        rest = stripped
+    _, slash, comment = rest.partition("/")
+    return comment.strip() if slash else ""
+
+
+def _value(cards: list, key: str, default: int) -> int:
+    for card in cards:
+        if card[:8].rstrip() == key and card[8:10] == "= ":
+            return int(card[10:].split("/", 1)[0].strip())
+    return default
+
+
+def _data_bytes(cards: list) -> int:
+    """``|BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1 * ... * NAXISn)`` (FITS 4.0 section 4.4.1.1)."""
+    naxis = _value(cards, "NAXIS", 0)
+    if naxis == 0:
+        return 0
+    n = 1
+    for k in range(1, naxis + 1):
+        n *= _value(cards, f"NAXIS{k}", 0)
+    bitpix = abs(_value(cards, "BITPIX", 8))
+    return bitpix // 8 * _value(cards, "GCOUNT", 1) * (_value(cards, "PCOUNT", 0) + n)
+
+
+def check_complete(primary: PrimaryCards, *, error_cls, what: str = "file") -> int:
+    """
+    Check that every HDU's data are all there; return the number of extensions.
+
+    Walks the extension headers after the primary one and adds up the data
+    sizes their cards declare (padding of the last block may be short).
+
+    Raises
+    ------
+    error_cls
+        One line naming the file when a header or data run past the end.
+    """
+    rest = primary.rest
+    offset = -(-_data_bytes(list(primary.cards)) // _BLOCK) * _BLOCK
+    n_ext = 0
+    try:
+        while offset < len(rest):
+            if rest[offset : offset + 8] != b"XTENSION":
+                break  # trailing padding: nothing more to read
+            cards, k = [], offset
+            while True:
+                card = rest[k : k + _CARD]
+                if len(card) < _CARD:
+                    raise ValueError("file truncated inside a header")
+                k += _CARD
+                text = card.decode("ascii", errors="replace")
+                if text == _END:
+                    break
+                cards.append(text)
+            data_start = offset + -(-(k - offset) // _BLOCK) * _BLOCK
+            size = _data_bytes(cards)
+            if data_start + size > len(rest):
+                raise ValueError(f"file truncated: extension {n_ext + 1} data end past the end")
+            n_ext += 1
+            offset = data_start + -(-size // _BLOCK) * _BLOCK
+        if _data_bytes(list(primary.cards)) > len(rest):
+            raise ValueError("file truncated: primary data end past the end")
+    except ValueError as err:
+        raise error_cls(f"{primary.path}: not a readable FITS {what} ({err})") from err
+    return n_ext
