@@ -133,8 +133,6 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
 
     run = CompareRun(settings, configurations, rootname)
     t_start = time.perf_counter()
-    warm = threading.Thread(target=_warm_imports, daemon=True)
-    warm.start()
     runs_dir = settings.outdir / "runs"
     if runs_dir.exists():
         # A previous comparison's products would make cs0.e refuse to write.
@@ -175,6 +173,9 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     expects_products=config.expects_products,
                     performed=config.performed,
                 )
+
+        # Only now, with cs0.e running: the imports hold the interpreter lock for a while.
+        threading.Thread(target=_warm_imports, daemon=True).start()
 
         def reference_results():
             """Collect the reference outcomes in submission order, as a worker runs them."""
