@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from stischeck.inputs import REFERENCE_KEYWORDS
+
 __all__ = [
     "RECORD_NAME",
     "REQUIRED_OUTPUTS",
@@ -33,17 +35,6 @@ REQUIRED_OUTPUTS = (
     "summary.json",
     "provenance.json",
     "summary.txt",
-)
-#: Header keywords naming the reference files the 2-D CCD steps read.
-_REFERENCE_KEYWORDS = (
-    "BPIXTAB",
-    "CCDTAB",
-    "CRREJTAB",
-    "BIASFILE",
-    "DARKFILE",
-    "PFLTFILE",
-    "DFLTFILE",
-    "LFLTFILE",
 )
 
 
@@ -106,7 +97,7 @@ def _reference_files(raw: Path, oref: Path, hasher: FileHasher) -> dict:
     except Exception as err:  # noqa: BLE001 - an unreadable raw file fails when it runs
         return {"header": f"unreadable ({' '.join(str(err).split())[:120]})"}
     refs = {}
-    for key in _REFERENCE_KEYWORDS:
+    for key in REFERENCE_KEYWORDS:
         name = str(header.get(key, "")).strip()
         if not name or name.upper() == "N/A":
             continue

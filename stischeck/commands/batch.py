@@ -5,6 +5,8 @@ import signal
 import sys
 from pathlib import Path
 
+from stischeck.commands.selection import add_selection_options, selection
+
 __all__ = ["add_parser", "run"]
 
 #: Verdict labels, worst first, as the summary line lists them.
@@ -40,16 +42,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--no-truth", action="store_true", help="ignore corpus-like truth folders beside raw files"
     )
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--steps", metavar="LIST", help="comma-separated subset of RAW,DQICORR,...,FLATCORR"
-    )
-    group.add_argument(
-        "--only", metavar="SWITCH", action="append", help="a single-switch configuration"
-    )
-    group.add_argument(
-        "--switches", metavar="A,B,...", action="append", help="an explicit set of switches"
-    )
+    add_selection_options(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
     p.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="per cs0.e run, s (default 600)"
@@ -88,25 +81,9 @@ def _configurations(args) -> dict:
     """The configuration options, checked now so a typo fails before anything runs."""
     from stischeck import config as cfg
 
-    if args.only:
-        spec = {"only": [s.strip().upper() for s in args.only]}
-        for s in spec["only"]:
-            cfg.single(s)
-        return spec
-    if args.switches:
-        spec = {
-            "switches": [
-                [x.strip().upper() for x in s.split(",") if x.strip()] for s in args.switches
-            ]
-        }
-        for s in spec["switches"]:
-            cfg.explicit(s)
-        return spec
-    if args.steps:
-        steps = [s.strip().upper() for s in args.steps.split(",") if s.strip()]
-        cfg.cumulative_sequence(None, steps)
-        return {"steps": steps}
-    return {}
+    chosen = selection(args)
+    cfg.configurations_for(None, **chosen)
+    return {key: value for key, value in chosen.items() if value}
 
 
 def _calstis(args, datasets):

@@ -4,6 +4,8 @@ import os
 import sys
 from pathlib import Path
 
+from stischeck.commands.selection import add_selection_options, selection
+
 __all__ = ["add_parser", "run"]
 
 
@@ -27,22 +29,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--truth", metavar="DIR", help="stored products laid out like the corpus (<STEP>/...)"
     )
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--steps", metavar="LIST", help="comma-separated subset of RAW,DQICORR,...,FLATCORR"
-    )
-    group.add_argument(
-        "--only",
-        metavar="SWITCH",
-        action="append",
-        help="a single-switch configuration (repeatable)",
-    )
-    group.add_argument(
-        "--switches",
-        metavar="A,B,...",
-        action="append",
-        help="an explicit set of switches to PERFORM (repeatable)",
-    )
+    add_selection_options(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
@@ -120,15 +107,6 @@ def run(args) -> int:
     if not args.no_html:
         _write_report(outdir, args.pixel)
     return summary["exit_code"]
-
-
-def selection(args) -> dict:
-    """The ``--steps``/``--only``/``--switches`` options as `configurations_for` arguments."""
-    return dict(
-        steps=args.steps.split(",") if args.steps else None,
-        only=args.only,
-        switches=[s.split(",") for s in args.switches] if args.switches else None,
-    )
 
 
 def _write_report(outdir: Path, pixels) -> None:

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+from stischeck.commands.selection import add_selection_options, selection
+
 __all__ = ["add_parser", "run"]
 
 
@@ -21,14 +23,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="truth folder to write")
     p.add_argument("--oref", metavar="DIR", help="directory for oref$ reference files")
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--steps", metavar="LIST", help="comma-separated subset of DQICORR,...,FLATCORR (or RAW)"
-    )
-    group.add_argument("--only", metavar="SWITCH", action="append", help="a single switch")
-    group.add_argument(
-        "--switches", metavar="A,B,...", action="append", help="an explicit switch set"
-    )
+    add_selection_options(p)
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
     p.add_argument("--force", action="store_true", help="replace an existing truth folder")
@@ -37,7 +32,6 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Record; print the folder and, with --force, what changed. Exit 0, or 2 on failure."""
-    from stischeck.commands.compare import selection
     from stischeck.config import configurations_for
     from stischeck.environment import find_calstis
     from stischeck.errors import CalstisError, InputFileError

@@ -1,0 +1,52 @@
+"""The ``--steps`` / ``--only`` / ``--switches`` options that choose the configurations.
+
+``compare``, ``record`` and ``batch`` take the same three mutually exclusive
+options; this module registers them and turns them into the keyword arguments
+of `stischeck.config.configurations_for`.
+"""
+
+__all__ = ["add_selection_options", "selection"]
+
+
+def add_selection_options(parser) -> None:
+    """Register ``--steps LIST``, ``--only SWITCH`` and ``--switches A,B,...`` (exclusive)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--steps",
+        metavar="LIST",
+        help="comma-separated subset of the ladder RAW,DQICORR,BLEVCORR,BIASCORR,CRCORR,"
+        "DARKCORR,FLATCORR",
+    )
+    group.add_argument(
+        "--only",
+        metavar="SWITCH",
+        action="append",
+        help="a single-switch configuration (repeatable)",
+    )
+    group.add_argument(
+        "--switches",
+        metavar="A,B,...",
+        action="append",
+        help="an explicit set of switches to PERFORM (repeatable)",
+    )
+
+
+def _names(text: str) -> list:
+    return [s.strip().upper() for s in text.split(",") if s.strip()]
+
+
+def selection(args) -> dict:
+    """
+    The selection options as `stischeck.config.configurations_for` keyword arguments.
+
+    Returns
+    -------
+    dict
+        ``steps`` (list of str or None), ``only`` (list of str or None) and
+        ``switches`` (list of list of str or None), names stripped and upper-cased.
+    """
+    return dict(
+        steps=_names(args.steps) if args.steps else None,
+        only=[s.strip().upper() for s in args.only] if args.only else None,
+        switches=[_names(s) for s in args.switches] if args.switches else None,
+    )
