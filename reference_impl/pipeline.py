@@ -240,9 +240,9 @@ def _is_bad_imset(raw: RawExposure, rim: RawImset) -> str | None:
         return None
     if rim.info.exptime_s <= 0:
         return f"imset {rim.info.extver} flagged as bad because exptime = {rim.info.exptime_s:g}"
-    sci = rim.imset.sci
-    if not bool(np.any(sci != sci.flat[0])):  # one pass (max <= min: all values equal)
-        return f"imset {rim.info.extver} flagged as bad because all values = {sci.max():g}"
+    if rim.sci_is_constant():  # one pass, on the stored integers of a raw file
+        value = rim.imset.sci.max()
+        return f"imset {rim.info.extver} flagged as bad because all values = {value:g}"
     return None
 
 

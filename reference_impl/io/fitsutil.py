@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from reference_impl.errors import InputFileError
+from reference_impl.numerics import is_constant
 
 __all__ = [
     "FitsHdu",
@@ -387,6 +388,19 @@ class StoredImage:
     def is_unscaled(header) -> bool:
         """True when BSCALE is 1 and BZERO is 0 (or absent)."""
         return float(header.get("BSCALE", 1.0)) == 1.0 and float(header.get("BZERO", 0.0)) == 0.0
+
+    def is_constant(self) -> bool:
+        """True when every value is the same (a null extension is constant).
+
+        Decided on the stored integers where the conversion to float32 is
+        exact and one-to-one (16-bit data, BSCALE 1), without converting.
+        """
+        if self.raw is None:
+            return True
+        bscale = float(self.header.get("BSCALE", 1.0))
+        if self.raw.dtype.kind in "iu" and self.raw.dtype.itemsize <= 2 and bscale == 1.0:
+            return is_constant(self.raw)
+        return is_constant(self.array(np.float32))
 
     def array(self, dtype) -> np.ndarray:
         """The values as ``dtype``, native byte order, in a new array (see `FitsHdu.image`)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.numerics import row_blocks
+from reference_impl.numerics import is_constant, row_blocks
 from reference_impl.pipeline import Product
 
 __all__ = ["product_path", "write_product"]
@@ -97,7 +97,7 @@ def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_nul
     header["EXTNAME"] = extname
     header["EXTVER"] = extver
     bitpix = -32 if data.dtype.kind == "f" else 16
-    if allow_null and data.size and np.all(data == data.flat[0]) and np.isfinite(data.flat[0]):
+    if allow_null and data.size and np.isfinite(data.flat[0]) and is_constant(data):
         # A null extension keeps the BITPIX of the array it stands for (-32 ERR,
         # 16 DQ), as calstis writes it (pinned by a test).
         value = data.flat[0]
@@ -111,9 +111,24 @@ def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_nul
     return [*_structural(data, bitpix), *header.cards], data
 
 
+def _card_image(card) -> str:
+    """The 80 characters of a card: as read from its file if unchanged, else formatted.
+
+    ``Card.image`` would first run astropy's verify-and-fix on every card read
+    from a file (a third of the cost of writing a full-frame product); hstio
+    copies such cards as they are, and so does this. ``_image`` and
+    ``_modified`` are astropy's own cache of that text; without them (another
+    astropy), the public property is used.
+    """
+    image = getattr(card, "_image", None)
+    if image and not getattr(card, "_modified", True):
+        return image
+    return card.image
+
+
 def _write_hdu(stream, cards, data: np.ndarray | None) -> None:
     """One HDU: the card images, END, blank padding; the data big-endian, zero padding."""
-    text = b"".join(card.image.encode("ascii") for card in cards) + _END
+    text = b"".join(_card_image(card).encode("ascii") for card in cards) + _END
     stream.write(text + b" " * (-len(text) % _BLOCK))
     if data is None:
         return

@@ -14,6 +14,7 @@ from reference_impl.errors import InputFileError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
 from reference_impl.io.fitsutil import FitsReader, StoredImage
+from reference_impl.numerics import is_constant
 
 __all__ = [
     "SWITCHES",
@@ -221,6 +222,12 @@ class RawImset:
     @imset.setter
     def imset(self, value) -> None:
         self._imset = value
+
+    def sci_is_constant(self) -> bool:
+        """True when every SCI value is the same (checked on the stored values if kept)."""
+        if isinstance(self._imset, StoredSci):
+            return self._imset.sci.is_constant()
+        return is_constant(self._imset.sci)
 
 
 @dataclass(frozen=True)

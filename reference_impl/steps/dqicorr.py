@@ -127,8 +127,14 @@ def flag_saturation(
     The C code converts SCI to int by truncation and compares it, strictly,
     with the float32 threshold (``dodqi.c``).
     """
-    # trunc and the comparison are exact in float32: the same as int against float.
-    saturated = np.trunc(sci) > np.float32(saturate_dn)
+    threshold = np.float32(saturate_dn)
+    if 0 <= threshold < 2**24:
+        # trunc(x) > s for s >= 0 is x >= floor(s) + 1, an exact float32 here
+        # (NaN and -inf fail both tests, +inf passes both): one pass, no trunc.
+        saturated = sci >= np.float32(np.floor(threshold) + 1)
+    else:
+        # trunc and the comparison are exact in float32: the same as int against float.
+        saturated = np.trunc(sci) > threshold
     flags = np.multiply(saturated, np.int16(dqflags.SATPIXEL), dtype=np.int16)
     return np.bitwise_or(dq, flags, out=flags)
 
@@ -139,6 +145,7 @@ def flag_beyond_aperture(
     aperture: ApertureGeometry,
     ltm: tuple[float, float],
     ltv0: tuple[float, float],
+    overwrite: bool = False,
 ) -> NDArray[np.int16]:
     """
     OR DETECTORPROB into DQ outside the aperture's field of view (FlagFilter).
@@ -153,13 +160,15 @@ def flag_beyond_aperture(
         ``(LTM1_1, LTM2_2)``.
     ltv0 : tuple of float
         Zero-indexed offsets ``LTV + LTM - 1`` on x and y (getlt0.c).
+    overwrite : bool
+        Flag ``dq`` itself (an array the caller owns) instead of a copy.
 
     Returns
     -------
     ndarray of int16
-        New DQ array; unchanged when the aperture height is outside 5-45
-        arcsec, when APER_FOV cannot be read, or when the image lies outside
-        the aperture.
+        New DQ array (``dq`` itself with ``overwrite``); unchanged when the
+        aperture height is outside 5-45 arcsec, when APER_FOV cannot be read,
+        or when the image lies outside the aperture.
 
     Notes
     -----
@@ -168,7 +177,7 @@ def flag_beyond_aperture(
     for imaging also the illuminated columns left and right of it, within its
     rows. Overscan is never flagged (spec §4.2).
     """
-    out = dq.copy()
+    out = dq if overwrite else dq.copy()
     ny, nx = dq.shape
     height, width = aperture.height_arcsec, aperture.width_arcsec
     if height == 0.0 or width == 0.0:
@@ -251,6 +260,7 @@ def flag_from_bpixtab(
     table_shape: tuple[int, int],
     ltm: tuple[float, float],
     ltv0: tuple[float, float],
+    overwrite: bool = False,
 ) -> NDArray[np.int16]:
     """
     OR the bad-pixel-table runs into DQ.
@@ -267,11 +277,13 @@ def flag_from_bpixtab(
         ``(LTM1_1, LTM2_2)``.
     ltv0 : tuple of float
         Zero-indexed offsets ``LTV + LTM - 1``.
+    overwrite : bool
+        Flag ``dq`` itself (an array the caller owns) instead of a copy.
 
     Returns
     -------
     ndarray of int16
-        New DQ array.
+        New DQ array (``dq`` itself with ``overwrite``).
 
     Notes
     -----
@@ -282,7 +294,7 @@ def flag_from_bpixtab(
     FirstLast). Rows starting outside the table size are skipped with a
     warning by calstis; the caller drops them.
     """
-    out = dq.copy()
+    out = dq if overwrite else dq.copy()
     snpy, snpx = table_shape
     bin_x, bin_y = nint(1.0 / ltm[0]), nint(1.0 / ltm[1])
     if bin_x == 1 and bin_y == 1:
@@ -344,9 +356,12 @@ def flag_bad_pixels(
     Imset
         SCI and ERR unchanged (read-only views), new DQ.
     """
-    dq = flag_saturation(science.sci, science.dq, saturate_dn=saturate_dn)
+    dq = flag_saturation(science.sci, science.dq, saturate_dn=saturate_dn)  # a new array
+    # The later flags go into that new array: ours to change.
     if aperture is not None:
-        dq = flag_beyond_aperture(dq, aperture=aperture, ltm=ltm, ltv0=ltv0)
+        dq = flag_beyond_aperture(dq, aperture=aperture, ltm=ltm, ltv0=ltv0, overwrite=True)
     if runs is not None and table_shape is not None:
-        dq = flag_from_bpixtab(dq, runs=runs, table_shape=table_shape, ltm=ltm, ltv0=ltv0)
+        dq = flag_from_bpixtab(
+            dq, runs=runs, table_shape=table_shape, ltm=ltm, ltv0=ltv0, overwrite=True
+        )
     return Imset(readonly_view(science.sci), readonly_view(science.err), dq)

@@ -53,7 +53,8 @@ def init_errors(
     err = np.empty(science.sci.shape, dtype=np.float32)
     for rows in row_blocks(err.shape[0]):  # block-sized float32 temporaries
         electrons = science.sci[rows] - b  # float32, a new array
-        np.multiply(electrons, g, out=electrons)
+        if g != np.float32(1.0):  # x * 1 is x exactly (NaN, inf and -0 included)
+            np.multiply(electrons, g, out=electrons)
         at_or_below = ~(electrons > 0)  # True for NaN too: those get the floor, as in C
         variance = np.add(electrons, r2, out=electrons)
         out = err[rows]

@@ -92,6 +92,7 @@ def compute_statistics(science: Imset, *, sdqflags: int) -> ImsetStatistics:
     sums = [RunningSum() for _ in range(3)]  # SCI, S/N, ERR
     lows = [_Extreme(np.fmin, np.less) for _ in range(3)]
     highs = [_Extreme(np.fmax, np.greater) for _ in range(3)]
+    snr_buffer = None  # one block of S/N values, reused from block to block
     for rows in row_blocks(sci.shape[0]):
         value, stddev = sci[rows].ravel(), err[rows].ravel()
         keep = (dq[rows].ravel() & mask) == 0
@@ -104,14 +105,19 @@ def compute_statistics(science: Imset, *, sdqflags: int) -> ImsetStatistics:
             continue
         if n_keep != keep.size:
             value, stddev = value[keep], stddev[keep]
+        if snr_buffer is None or snr_buffer.size < n_keep:
+            snr_buffer = np.empty(n_keep, dtype=np.float64)
+        snr = snr_buffer[:n_keep]
         with np.errstate(divide="ignore", invalid="ignore"):
-            snr = np.divide(value, stddev, dtype=np.float64)
+            np.divide(value, stddev, out=snr, dtype=np.float64)
         if any_err_not_positive:
             snr[stddev <= 0.0] = 0.0
         for k, x in enumerate((value, snr, stddev)):
-            sums[k].add(x)
             lows[k].add(x)
             highs[k].add(x)
+        sums[0].add(value)
+        sums[2].add(stddev)
+        sums[1].add(snr, overwrite=True)  # last: the running sum overwrites the buffer
         n += n_keep
     if n == 0:
         return ImsetStatistics(ngoodpix=0)

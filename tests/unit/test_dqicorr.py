@@ -139,3 +139,33 @@ def test_flag_saturation_compares_the_truncated_value_with_the_float32_threshold
     out = flag_saturation(sci, dq, saturate_dn=np.float32(33000.5))
     assert out.dtype == np.int16
     assert out.tolist() == [[256, 257, 256, 2, 0]]
+
+
+@pytest.mark.parametrize("saturate_dn", [0.0, 0.7, 33000.0, 33000.5, 65535.0, 144000.0, 2.0**25])
+def test_flag_saturation_threshold_shortcut_equals_truncate_and_compare(saturate_dn):
+    # x >= floor(s) + 1 stands for trunc(x) > s; the edges and non-finite values agree.
+    rng = np.random.default_rng(3)
+    s = np.float32(saturate_dn)
+    edges = [np.nan, np.inf, -np.inf, -0.5, 0.99, s, np.nextafter(s, np.float32(0)),
+             np.floor(s) + 1, np.nextafter(np.float32(np.floor(s) + 1), np.float32(0))]  # fmt: skip
+    sci = np.concatenate([rng.uniform(-5, 2e5, 5000), edges]).astype(np.float32)[None, :]
+    dq = np.zeros(sci.shape, np.int16)
+    want = np.where(np.trunc(sci) > s, np.int16(SAT), np.int16(0))
+    np.testing.assert_array_equal(flag_saturation(sci, dq, saturate_dn=saturate_dn), want)
+
+
+def test_flag_bad_pixels_leaves_its_input_dq_unchanged_when_later_flags_go_in_place():
+    sci = np.full((40, 30), 5e4, np.float32)
+    dq = np.zeros((40, 30), np.int16)
+    before = dq.copy()
+    out = flag_bad_pixels(
+        Imset(sci, np.zeros_like(sci), dq),
+        saturate_dn=3.3e4,
+        aperture=None,
+        runs=[BadPixelRun(x0=2, y0=3, length=4, axis=1, value=DP)],
+        table_shape=(40, 30),
+        ltm=(1.0, 1.0),
+        ltv0=(0.0, 0.0),
+    )
+    np.testing.assert_array_equal(dq, before)
+    assert out.dq is not dq and int(out.dq[3, 2]) == SAT | DP

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from reference_impl.numerics import BLOCK_ROWS, RunningSum, median_f32, quadrature_f32, row_blocks
+from reference_impl.numerics import (
+    BLOCK_ROWS,
+    RunningSum,
+    is_constant,
+    median_f32,
+    quadrature_f32,
+    row_blocks,
+)
 
 RNG = np.random.default_rng(7)
 
@@ -129,3 +136,39 @@ def test_running_sum_takes_the_exact_route_only_where_no_addition_rounds():
     for piece in np.array_split(ADVERSARIAL["bias-subtracted"], 4):
         s.add(piece)
     assert s.n_exact_pieces == 0 and s.total == _c_loop_sum(ADVERSARIAL["bias-subtracted"])
+
+
+def test_running_sum_overwrite_gives_the_same_total_and_spends_the_buffer():
+    values = RNG.normal(3.0, 10.0, 20_000)  # float64: always the cumsum route
+    plain, reused = RunningSum(), RunningSum()
+    for piece in np.array_split(values, 5):
+        plain.add(piece)
+        buffer = piece.copy()
+        reused.add(buffer, overwrite=True)
+    assert reused.total == plain.total == _c_loop_sum(values)
+
+
+def test_running_sum_exact_route_holds_with_the_loose_bound_near_two_to_the_53():
+    # n max|x| is the bound: integers whose sum reaches past 2**53 must leave the
+    # exact route (the pairwise sum would round differently from the loop there).
+    values = np.full(3000, 2.0**43, np.float32)
+    values[1::2] = 1.0
+    s = RunningSum()
+    for piece in np.array_split(values, 3):
+        s.add(piece)
+    assert s.total == _c_loop_sum(values)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (np.zeros(0, np.float32), True),
+        (np.full((300, 40), 7.0, np.float32), True),
+        (np.array([np.nan, np.nan], np.float32), False),  # NaN equals nothing
+        (np.array([-0.0, 0.0], np.float32), True),  # -0 == 0, as the C test says
+        (np.concatenate([np.full(10_000, 3, np.uint16), [4]]), False),  # only the last differs
+        (np.arange(5, dtype=np.int16), False),
+    ],
+)
+def test_is_constant_compares_every_value_with_the_first(values, expected):
+    assert is_constant(values) is expected
