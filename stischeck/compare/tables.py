@@ -215,9 +215,12 @@ def write_outputs(run) -> dict:
 def format_text(run, summary) -> str:
     """A few lines: verdict, first divergence, per-configuration verdicts."""
     primary = summary["primary_comparison"]
+    compared = primary
+    if run.settings.calstis is not None and run.settings.truth is not None:
+        compared = "reference-vs-calstis-vs-truth"  # the verdict covers all three comparisons
     lines = [
         f"stischeck compare {run.rootname}: {summary['verdict'].upper()} "
-        f"({primary}, policy {run.settings.policy.label}, "
+        f"({compared}, policy {run.settings.policy.label}, "
         f"{len(run.configurations)} configurations, {run.wall_s:.1f} s)"
     ]
     if summary["first_divergent"]:

@@ -128,7 +128,9 @@ def test_three_way_agreement_with_the_corpus_as_truth(small_case, tmp_path, caps
 
 @pytest.mark.calstis
 @pytest.mark.corpus
-def test_every_corpus_case_agrees_three_ways_with_live_calstis(corpus_dir, calstis_path, tmp_path):
+def test_every_corpus_case_agrees_three_ways_with_live_calstis(
+    corpus_dir, calstis_path, tmp_path, capsys
+):
     for case in sorted(p for p in corpus_dir.iterdir() if (p / "manifest.json").exists()):
         manifest = json.loads((case / "manifest.json").read_text())
         raw = case / manifest["raw"]["file"]
@@ -150,6 +152,8 @@ def test_every_corpus_case_agrees_three_ways_with_live_calstis(corpus_dir, calst
         )
         summary = json.loads((tmp_path / case.name / "summary.json").read_text())
         assert code == 0, (case.name, summary)
+        headline = capsys.readouterr().out.splitlines()[0]
+        assert "AGREE (reference-vs-calstis-vs-truth," in headline, headline
         for name, entry in summary["configurations"].items():
             assert set(entry) >= {"reference-vs-calstis", "reference-vs-truth", "calstis-vs-truth"}
             assert all(v in ("identical", "empty") for v in entry.values()), (
