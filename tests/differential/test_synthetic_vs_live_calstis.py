@@ -27,7 +27,8 @@ Found disagreements are pinned below with ``@example``:
 The hunt draws small readouts (subarrays up to 40 rows, 4x4/4x2/2x4 binned
 full frames: a few seconds per example); the ``slow`` variant draws every
 readout, unbinned full frames included. ``HYPOTHESIS_PROFILE=thorough`` runs
-1000 examples of each (the small hunt takes about an hour on 2 cores).
+1000 examples of each (the small hunt: 27 minutes on 2 cores, measured
+2026-12-02).
 """
 
 import shutil
