@@ -83,15 +83,14 @@ def row_blocks(n_rows: int, rows: int = BLOCK_ROWS):
 def is_constant(values: NDArray) -> bool:
     """True when every value equals the first (NaN never does); empty counts as constant.
 
-    The first row is checked on its own first: most images differ there, and
-    then the whole array is never scanned.
+    The first 4096 values are checked on their own first: most images differ
+    there, and then the whole array is never scanned.
     """
     flat = values.reshape(-1)
     if flat.size == 0:
         return True
     first = flat[0]
-    head = flat[: min(flat.size, 4096)]
-    if bool(np.any(head != first)):
+    if bool(np.any(flat[:4096] != first)):
         return False
     return not bool(np.any(flat != first))
 

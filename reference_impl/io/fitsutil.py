@@ -389,16 +389,32 @@ class StoredImage:
         """True when BSCALE is 1 and BZERO is 0 (or absent)."""
         return float(header.get("BSCALE", 1.0)) == 1.0 and float(header.get("BZERO", 0.0)) == 0.0
 
+    def _exact_in_float32(self) -> bool:
+        """True when ``array(np.float32)`` is ``raw + BZERO`` exactly: one-to-one, no rounding.
+
+        16-bit (or 8-bit) integers, BSCALE 1 and an integer BZERO with
+        ``|BZERO| <= 2**23``: every value is then below 2**24 in magnitude, an
+        exact float32 (as in double).
+        """
+        bscale = float(self.header.get("BSCALE", 1.0))
+        bzero = float(self.header.get("BZERO", 0.0))
+        return (
+            self.raw is not None
+            and self.raw.dtype.itemsize <= 2
+            and bscale == 1.0
+            and bzero.is_integer()
+            and abs(bzero) <= 2**23
+        )
+
     def is_constant(self) -> bool:
         """True when every value is the same (a null extension is constant).
 
-        Decided on the stored integers where the conversion to float32 is
-        exact and one-to-one (16-bit data, BSCALE 1), without converting.
+        Decided on the stored integers, without converting, where the
+        conversion to float32 is exact and one-to-one.
         """
         if self.raw is None:
             return True
-        bscale = float(self.header.get("BSCALE", 1.0))
-        if self.raw.dtype.kind in "iu" and self.raw.dtype.itemsize <= 2 and bscale == 1.0:
+        if self._exact_in_float32():
             return is_constant(self.raw)
         return is_constant(self.array(np.float32))
 
@@ -416,14 +432,7 @@ class StoredImage:
         bzero = float(header.get("BZERO", 0.0))
         if bscale == 1.0 and bzero == 0.0:
             return raw.astype(dtype)
-        if (
-            bscale == 1.0
-            and bzero.is_integer()
-            and abs(bzero) <= 2**23
-            and raw.dtype.itemsize <= 2
-            and dtype == np.float32
-        ):
-            # |value| < 2**24: every value is an exact float32, as in double.
+        if dtype == np.float32 and self._exact_in_float32():
             return np.add(raw, np.float32(bzero), dtype=np.float32)
         scaled = raw.astype(np.float64)
         if bscale != 1.0:

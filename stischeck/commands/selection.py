@@ -32,6 +32,7 @@ def add_selection_options(parser) -> None:
 
 
 def _names(text: str) -> list:
+    """``"dqicorr, BLEVCORR,"`` -> ``["DQICORR", "BLEVCORR"]``."""
     return [s.strip().upper() for s in text.split(",") if s.strip()]
 
 

@@ -7,7 +7,7 @@ import pytest
 from astropy.io import fits
 
 from reference_impl.errors import InputFileError, ReferenceFileError
-from reference_impl.io.fitsutil import FitsReader, read_primary_header, read_table
+from reference_impl.io.fitsutil import FitsReader, StoredImage, read_primary_header, read_table
 
 RNG = np.random.default_rng(20261202)
 
@@ -260,3 +260,18 @@ def test_read_table_rejects_an_image_file(tmp_path):
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros((2, 2)))]).writeto(path)
     with pytest.raises(ReferenceFileError, match="img.fits: not a FITS table"):
         read_table(path, error_cls=ReferenceFileError)
+
+
+@pytest.mark.parametrize(
+    ("bzero", "stored", "constant"),
+    [
+        (0.0, [3, 3, 3], True),
+        (32768.0, [5, 6], False),  # decided on the integers: the shift is exact
+        (1e8, [32766, 32767], True),  # float32 rounds both to 1.00032768e8: constant as SCI
+    ],
+)
+def test_stored_image_is_constant_as_its_float32_values_are(bzero, stored, constant):
+    header = fits.Header([("BITPIX", 16), ("NAXIS", 1), ("NAXIS1", len(stored)), ("BZERO", bzero)])
+    image = StoredImage(header, np.array(stored, ">i2"))
+    assert image.is_constant() is constant
+    assert constant == (np.unique(image.array(np.float32)).size == 1)
