@@ -167,10 +167,17 @@ def _ignored(key, header_a, header_b, extname, extver, policy) -> list:
         _same_value(a, b) for a, b in zip(values_a, values_b, strict=True)
     ):
         return []
+    occurrence = 1
     if len(values_a) <= 1 and len(values_b) <= 1:
         a = values_a[0] if values_a else None
         b = values_b[0] if values_b else None
+    elif len(values_a) == len(values_b):  # the first card that differs
+        occurrence, a, b = next(
+            (n, a, b)
+            for n, (a, b) in enumerate(zip(values_a, values_b, strict=True), start=1)
+            if not _same_value(a, b)
+        )
     else:
         a, b = CardCount(len(values_a)), CardCount(len(values_b))
     reason = policy.ignore_reason(key)
-    return [KeywordDifference(extname, extver, key, a, b, "ignored", reason)]
+    return [KeywordDifference(extname, extver, key, a, b, "ignored", reason, occurrence)]
