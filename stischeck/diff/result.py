@@ -365,7 +365,7 @@ class DiffResult:
                     within=ok,
                     detail=f"ulp={p.ulp} sigma={p.sigma:.3g}",
                 )
-        for k in self.keywords:
+        for k in (*self.keywords, *self.ignored):
             add(
                 k.extname,
                 k.extver,
@@ -374,18 +374,7 @@ class DiffResult:
                 a=repr(k.a),
                 b=repr(k.b),
                 within=not k.is_difference,
-                detail=k.rule or k.status,
-            )
-        for k in self.ignored:
-            add(
-                k.extname,
-                k.extver,
-                f"keyword:{k.keyword}",
-                None,
-                a=repr(k.a),
-                b=repr(k.b),
-                within=True,
-                detail=f"ignored: {k.rule}",
+                detail=f"ignored: {k.rule}" if k.status == "ignored" else k.rule or k.status,
             )
         columns = [
             "file_a",
