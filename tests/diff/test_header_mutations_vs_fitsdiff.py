@@ -228,3 +228,17 @@ def test_the_same_null_extension_written_differently_is_identical(raw, tmp_path,
     assert result.verdict == "identical", result.findings()
     assert main(["diff", str(raw), str(b)]) == 0
     assert capsys.readouterr().out.startswith("stischeck diff: IDENTICAL")
+
+
+def test_axes_declared_on_a_dataless_primary_are_reported(flt, tmp_path, capsys):
+    """NAXIS = 2 with NAXIS1 = NAXIS2 = 0 still holds no data, but the cards differ."""
+
+    def axes(hdus):
+        hdus[0].set("NAXIS", "2", "number of data axes")
+        hdus[0].insert_after("NAXIS", "NAXIS1", "0")
+        hdus[0].insert_after("NAXIS1", "NAXIS2", "0")
+
+    _, code, out = check(flt, mutate(flt, tmp_path, axes), capsys)
+    assert code == 1
+    assert "primary header NAXIS: 0 in A, 2 in B" in out
+    assert "primary header NAXIS1: only in B (0)" in out
