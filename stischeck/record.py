@@ -290,7 +290,7 @@ def changes_against(old: Path, new: Path) -> list:
 
     Each line names the configuration and product; a product that differs
     carries the first lines of its ``stischeck diff`` verdict (extension,
-    imset, pixels, DQ bits).
+    imset, pixels, DQ bits), with the two sides named "old truth" and "new run".
     """
     from stischeck.diff import diff_products
     from stischeck.truth import load_truth
@@ -311,7 +311,7 @@ def changes_against(old: Path, new: Path) -> list:
             else:
                 result = diff_products(a[suffix], b[suffix], step=name)
                 if result.verdict != "identical":
-                    worst = result.findings()[:3]
+                    worst = result.findings(labels=("old truth", "new run"))[:3]
                     what = "; ".join(f.text for f in worst) if worst else result.verdict
                     lines.append(f"{name} _{suffix}: {result.verdict}: {what}")
     old_switches, new_switches = old_t.step_switches, new_t.step_switches

@@ -191,7 +191,11 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
         (
             [
                 _card("SIMPLE", True, "conforms to FITS standard"),
-                _card("BITPIX", 8, "array data type"),
+                # hstio writes a dataless HDU with BITPIX 16, whatever the raw
+                # primary says (hstio.c openOutputImage: "IMIO would always set
+                # bitpix to 16 when the dimensions are naught"; seen with cs0.e
+                # 3.5.0 on raw primaries with BITPIX 8 and 16).
+                _card("BITPIX", 16, "array data type"),
                 _card("NAXIS", 0, "number of array dimensions"),
                 _card("EXTEND", True),
                 *primary.cards,

@@ -78,6 +78,7 @@ class FloatComparison:
     nonfinite_mismatch: int  # pixels whose class differs, or whose NaN/inf moved
     subsets: dict
     worst: tuple  # WorstPixel, largest first
+    integer: bool = False  # integer data (raw SCI): ulp distances are integer differences
 
     @property
     def identical(self) -> bool:
@@ -163,6 +164,7 @@ def compare_float(
     max_ulp: int = 0,
     max_sigma: float | None = None,
     n_worst: int = 10,
+    integer: bool = False,
 ) -> FloatComparison:
     """
     Compare two float arrays pixel by pixel.
@@ -182,6 +184,9 @@ def compare_float(
         never within unless both sides hold the same class at the same pixel.
     n_worst : int
         How many of the largest differences to keep.
+    integer : bool
+        ``a`` and ``b`` hold integers (int64): the "ulp" distance of a pair is
+        then its exact integer difference, the spacing of integers being 1.
 
     Returns
     -------
@@ -203,7 +208,7 @@ def compare_float(
     if a_flat.dtype == b_flat.dtype and np.array_equal(
         a_flat.view(np.uint8), b_flat.view(np.uint8)
     ):
-        return _identical(shape, n, confusion, flagged_flat, err is not None)
+        return _identical(shape, n, confusion, flagged_flat, err is not None, integer)
 
     if all_finite:
         differ_idx = np.flatnonzero(a_flat != b_flat)
@@ -227,7 +232,9 @@ def compare_float(
         if not all_finite:
             absdiff[~both_finite] = np.inf
             rel[~both_finite] = np.inf
-        if all_finite:
+        if integer:
+            ulps = np.abs(a_diff.astype(np.int64) - b_diff.astype(np.int64))
+        elif all_finite:
             ulps = ulp_distance(a_diff, b_diff)
         else:
             ulps = np.full(differ_idx.size, np.iinfo(np.int64).max, np.int64)
@@ -313,6 +320,7 @@ def compare_float(
         nonfinite_mismatch=nonfinite_mismatch,
         subsets=subsets,
         worst=tuple(worst),
+        integer=integer,
     )
 
 
@@ -354,7 +362,7 @@ def _summary(total, absdiff, rel, ulps, sigma, mask=None) -> dict:
     return out
 
 
-def _identical(shape, n, confusion, flagged_flat, has_err) -> FloatComparison:
+def _identical(shape, n, confusion, flagged_flat, has_err, integer=False) -> FloatComparison:
     n_flagged = 0 if flagged_flat is None else int(np.count_nonzero(flagged_flat))
     subsets = {
         name: _summary(total, np.empty(0), np.empty(0), np.empty(0, np.int64), np.empty(0))
@@ -376,6 +384,7 @@ def _identical(shape, n, confusion, flagged_flat, has_err) -> FloatComparison:
         nonfinite_mismatch=0,
         subsets=subsets,
         worst=(),
+        integer=integer,
     )
 
 

@@ -12,12 +12,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="stischeck diff",
         description="Compare two STIS products (_flt, _crj, _raw; .fits or .fits.gz) "
-        "extension by extension and imset by imset. Exit 0 when they agree within the "
+        "extension by extension and imset by imset, every header card included, or two "
+        "reference tables column by column. Exit 0 when they agree within the "
         "policy (default: bit for bit), 1 when they differ, 2 when they cannot be compared.",
     )
     p.add_argument("a", metavar="A", help="first file (e.g. the reference product)")
     p.add_argument("b", metavar="B", help="second file (e.g. calstis's product)")
-    p.add_argument("--policy", metavar="TOML", help="tolerance policy file (default: exact)")
+    p.add_argument(
+        "--policy",
+        metavar="TOML",
+        help="tolerance policy file; it extends the default (exact) unless it says "
+        'extends = "none"',
+    )
     p.add_argument("--step", default="*", help="configuration name the policy's step rules match")
     p.add_argument("--csv", metavar="FILE", help="write the tidy table of every statistic")
     p.add_argument(

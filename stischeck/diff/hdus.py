@@ -38,7 +38,10 @@ class HduView:
         True when the data came from PIXVALUE rather than stored pixels.
     cards : dict
         Keyword -> its 80-character card as stored (first occurrence; commentary
-        cards left out); empty when unknown. Equal cards need no value parsing.
+        cards left out); empty when unknown.
+    is_table : bool
+        A binary or ASCII table; ``data`` is then astropy's ``FITS_rec``
+        (columns by name, TSCAL/TZERO applied).
     """
 
     extname: str
@@ -48,6 +51,7 @@ class HduView:
     bitpix: int
     null: bool
     cards: dict = field(default_factory=dict)
+    is_table: bool = False
 
     @property
     def key(self) -> tuple:
@@ -138,6 +142,8 @@ def _read_plain_images(path: Path) -> list | None:
 
 
 def _read_with_astropy(path: Path) -> list:
+    from astropy.io import fits
+
     from reference_impl.io.fitsutil import open_fits
 
     hdul = open_fits(path, error_cls=InputFileError, what="file")
@@ -147,13 +153,18 @@ def _read_with_astropy(path: Path) -> list:
             header = hdu.header
             extname, extver = _names(index, header)
             bitpix = int(header.get("BITPIX", 8))
+            is_table = isinstance(hdu, (fits.BinTableHDU, fits.TableHDU))
+            header = header.copy()  # the cards as stored, before astropy reads the data
             data, null = hdu.data, False
-            if data is None:
+            if is_table:
+                if data is None:  # no rows
+                    data = fits.FITS_rec.from_columns(hdu.columns, nrows=0)
+            elif data is None:
                 data = _null_data(header, bitpix)
                 null = data is not None
             else:
                 data = np.asarray(data)
                 if data.dtype.byteorder == ">":
                     data = data.astype(data.dtype.newbyteorder("="))
-            views.append(HduView(extname, extver, header.copy(), data, bitpix, null))
+            views.append(HduView(extname, extver, header, data, bitpix, null, is_table=is_table))
     return views

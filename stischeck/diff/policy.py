@@ -9,6 +9,12 @@ per-pixel formula below is printed in every report:
 It is symmetric in a and b, unlike ``numpy.isclose`` and astropy's FITSDiff,
 which scale ``rtol`` by one side only. Data and header tolerances are separate.
 DQ has no tolerance: bits are either identical or reported.
+
+A policy file extends the shipped default (``extends = "exact"``, what a file
+without ``extends`` means): it inherits the default's ignored keywords and
+adds its own rules in front of the default's. ``extends = "none"`` starts from
+nothing, and ``[headers] compare = [...]`` takes inherited keywords off the
+ignore list.
 """
 
 import fnmatch
@@ -119,6 +125,8 @@ class Policy:
     ignored_keywords : dict
         Keyword pattern -> reason; these are not compared.
     keyword_rules : tuple of KeywordRule
+    extends : str
+        The policy this one was built on (``"exact"``), or ``"none"``.
     """
 
     name: str
@@ -128,11 +136,13 @@ class Policy:
     data_rules: tuple = ()
     ignored_keywords: dict = field(default_factory=dict)
     keyword_rules: tuple = ()
+    extends: str = "none"
 
     @property
     def label(self) -> str:
-        """``name vVERSION``."""
-        return f"{self.name} v{self.version}"
+        """``name vVERSION``, and what it extends."""
+        base = "" if self.extends == "none" else f", extends {self.extends}"
+        return f"{self.name} v{self.version}{base}"
 
     def rules_for(self, step: str, extension: str) -> dict:
         """Statistic -> the first matching `DataRule`, for one step and extension."""
@@ -144,7 +154,14 @@ class Policy:
 
     def ignores(self, keyword: str) -> bool:
         """True when ``keyword`` is on the ignore list (patterns allowed)."""
-        return any(fnmatch.fnmatchcase(keyword, pattern) for pattern in self.ignored_keywords)
+        return self.ignore_reason(keyword) is not None
+
+    def ignore_reason(self, keyword: str):
+        """The reason ``keyword`` is not compared (first matching pattern), or None."""
+        for pattern, reason in self.ignored_keywords.items():
+            if fnmatch.fnmatchcase(keyword, pattern):
+                return reason
+        return None
 
     def keyword_rule(self, keyword: str, step: str, extension: str):
         """The first `KeywordRule` for this keyword, step and extension, or None."""
@@ -172,8 +189,20 @@ def load_policy(path) -> Policy:
     return parse_policy(text, source=str(path))
 
 
+#: What ``extends`` may name.
+BASES = ("exact", "none")
+
+
 def parse_policy(text: str, *, source: str) -> Policy:
-    """Parse and validate policy TOML text."""
+    """
+    Parse and validate policy TOML text.
+
+    ``extends`` (default ``"exact"``, the shipped policy) names the policy this
+    one adds to: its ignored keywords are kept (``headers.compare`` lists those
+    to compare after all), its data and keyword rules follow this file's own
+    (the first matching rule wins, so this file's rules take precedence).
+    ``extends = "none"`` uses this file's rules only.
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -187,6 +216,9 @@ def parse_policy(text: str, *, source: str) -> Policy:
     for key in ("name", "version"):
         if not isinstance(doc.get(key), str) or not doc[key]:
             raise bad(f"'{key}' must be a non-empty string")
+    extends = doc.get("extends", "exact")
+    if extends not in BASES:
+        raise bad(f"extends must be one of {BASES}, found {extends!r}")
 
     data_rules = []
     for k, entry in enumerate(doc.get("data", []), start=1):
@@ -238,7 +270,19 @@ def parse_policy(text: str, *, source: str) -> Policy:
         )
 
     headers = doc.get("headers", {})
-    ignored = {}
+    unknown = set(headers) - {"ignore", "tolerance", "compare"}
+    if unknown:
+        raise bad(f"[headers]: unknown field(s) {sorted(unknown)}")
+    base = default_policy() if extends == "exact" else None
+    compare = headers.get("compare", [])
+    if not isinstance(compare, list) or not all(isinstance(k, str) for k in compare):
+        raise bad("headers.compare must be a list of keywords")
+    compare = {k.upper() for k in compare}
+    inherited = {} if base is None else dict(base.ignored_keywords)
+    missing = sorted(compare - set(inherited))
+    if missing:
+        raise bad(f"headers.compare: {missing} not on the inherited ignore list")
+    ignored = {k: reason for k, reason in inherited.items() if k not in compare}
     for k, entry in enumerate(headers.get("ignore", []), start=1):
         if not isinstance(entry, dict) or not entry.get("keyword") or not entry.get("reason"):
             raise bad(f"headers.ignore #{k}: needs 'keyword' and 'reason'")
@@ -266,7 +310,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
         version=doc["version"],
         description=str(doc.get("description", "")),
         source=source,
-        data_rules=tuple(data_rules),
+        data_rules=tuple(data_rules) + (base.data_rules if base else ()),
         ignored_keywords=ignored,
-        keyword_rules=tuple(keyword_rules),
+        keyword_rules=tuple(keyword_rules) + (base.keyword_rules if base else ()),
+        extends=extends if base is None else f"{base.name} v{base.version}",
     )

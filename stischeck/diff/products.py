@@ -10,6 +10,7 @@ from stischeck.diff.hdus import read_product
 from stischeck.diff.headers import compare_headers
 from stischeck.diff.policy import default_policy
 from stischeck.diff.result import DiffResult, ExtensionDiff, StructureDifference
+from stischeck.diff.tables import compare_tables
 
 __all__ = ["diff_products", "diff_hdus", "DEFAULT_SDQFLAGS"]
 
@@ -59,7 +60,7 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
     by_key_a = {h.key: h for h in hdus_a}
     by_key_b = {h.key: h for h in hdus_b}
     keys = list(by_key_a) + [k for k in by_key_b if k not in by_key_a]
-    structure, extensions, keywords = [], [], []
+    structure, extensions, keywords, ignored = [], [], [], []
     for key in keys:
         a, b = by_key_a.get(key), by_key_b.get(key)
         if a is None or b is None:
@@ -73,19 +74,24 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
                 )
             )
             continue
-        keywords.extend(
-            compare_headers(
-                a.header,
-                b.header,
-                extname=key[0],
-                extver=key[1],
-                policy=policy,
-                step=step,
-                cards_a=a.cards,
-                cards_b=b.cards,
-            )
-        )
+        for k in compare_headers(
+            a.header, b.header, extname=key[0], extver=key[1], policy=policy, step=step
+        ):
+            (ignored if k.status == "ignored" else keywords).append(k)
         if a.data is None and b.data is None:
+            continue
+        if a.null != b.null:
+            # The same pixels (perhaps) but not the same file: a null extension's
+            # cards (NAXIS = 0, NPIXn, PIXVALUE) are not a stored array's.
+            structure.append(StructureDifference(*key, "null", _describe(a), _describe(b)))
+        if a.is_table or b.is_table:
+            if not (a.is_table and b.is_table):
+                structure.append(StructureDifference(*key, "kind", _describe(a), _describe(b)))
+                continue
+            table, problems = compare_tables(a.data, b.data, n_worst=n_worst)
+            structure.extend(StructureDifference(*key, *p) for p in problems)
+            verdict = "identical" if table.identical else "differ"
+            extensions.append(ExtensionDiff(*key, "table", table, verdict))
             continue
         if a.data is None or b.data is None or a.data.shape != b.data.shape:
             structure.append(StructureDifference(*key, "shape", _shape(a.data), _shape(b.data)))
@@ -101,6 +107,7 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
         extensions=tuple(extensions),
         keywords=tuple(keywords),
         structure=tuple(structure),
+        ignored=tuple(ignored),
     )
 
 
@@ -113,7 +120,10 @@ def _compare_data(a, b, by_key_a, by_key_b, policy, step, n_worst) -> ExtensionD
         return ExtensionDiff(extname, extver, "dq", comparison, verdict, (), a.null, b.null)
 
     data_a, data_b = a.data, b.data
-    if is_int or data_a.dtype != data_b.dtype:
+    if is_int:
+        # Integers (raw SCI): exact differences in int64, not float ulps.
+        data_a, data_b = data_a.astype(np.int64), data_b.astype(np.int64)
+    elif data_a.dtype != data_b.dtype:
         data_a, data_b = data_a.astype(np.float64), data_b.astype(np.float64)
     rules = policy.rules_for(step, extname)
     err = _err_for(extname, extver, by_key_a, by_key_b, data_a.shape)
@@ -127,6 +137,7 @@ def _compare_data(a, b, by_key_a, by_key_b, policy, step, n_worst) -> ExtensionD
         max_ulp=rules["ulp"].max_ulp if "ulp" in rules else 0,
         max_sigma=rules["sigma"].max_sigma if "sigma" in rules else None,
         n_worst=n_worst,
+        integer=is_int,
     )
     if comparison.identical:
         return ExtensionDiff(extname, extver, "float", comparison, "identical", (), a.null, b.null)
@@ -153,7 +164,11 @@ def _err_for(extname, extver, by_key_a, by_key_b, shape):
     errs = [
         h.data
         for h in (by_key_a.get(("ERR", extver)), by_key_b.get(("ERR", extver)))
-        if h is not None and h.data is not None and h.data.shape == shape
+        if h is not None
+        and h.data is not None
+        and h.data.shape == shape
+        # A null ERR of zeros (a raw file's) normalises nothing: no |Δ|/ERR at all.
+        and not (h.null and not h.data.flat[0] > 0)
     ]
     if not errs:
         return None
@@ -184,4 +199,8 @@ def _dtype(h) -> str:
 
 
 def _describe(h) -> str:
-    return f"{_shape(h.data)} BITPIX {h.bitpix}" + (" (null)" if h.null else "")
+    if h.is_table:
+        return f"table of {len(h.data)} rows"
+    if h.null:
+        return f"null extension, PIXVALUE = {h.header['PIXVALUE']!r} for {_shape(h.data)}"
+    return f"{_shape(h.data)} BITPIX {h.bitpix}"

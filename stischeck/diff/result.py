@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from stischeck.diff.arrays import DQ_BIT_NAMES, REL_LADDER, SIGMA_LADDER, ULP_BINS
+from stischeck.diff.headers import REPRESENTATION_KEYWORDS
 
 __all__ = ["ExtensionDiff", "StructureDifference", "DiffResult", "Finding", "VERDICTS"]
 
@@ -12,11 +13,16 @@ VERDICTS = ("identical", "agree", "differ")
 
 @dataclass(frozen=True)
 class StructureDifference:
-    """An extension missing on one side, or a shape or dtype change."""
+    """An extension missing on one side, or a change in how its data are stored.
+
+    ``what`` is ``"only_a"``, ``"only_b"``, ``"shape"``, ``"dtype"``, ``"null"``
+    (a null extension on one side, a stored array on the other), ``"kind"`` (a
+    table against an image), ``"rows"`` or ``"columns"`` (tables).
+    """
 
     extname: str
     extver: int
-    what: str  # "only_a", "only_b", "shape", "dtype"
+    what: str
     a: str
     b: str
 
@@ -25,14 +31,16 @@ class StructureDifference:
 class ExtensionDiff:
     """The pixel comparison of one extension of one imset.
 
-    ``comparison`` is a `FloatComparison` (SCI, ERR, other float data) or a
-    `DQComparison` (DQ and other integer data). ``verdict`` is ``"identical"``,
+    ``comparison`` is a `FloatComparison` (SCI, ERR, other float data; integer
+    SCI of raw files with ``integer`` set), a `DQComparison` (DQ and other
+    16-bit integer data) or a `TableComparison` (``kind == "table"``).
+    ``verdict`` is ``"identical"``,
     ``"agree"`` (differences all allowed by ``rules``) or ``"differ"``.
     """
 
     extname: str
     extver: int
-    kind: str  # "float" or "dq"
+    kind: str  # "float", "dq" or "table"
     comparison: object
     verdict: str
     rules: tuple = ()  # descriptions of the DataRules that allowed differences
@@ -53,6 +61,29 @@ class Finding:
     y: int = 0
 
 
+def keyword_text(k, labels: tuple = ("A", "B")) -> str:
+    """One line for a `KeywordDifference`: where, which keyword, both values."""
+    la, lb = labels
+    where = "primary header" if k.extname == "PRIMARY" else f"[{k.extname},{k.extver}]"
+    return {
+        "only_a": f"{where} {k.label}: only in {la} ({k.a!r})",
+        "only_b": f"{where} {k.label}: only in {lb} ({k.b!r})",
+        "differ": f"{where} {k.label}: {k.a!r} in {la}, {k.b!r} in {lb}",
+        "within": f"{where} {k.label}: {k.a!r} vs {k.b!r} (within tolerance)",
+        "ignored": f"{where} {k.label}: {_side(k.a)} in {la}, {_side(k.b)} in {lb}: "
+        f"ignored ({k.rule})",
+    }[k.status]
+
+
+def _side(value) -> str:
+    return "absent" if value is None else repr(value)
+
+
+def k_where(k) -> tuple:
+    """``(extname, extver)`` of a keyword difference."""
+    return k.extname, k.extver
+
+
 @dataclass(frozen=True)
 class DiffResult:
     """Everything `diff_products` found for one pair of files.
@@ -67,6 +98,10 @@ class DiffResult:
     keywords : tuple of KeywordDifference
         Keyword differences, including those a tolerance allowed (``status == "within"``).
     structure : tuple of StructureDifference
+    ignored : tuple of KeywordDifference
+        Keywords whose cards differ but which the policy does not compare
+        (``status == "ignored"``, ``rule`` the policy's reason). They do not
+        change the verdict.
     """
 
     path_a: str
@@ -76,6 +111,7 @@ class DiffResult:
     extensions: tuple
     keywords: tuple
     structure: tuple
+    ignored: tuple = ()
 
     @property
     def verdict(self) -> str:
@@ -98,25 +134,68 @@ class DiffResult:
         """0 agree, 1 differ (2, cannot compare, is raised as an error)."""
         return 0 if self.agree else 1
 
-    def findings(self) -> list:
+    def findings(self, labels: tuple = ("A", "B")) -> list:
         """Every difference as a `Finding`, worst first.
 
         Order: structure, NaN/inf moves, DQ bits, pixels, keywords; allowed last.
+        ``labels`` name the two sides in the text (``("old truth", "new run")``).
+        The storage cards (BITPIX, NAXISn, NPIXn, PIXVALUE ...) of an extension
+        whose shape, data type or null-versus-stored form differs are named in
+        that structure finding instead of one finding each.
         """
+        la, lb = labels
         out = []
+        folded = {}  # (extname, extver) -> representation keywords named by a structure finding
         for s in self.structure:
+            if s.what in ("shape", "dtype", "null"):
+                folded.setdefault((s.extname, s.extver), [])
+        for k in self.keywords:
+            where = (k.extname, k.extver)
+            if where in folded and k.keyword in REPRESENTATION_KEYWORDS and k.is_difference:
+                folded[where].append(k.label)
+        for s in self.structure:
+            where = f"[{s.extname},{s.extver}]"
             text = {
-                "only_a": f"[{s.extname},{s.extver}] present only in A",
-                "only_b": f"[{s.extname},{s.extver}] present only in B",
-                "shape": f"[{s.extname},{s.extver}] shape {s.a} in A, {s.b} in B",
-                "dtype": f"[{s.extname},{s.extver}] data type {s.a} in A, {s.b} in B",
+                "only_a": f"{where} present only in {la}",
+                "only_b": f"{where} present only in {lb}",
+                "shape": f"{where} shape {s.a} in {la}, {s.b} in {lb}",
+                "dtype": f"{where} data type {s.a} in {la}, {s.b} in {lb}",
+                "null": f"{where} stored differently: {s.a} in {la}, {s.b} in {lb} "
+                "(the pixels are compared as expanded)",
+                "kind": f"{where} {s.a} in {la}, {s.b} in {lb}",
+                "rows": f"{where} {s.a} in {la}, {s.b} in {lb}",
+                "columns": f"{where} columns differ: {s.a}; {s.b}",
             }[s.what]
+            named = folded.pop((s.extname, s.extver), None)
+            if named:
+                text += f"; cards {', '.join(named)} differ accordingly"
             out.append(Finding((0, 0.0), text, s.extname, s.extver))
+        shown_by_structure = {
+            (s.extname, s.extver) for s in self.structure if s.what in ("shape", "dtype", "null")
+        }
         for e in self.extensions:
             if e.verdict == "identical":
                 continue
             c = e.comparison
             where = f"{e.extname} imset {e.extver}"
+            if e.kind == "table":
+                for col in c.columns:
+                    delta = (
+                        f", max |Δ| {col.max_abs_diff:.6g}"
+                        if col.max_abs_diff == col.max_abs_diff
+                        else ""
+                    )
+                    out.append(
+                        Finding(
+                            (3, -float(col.n_differ)),
+                            f"[{e.extname},{e.extver}] column {col.name}: {col.n_differ} of "
+                            f"{c.n_rows} rows differ{delta}; first row {col.first_row}: "
+                            f"{col.a!r} in {la}, {col.b!r} in {lb}",
+                            e.extname,
+                            e.extver,
+                        )
+                    )
+                continue
             if e.kind == "dq":
                 for bit in c.differing_bits():
                     only_a, only_b, both = c.bits[bit]
@@ -124,8 +203,8 @@ class DiffResult:
                     out.append(
                         Finding(
                             (2, -float(only_a + only_b)),
-                            f"{where}: bit {bit} {DQ_BIT_NAMES[bit]}: only in A {only_a}, "
-                            f"only in B {only_b}, both {both} (first at [{x}, {y}])",
+                            f"{where}: bit {bit} {DQ_BIT_NAMES[bit]}: only in {la} {only_a}, "
+                            f"only in {lb} {only_b}, both {both} (first at [{x}, {y}])",
                             e.extname,
                             e.extver,
                             bit,
@@ -153,12 +232,16 @@ class DiffResult:
             if n_finite:
                 w = next(p for p in c.worst if p.abs_diff != float("inf"))
                 rank = (3 if e.verdict == "differ" else 5, -float(c.max_ulp))
+                measure = (
+                    f"max |Δ| {c.max_abs_diff:.0f} (integer data)"
+                    if c.integer
+                    else f"max {c.max_ulp} ulp, max |Δ| {c.max_abs_diff:.6g}"
+                )
                 out.append(
                     Finding(
                         rank,
-                        f"{where}: {n_finite} of {c.n_pixels} pixels differ{allowed}, max "
-                        f"{c.max_ulp} ulp, max |Δ| {c.max_abs_diff:.6g} at [{w.x}, {w.y}]: "
-                        f"{w.a:.9g} vs {w.b:.9g}",
+                        f"{where}: {n_finite} of {c.n_pixels} pixels differ{allowed}, "
+                        f"{measure} at [{w.x}, {w.y}]: {w.a:.9g} in {la}, {w.b:.9g} in {lb}",
                         e.extname,
                         e.extver,
                         0,
@@ -167,14 +250,15 @@ class DiffResult:
                     )
                 )
         for k in self.keywords:
-            where = "primary header" if k.extname == "PRIMARY" else f"[{k.extname},{k.extver}]"
-            text = {
-                "only_a": f"{where} {k.keyword}: only in A ({k.a!r})",
-                "only_b": f"{where} {k.keyword}: only in B ({k.b!r})",
-                "differ": f"{where} {k.keyword}: {k.a!r} in A, {k.b!r} in B",
-                "within": f"{where} {k.keyword}: {k.a!r} vs {k.b!r} (within tolerance)",
-            }[k.status]
-            out.append(Finding((4 if k.is_difference else 6, 0.0), text, k.extname, k.extver))
+            if (
+                (k.extname, k.extver) in shown_by_structure
+                and k.keyword in REPRESENTATION_KEYWORDS
+                and k.is_difference
+            ):
+                continue  # named in the structure finding
+            out.append(
+                Finding((4 if k.is_difference else 6, 0.0), keyword_text(k, labels), *k_where(k))
+            )
         return sorted(out)
 
     def to_frame(self):
@@ -199,6 +283,21 @@ class DiffResult:
         for e in self.extensions:
             c = e.comparison
             ok = e.verdict != "differ"
+            if e.kind == "table":
+                add(e.extname, e.extver, "rows_differ", float(c.n_rows_differ), within=ok)
+                for col in c.columns:
+                    add(
+                        e.extname,
+                        e.extver,
+                        f"column:{col.name}",
+                        float(col.n_differ),
+                        a=repr(col.a),
+                        b=repr(col.b),
+                        y=col.first_row,
+                        within=False,
+                        detail=f"max_abs_diff={col.max_abs_diff:.6g}",
+                    )
+                continue
             if e.kind == "dq":
                 add(e.extname, e.extver, "n_differ", float(c.n_differ), within=c.n_differ == 0)
                 for bit, (only_a, only_b, both) in sorted(c.bits.items()):
@@ -266,16 +365,16 @@ class DiffResult:
                     within=ok,
                     detail=f"ulp={p.ulp} sigma={p.sigma:.3g}",
                 )
-        for k in self.keywords:
+        for k in (*self.keywords, *self.ignored):
             add(
                 k.extname,
                 k.extver,
-                f"keyword:{k.keyword}",
+                f"keyword:{k.label}",
                 None,
                 a=repr(k.a),
                 b=repr(k.b),
                 within=not k.is_difference,
-                detail=k.rule or k.status,
+                detail=f"ignored: {k.rule}" if k.status == "ignored" else k.rule or k.status,
             )
         columns = [
             "file_a",

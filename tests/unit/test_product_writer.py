@@ -54,3 +54,17 @@ def test_data_are_written_big_endian_and_padded(tmp_path):
     assert path.stat().st_size % 2880 == 0
     with fits.open(path) as hdul:
         np.testing.assert_array_equal(hdul[1].data, data)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("raw_bitpix", [8, 16])
+def test_primary_header_says_bitpix_16_whatever_the_raw_says(raw_bitpix, tmp_path):
+    """hstio writes a dataless primary with BITPIX 16 (hstio.c openOutputImage; seen with
+    cs0.e 3.5.0 on raw primaries with BITPIX 8 and 16); astropy's default is 8."""
+    step = STEPS[0]
+    raw_path = write_raw_with_switches(step, tmp_path / "in")
+    raw = read_raw(raw_path)
+    raw.primary_header["BITPIX"] = raw_bitpix
+    product = calibrate(raw, oref_dir=step.case_dir / "oref").products[0]
+    out = write_product(product, raw.primary_header, tmp_path / "out_flt.fits")
+    assert out.read_bytes()[80:110] == b"BITPIX  =                   16"

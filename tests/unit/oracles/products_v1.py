@@ -121,6 +121,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     for line in product.history:
         primary.add_history(line)
     hdus = [fits.PrimaryHDU(header=_clean(primary))]
+    hdus[0]._bitpix = 16  # hstio's dataless primary (BITPIX 16), not astropy's 8
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers
         for extname, data, extra, allow_null in (
