@@ -48,7 +48,7 @@ from stischeck.probes.model import (
     Verdict,
 )
 
-__all__ = ["PROBES", "probe_names", "select", "read_dq", "CR_FLAG"]
+__all__ = ["PROBES", "CONTROLS", "probe_names", "select", "read_dq", "CR_FLAG"]
 
 #: calstis2's cosmic-ray DQ flag (``o_cal2_in.c``: ``par->crval = 8192``).
 CR_FLAG = 8192
@@ -151,7 +151,7 @@ _PIXELS = [(6, 200), (10, 320), (14, 440), (18, 560), (22, 680), (26, 800), (8, 
 _CR_DN = 20000
 
 
-def _build_cr_flags_null_dq(workdir: Path) -> ProbeInput:
+def _build_cr_flags_null_dq(workdir: Path, *, cr_dn: int = _CR_DN) -> ProbeInput:
     from stischeck.synth import SynthParams
 
     # No DQICORR: the raw DQ (null extensions) reaches calstis2 as is; a strong
@@ -162,7 +162,7 @@ def _build_cr_flags_null_dq(workdir: Path) -> ProbeInput:
     paths = _synth(SynthParams(seed=5, subarray=(300, 40), skysub="none", expscorr=True), workdir)
     edited = Path(workdir) / "edited" / paths.raw.name
     edited.parent.mkdir(parents=True, exist_ok=True)
-    rawedit.edit_pixels(paths.raw, edited, pixels=_PIXELS, add_dn={1: _CR_DN}, dq={})
+    rawedit.edit_pixels(paths.raw, edited, pixels=_PIXELS, add_dn={1: cr_dn}, dq={})
     switches = ("BLEVCORR", "CRCORR", "DARKCORR", "EXPSCORR")
     raw = _stage(edited, workdir, switches, subdir="run")
     return ProbeInput(raw, paths.oref, {"pixels": _PIXELS, "raw_ltv": _raw_ltv(raw)})
@@ -173,16 +173,24 @@ def decide_cr_flags_null_dq(facts: RunFacts, inp: ProbeInput) -> Verdict:
     failed = _needs(facts, "crj", "flt")
     if failed:
         return failed
-    crj = facts.products["crj"]
+    crj, flt = facts.products["crj"], facts.products["flt"]
     pixels = _product_pixels(crj, inp.notes["raw_ltv"], inp.notes["pixels"])
-    sci = _read_sci(crj)
+    flt_pixels = _product_pixels(flt, inp.notes["raw_ltv"], inp.notes["pixels"])
     n = len(pixels)
+    # The _flt holds each imset before rejection: the cosmic ray must be there...
+    flt1 = _read_sci(flt, 1)
+    n_in = sum(_excess(flt1, y, x) > _CR_DN / 2 for y, x in flt_pixels)
+    if n_in < n - 1:
+        return Verdict(
+            COULD_NOT_RUN, f"only {n_in} of {n} cosmic rays in imset 1 of the _flt: no test"
+        )
+    # ... and gone from the _crj, or there is no rejection to flag.
+    sci = _read_sci(crj)
     n_kept = sum(_excess(sci, y, x) > _CR_DN / 10 for y, x in pixels)
     if n_kept > 1:
         return Verdict(
             COULD_NOT_RUN, f"{n_kept} of {n} injected cosmic rays stayed in the _crj: no test"
         )
-    flt_pixels = _product_pixels(facts.products["flt"], inp.notes["raw_ltv"], inp.notes["pixels"])
     dq1 = read_dq(facts.products["flt"])[0]
     n_flag = sum(bool(dq1[y, x] & CR_FLAG) for y, x in flt_pixels)
     text = f"{n - n_kept} of {n} injected cosmic rays rejected from the _crj; "
@@ -196,7 +204,7 @@ def decide_cr_flags_null_dq(facts: RunFacts, inp: ProbeInput) -> Verdict:
 _SOURCE_DN, _BAD_DN = 2000, 10000
 
 
-def _build_cr_guess_ignores_dq(workdir: Path) -> ProbeInput:
+def _build_cr_guess_ignores_dq(workdir: Path, *, bad_dn: int = _BAD_DN) -> ProbeInput:
     from stischeck.synth import SynthParams
 
     # 3 x 1000 s: MEANEXP row 1e10 of the synthetic CRREJTAB (median guess, BADINPDQ 256).
@@ -204,7 +212,8 @@ def _build_cr_guess_ignores_dq(workdir: Path) -> ProbeInput:
     paths = _synth(params, workdir)
     edited = Path(workdir) / "edited" / paths.raw.name
     edited.parent.mkdir(parents=True, exist_ok=True)
-    add = {1: _SOURCE_DN, 2: _SOURCE_DN + _BAD_DN, 3: _SOURCE_DN + _BAD_DN}
+    # bad_dn = 0 is the control: the same flags, no bad values, nothing to drag the guess.
+    add = {1: _SOURCE_DN, 2: _SOURCE_DN + bad_dn, 3: _SOURCE_DN + bad_dn}
     rawedit.edit_pixels(
         paths.raw, edited, pixels=_PIXELS, add_dn=add, dq={2: _SATPIXEL, 3: _SATPIXEL}
     )
@@ -240,10 +249,11 @@ def decide_cr_guess_ignores_dq(facts: RunFacts, inp: ProbeInput) -> Verdict:
 # ------------------------------------------------------ null-DQ SKYSUB = mode crash
 
 
-def _build_null_dq_sky_crash(workdir: Path) -> ProbeInput:
+def _build_null_dq_sky_crash(workdir: Path, *, skysub: str = "mode") -> ProbeInput:
     from stischeck.synth import SynthParams
 
-    paths = _synth(SynthParams(seed=5, subarray=(300, 40), skysub="mode"), workdir)
+    # skysub = "none" is the control: the same null DQ, no sky computation.
+    paths = _synth(SynthParams(seed=5, subarray=(300, 40), skysub=skysub), workdir)
     raw = _stage(paths.raw, workdir, _BLEV_CR, subdir="run")
     return ProbeInput(raw, paths.oref, {})
 
@@ -412,6 +422,25 @@ PROBES = (
         crash_is_issue=True,
     ),
 )
+
+
+def _control(name: str, **kw) -> Probe:
+    """A probe's input without the trigger: what its decision says when the issue cannot show."""
+    import dataclasses
+    from functools import partial
+
+    probe = next(p for p in PROBES if p.name == name)
+    return dataclasses.replace(probe, name=f"{name}_control", build=partial(probe.build, **kw))
+
+
+#: Control inputs (live tests): name -> (probe, the status a working decision must give).
+#: No bad values under the flags (#307): fixed; SKYSUB none on null DQ: fixed; no
+#: injected cosmic ray (#221): could not run (nothing rejected, nothing to test).
+CONTROLS = {
+    "cr_guess_ignores_dq": (_control("cr_guess_ignores_dq", bad_dn=0), FIXED),
+    "null_dq_sky_crash": (_control("null_dq_sky_crash", skysub="none"), FIXED),
+    "cr_flags_null_dq": (_control("cr_flags_null_dq", cr_dn=0), COULD_NOT_RUN),
+}
 
 
 def probe_names() -> tuple:
