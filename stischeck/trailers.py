@@ -184,9 +184,10 @@ def normalise_line(line: str, *, names: tuple = _NAMES) -> str:
     text = _VERSION.sub("Version <version>", line) if _BANNER.match(line.strip()) else line
     text = _DATE.sub("<date>", text)
     text = _TIME.sub("<time>", text)
+    # Folders first: a host or user name inside a path goes with its folder.
+    text = _DIRS.sub("", text)
     for name, placeholder in names:
         text = re.sub(rf"(?<![\w]){re.escape(name)}(?![\w])", placeholder, text)
-    text = _DIRS.sub("", text)
     text = " ".join(text.split())
     if text.startswith("Outroot "):
         return "Outroot <outroot>"
