@@ -340,20 +340,23 @@ def _build_long_paths(workdir: Path) -> ProbeInput:
 
     paths = _synth(SynthParams(seed=17, subarray=(497, 32), crsplit=2), workdir)
     name = f"{_LONG_STEM}_raw.fits"
-    raw = _stage(paths.raw, workdir, _TO_CRCORR, subdir=str(Path(*_LONG_DIRS)), name=name)
-    return ProbeInput(raw, paths.oref, {"stem": _LONG_STEM})
+    rundir = Path(workdir) / "run"
+    raw = _stage(paths.raw, rundir, _TO_CRCORR, subdir=str(Path(*_LONG_DIRS)), name=name)
+    # cs0.e gets the input by its path relative to rundir: the long path itself.
+    notes = {"stem": _LONG_STEM, "path": str(raw.relative_to(rundir))}
+    return ProbeInput(raw, paths.oref, notes, rundir=rundir)
 
 
 def decide_long_paths(facts: RunFacts, inp: ProbeInput) -> Verdict:
-    """Long names: products named after the full stem, and the trailer keeps the full name."""
+    """Long names: products named after the full name, and the trailer keeps the full path."""
     failed = _needs(facts, "crj")
     if failed:
         return failed
-    stem = inp.notes["stem"]
+    stem, path = inp.notes["stem"], inp.notes["path"]
     named = facts.products["crj"].name == f"{stem}_crj.fits"
-    full = stem in facts.trailer
-    text = f"products named after the {len(stem)}-character stem: {'yes' if named else 'no'}; "
-    text += f"full name in the trailer: {'yes' if full else 'no'}"
+    full = path in facts.trailer
+    text = f"products named after the {len(stem)}-character name: {'yes' if named else 'no'}; "
+    text += f"the {len(path)}-character input path in the trailer: {'yes' if full else 'no'}"
     return Verdict(FIXED if named and full else STILL_PRESENT, text)
 
 
@@ -414,8 +417,8 @@ PROBES = (
         title="long rootnames and paths (trailer buffer overflows)",
         issue="hstcal 590ff1fb (#658), pkg/stis/CHANGELOG.txt 3.5.0: buffer overflows in "
         "trlerror/trlwarn fixed",
-        expects="a 144-character input path and 79-character stem: exit 0, products "
-        "and trailer with the full name",
+        expects="a 231-character input path (79-character name): exit 0, products named "
+        "after the full name, the full path in the trailer",
         present="a crash (signal), or truncated names",
         build=_build_long_paths,
         decide=decide_long_paths,

@@ -62,11 +62,15 @@ class ProbeInput:
         Folder of the reference files.
     notes : dict
         What the decision needs to know about the input (edited pixels, imsets...).
+    rundir : Path or None
+        Folder cs0.e runs in (its products go to ``rundir/out/``); None: ``raw``'s folder.
+        cs0.e is given ``raw``'s path relative to it.
     """
 
     raw: Path
     oref: Path
     notes: dict = field(default_factory=dict)
+    rundir: Path | None = None
 
 
 @dataclass(frozen=True)

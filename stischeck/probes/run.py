@@ -116,7 +116,7 @@ def run_probe(probe: Probe, cs0: Path, workdir: Path, *, timeout_s: float = 300.
         inp = probe.build(workdir)
     except (StischeckError, OSError, ValueError, KeyError) as err:
         return result(Verdict(COULD_NOT_RUN, f"building the reproducer failed: {err}"))
-    runs = inp.raw.parent
+    runs = inp.rundir or inp.raw.parent
     try:
         outcome = execute_calstis(cs0, inp.raw, inp.oref, runs, timeout_s=timeout_s,
                                   expects_products=None)  # fmt: skip

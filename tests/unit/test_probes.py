@@ -242,18 +242,17 @@ def test_sizes_probe_wants_a_clean_refusal(tmp_path):
 
 def test_long_path_probe_wants_the_full_name_in_products_and_trailer(tmp_path):
     stem = "o" + "long_" * 10
+    path = f"{'d' * 60}/{stem}_raw.fits"
     crj = write_product(tmp_path / f"{stem}_crj.fits", [frame()])
-    notes = inp(stem=stem)
-    assert (
-        catalog.decide_long_paths(
-            RunFacts(0, products={"crj": crj}, trailer=f"Input {stem}_raw.fits"), notes
-        ).status
-        == FIXED
-    )
-    v = catalog.decide_long_paths(
-        RunFacts(0, products={"crj": crj}, trailer=f"Input {stem[:40]}"), notes
-    )
-    assert v.status == STILL_PRESENT and "full name in the trailer: no" in v.detail
+    notes = inp(stem=stem, path=path)
+    good = RunFacts(0, products={"crj": crj}, trailer=f"Input    {path}\n")
+    assert catalog.decide_long_paths(good, notes).status == FIXED
+    cut = RunFacts(0, products={"crj": crj}, trailer=f"Input    {path[:80]}\n")
+    v = catalog.decide_long_paths(cut, notes)
+    assert v.status == STILL_PRESENT and "input path in the trailer: no" in v.detail
+    short = write_product(tmp_path / "o_crj.fits", [frame()])
+    v = catalog.decide_long_paths(RunFacts(0, products={"crj": short}, trailer=path), notes)
+    assert v.status == STILL_PRESENT and "name: no" in v.detail
 
 
 def test_read_dq_expands_null_extensions(tmp_path):
@@ -353,11 +352,16 @@ def test_run_probe_says_could_not_run_when_the_reproducer_cannot_be_built(tmp_pa
 
 def test_a_real_reproducer_reaches_a_fake_build(tmp_path):
     # The whole path with a real synthetic input: a build that refuses everything.
-    cs0 = fake_cs0(tmp_path, "print('ERROR    no'); sys.exit(1)")
+    cs0 = fake_cs0(
+        tmp_path,
+        "pathlib.Path('args.txt').write_text(' '.join(sys.argv[1:]))\n"
+        "print('ERROR no'); sys.exit(1)",
+    )
     result = run_probe(probe("long_paths"), cs0, tmp_path / "w")
     assert result.status == FAILS and "exit status 1" in result.verdict.detail
-    staged = list((tmp_path / "w").rglob("*_raw.fits"))
-    assert any(len(str(p.relative_to(tmp_path / "w"))) > 200 for p in staged)
+    # cs0.e was given the long relative path: the fake records its arguments.
+    (args,) = [p.read_text() for p in (tmp_path / "w").rglob("args.txt")]
+    assert len(args.split()[0]) == 231 and args.split()[1] == "out/"
 
 
 # ---------------------------------------------------------------- command, CSV, HTML
