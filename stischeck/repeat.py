@@ -67,6 +67,7 @@ class RepeatResult:
     config: str
     runs: tuple
     differences: tuple
+    policy: str = "exact"
 
     @property
     def deterministic(self) -> bool:
@@ -84,8 +85,8 @@ class RepeatResult:
         if self.deterministic:
             statuses = sorted({str(r.returncode) for r in self.runs})
             return (
-                f"{self.config}: {n} runs, identical products and exit status "
-                f"({', '.join(statuses)})\n"
+                f"{self.config}: {n} runs, the same products as run 1 ({self.policy} policy) "
+                f"and the same exit status ({', '.join(statuses)})\n"
             )
         lines = [
             f"{self.config}: {len(self.differing_runs)} of {n - 1} repeat(s) differ from run 1"
@@ -186,4 +187,5 @@ def repeat_calstis(
             if not result.agree:
                 found = "; ".join(f.text for f in result.findings()[:3])
                 differences.append(RepeatDifference(run.index, "product differs", suffix, found))
-    return RepeatResult(config, tuple(runs), tuple(differences))
+    name = policy.name
+    return RepeatResult(config, tuple(runs), tuple(differences), name)

@@ -52,7 +52,7 @@ def test_identical_runs_are_deterministic(raw, tmp_path):
     result = repeat_calstis(fake(tmp_path), raw, None, tmp_path / "w", switches=SWITCHES, n=3)
     assert result.deterministic and len(result.runs) == 3
     assert all(r.status == "ok" for r in result.runs)
-    assert "3 runs, identical" in result.text()
+    assert "3 runs, the same products as run 1 (exact policy)" in result.text()
 
 
 def test_a_pixel_that_changes_on_one_run_names_that_run(raw, tmp_path):
