@@ -36,7 +36,9 @@ table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12px; width: 1
 th, td { border-bottom: 1px solid #d9dce1; padding: 3px 6px; text-align: left;
   vertical-align: top; }
 th { background: #f5f6f8; font-weight: 600; }
-td.detail { overflow-wrap: anywhere; color: #444; }
+td.probe, th.probe { min-width: 340px; max-width: 420px; overflow-wrap: anywhere; }
+th.build { min-width: 150px; overflow-wrap: anywhere; }
+.detail { overflow-wrap: anywhere; color: #444; }
 </style></head><body>
 <section class="probes" id="probes">
 <h2>Known-issue probes</h2>
@@ -46,11 +48,12 @@ issue through each build. <b>still present</b>: the issue's symptom is there;
 signal or hung, where the issue is not that crash; <b>fails</b>: a non-zero exit where products
 were expected; <b>could not run</b>: the reason is given.</p>
 <table>
-<tr><th>probe</th><th>issue</th><th>expects</th>
-{%- for build in builds %}<th>{{ build }}</th>{% endfor %}</tr>
+<tr><th class="probe">probe, issue, what a build without it does</th>
+{%- for build in builds %}<th class="build">{{ build }}</th>{% endfor %}</tr>
 {%- for probe in probes %}
-<tr><td><b>{{ probe.name }}</b><br><span class="small muted">{{ probe.title }}</span></td>
-<td class="detail small">{{ probe.issue }}</td><td class="detail small">{{ probe.expects }}</td>
+<tr><td class="probe"><b>{{ probe.name }}</b>: {{ probe.title }}<br>
+<span class="small muted">{{ probe.issue }}</span><br>
+<span class="small">expects: {{ probe.expects }}</span></td>
 {%- for build in builds %}{% set r = cells.get((probe.name, build)) %}
 <td>{% if r %}<span class="badge {{ badge[r.status] }}">{{ r.status }}</span><br>
 <span class="small detail">{{ r.verdict.detail }}</span>{% else %}<span class="muted">—</span>

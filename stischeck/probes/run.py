@@ -136,7 +136,8 @@ def run_probes(probes, builds, outdir: Path, *, timeout_s: float = 300.0, progre
     builds : sequence of Path
         cs0.e executables.
     outdir : Path
-        Folder for the runs (kept: each holds the reproducer, the run and its trailer).
+        Folder for the runs (kept: each holds the reproducer, the run and its trailer);
+        a probe's folder left there by an earlier call is replaced.
     progress : callable, optional
         Called with each `ProbeResult` as it is done.
 
@@ -145,11 +146,15 @@ def run_probes(probes, builds, outdir: Path, *, timeout_s: float = 300.0, progre
     list of ProbeResult
         Build-major order.
     """
+    import shutil
+
     results = []
     for index, cs0 in enumerate(builds, start=1):
         for probe in probes:
-            res = run_probe(probe, cs0, Path(outdir) / f"build{index}" / probe.name,
-                            timeout_s=timeout_s)  # fmt: skip
+            workdir = Path(outdir) / f"build{index}" / probe.name
+            if workdir.exists():
+                shutil.rmtree(workdir)  # an earlier run of the same probe: ours to replace
+            res = run_probe(probe, cs0, workdir, timeout_s=timeout_s)
             results.append(res)
             if progress is not None:
                 progress(res)

@@ -383,6 +383,15 @@ def test_probes_command_writes_the_table_csv_and_html(tmp_path, capsys):
     assert "<script" not in page and "still present" in page and str(cs0) in page
 
 
+def test_probes_command_reruns_into_the_same_outdir(tmp_path, capsys):
+    cs0 = fake_cs0(tmp_path, "os.kill(os.getpid(), signal.SIGSEGV)")
+    args = ["probes", "--calstis", str(cs0), "--probe", "exptime_zero_imset",
+            "--outdir", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "could not run" not in capsys.readouterr().out
+
+
 def test_probes_command_exits_2_when_a_probe_could_not_run(tmp_path, capsys):
     cs0 = fake_cs0(tmp_path, "sys.exit(0)")  # exits 0 and writes nothing: no test of #221
     code = main(["probes", "--calstis", str(cs0), "--probe", "cr_flags_null_dq"])
