@@ -10,7 +10,11 @@ products and the trailer. The issues and where their facts come from:
   (reported for wf3rej/acsrej, "maybe even ocrreject"). In calstis2
   (``pkg/stis/lib/cs2/crrej_loop.c``) the flags go back into the input DQ
   through ``openUpdateImage``/``putShortLine`` when CRMASK is set; with
-  EXPSCORR = PERFORM those inputs become the ``_flt``.
+  EXPSCORR = PERFORM those inputs become the ``_flt``. The reproducer's
+  part-a output has null DQ extensions (checked by
+  ``tests/probes/test_probes_live.py``); calstis 3.5.0 writes the flags
+  anyway (with ``cs0.e -s`` the kept ``_blv_tmp`` has full DQ arrays after the
+  rejection), so this STIS path does not show #221.
 * hstcal #307 (https://github.com/spacetelescope/hstcal/issues/307, open): the
   median/minimum initial guess of CR rejection ignores DQ flags
   (``crrej_init.c``); a pixel flagged BADINPDQ in most imsets drags the guess,

@@ -30,3 +30,23 @@ def test_every_probe_runs_to_a_verdict_on_the_build(calstis_path, tmp_path, caps
     for bad in (COULD_NOT_RUN, CRASHES, FAILS):
         assert f"  {bad}  " not in out, out
     assert (tmp_path / "probes.csv").exists() and (tmp_path / "probes.html").exists()
+
+
+def test_the_221_reproducer_reaches_the_rejection_with_null_dq(calstis_path, tmp_path):
+    # The premise of cr_flags_null_dq: the part-a output of its input (BLEVCORR only,
+    # what calstis2 reads) has null DQ extensions; else the probe tests nothing.
+    from astropy.io import fits
+
+    from stischeck.config import explicit
+    from stischeck.probes.catalog import PROBES
+    from stischeck.runners.calstis import execute_calstis
+    from stischeck.runners.outcome import prepare_input
+
+    probe = next(p for p in PROBES if p.name == "cr_flags_null_dq")
+    inp = probe.build(tmp_path / "probe")
+    raw = prepare_input(inp.raw, tmp_path / "blev", explicit(["BLEVCORR"]).switch_dict)
+    outcome = execute_calstis(calstis_path, raw, inp.oref, tmp_path / "blev")
+    assert outcome.ok, outcome.message
+    with fits.open(outcome.products["flt"]) as hdul:
+        dq = [h.header["NAXIS"] for h in hdul[1:] if h.header["EXTNAME"] == "DQ"]
+    assert dq == [0, 0]
