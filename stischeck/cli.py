@@ -20,6 +20,7 @@ EXIT_OK, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
 #: Subcommands, in the order ``stischeck --help`` lists them: one module each in
 #: ``stischeck/commands/``, each with ``add_parser(subparsers)`` and only light imports.
 COMMANDS = ("demo", "compare", "reference", "record", "report", "synth", "batch", "info")
+COMMANDS += ("probes", "trailers")  # issue 18 building blocks
 
 
 def build_parser() -> argparse.ArgumentParser:
