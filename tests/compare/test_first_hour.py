@@ -390,3 +390,43 @@ def test_runs_csv_return_codes_are_integers_and_raw_is_said_once(corpus_dir, tmp
     (raw_line,) = [line for line in text.splitlines() if line.strip().startswith("RAW ")]
     assert raw_line.count("empty") == 1, raw_line
     assert "3 comparisons" in raw_line
+
+
+@pytest.mark.corpus
+def test_report_first_screen_leads_with_the_headline_and_says_raw_empty_once(
+    corpus_dir, tmp_path, monkeypatch
+):
+    """Reference with the noise bug (in this process) vs cs0.e played by the true reference
+    (a subprocess) vs the stored truth: three comparisons, step-local runs included."""
+    import re
+
+    from stischeck.report import write_report
+
+    raw, oref, truth = _case(corpus_dir, FOUR_IMSETS)
+    _noisier_err(monkeypatch)
+    settings = CompareSettings(
+        raw=raw,
+        oref=oref,
+        outdir=tmp_path / "out",
+        calstis=_script(tmp_path, REFERENCE_AS_CALSTIS),
+        truth=truth,
+        policy=default_policy(),
+        jobs=1,
+        steplocal="auto",
+        reference_processes=0,
+    )
+    header = fits.getheader(raw)
+    run = run_compare(settings, cfg.configurations_for(header, truth=truth), FOUR_ROOT)
+    summary = write_outputs(run)
+    assert summary["exit_code"] == 1 and summary["first_divergent"] == "DQICORR"
+    assert summary["attribution"]["DQICORR"] == ERR_INITIALISATION
+    assert summary["attribution"]["BLEVCORR"] == "inherited"  # the step itself agrees
+    page = write_report(tmp_path / "out").read_text()
+    callout = page[page.index("First divergent step") :]
+    callout = callout[: callout.index("</div>")]
+    assert "ERR initialisation" in callout
+    lines = re.sub(r"<[^>]+>", "\n", callout.replace("<br>", "\n")).split("\n")
+    lines = [line.strip() for line in lines if line.strip().startswith(("_flt", "_crj", "then"))]
+    assert lines[0].startswith("_flt ERR: ") and "all 4 imsets" in lines[0], lines
+    ladder = page[page.index('class="ladder"') : page.index('href="#cfg-DQICORR"')]
+    assert ladder.count("v-empty") == 1, ladder
