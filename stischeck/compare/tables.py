@@ -247,7 +247,7 @@ def headline(rows) -> list:
             bits = sorted(p["dq_bits"], key=lambda b: int(b.split(":")[0]))
             text += f" (DQ bits {' '.join(bits)})"
         elif p["max_abs_diff"]:
-            text += f" (max |Δ| {p['max_abs_diff']:.6g}, max {p['max_ulp']} ulp)"
+            text += f" (max |Δ| {p['max_abs_diff']:.6g} DN, max {p['max_ulp']} ulp)"
         if p["worst"] is not None:
             x, y, imset = p["worst"]
             text += f", worst at [{x}, {y}] imset {imset}"
@@ -413,7 +413,11 @@ def format_text(run, summary) -> str:
     if summary["first_divergent"]:
         name = summary["first_divergent"]
         att = summary["attribution"].get(name)
-        why = f" ({att})" if att not in (None, "agree", "unknown") else ""
+        why = ""
+        if att in (STATISTICS_ONLY, ERR_INITIALISATION):
+            why = f": {att}"
+        elif att not in (None, "agree", "unknown"):
+            why = f" (step-local: {att})"
         lines.append(f"  first divergent configuration: {name}{why}")
         lines += [f"    {line}" for line in summary.get("headline") or ()]
     for name, entry in summary["configurations"].items():

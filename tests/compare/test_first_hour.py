@@ -242,7 +242,7 @@ def test_an_err_only_difference_at_the_first_rung_is_named_err_initialisation(
     summary, text = _compare_with_truth(corpus_dir, ONE_IMSET, tmp_path)
     assert summary["first_divergent"] == "DQICORR"
     assert summary["attribution"]["DQICORR"] == ERR_INITIALISATION
-    assert f"first divergent configuration: DQICORR ({ERR_INITIALISATION})" in "\n".join(text)
+    assert f"first divergent configuration: DQICORR: {ERR_INITIALISATION}" in "\n".join(text)
     assert "the only imset" in summary["headline"][0]
 
 
@@ -314,7 +314,7 @@ def test_headline_ranks_extensions_by_differing_pixels_summed_over_imsets():
     ]  # fmt: skip
     lines = headline(rows)
     assert lines[0] == (
-        "_flt ERR: 110 of 200 pixels differ in all 2 imsets (max |Δ| 0.7, max 5 ulp), "
+        "_flt ERR: 110 of 200 pixels differ in all 2 imsets (max |Δ| 0.7 DN, max 5 ulp), "
         "worst at [3, 4] imset 2"
     )
     assert lines[1].startswith("_flt DQ: 7 of 100 pixels differ in imset 1 of 2 (DQ bits 2:")
