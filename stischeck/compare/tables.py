@@ -236,7 +236,11 @@ def headline(rows) -> list:
     lines += [r["detail"] for r in found["products"]]
     for r in found["structure"]:
         lines.append(f"_{r['product']} {r['extname']} imset {r['imset']}: {r['detail']}")
-    ranked = sorted(found["pixels"].items(), key=lambda kv: (-kv[1]["n_differ"], kv[0]))
+    basic = {"SCI": 0, "ERR": 1, "DQ": 2}  # equal counts: the science before what derives from it
+    ranked = sorted(
+        found["pixels"].items(),
+        key=lambda kv: (-kv[1]["n_differ"], basic.get(kv[0][1], 3), kv[0]),
+    )
     for (product, ext), p in ranked:
         share = f" of {_count(p['n_pixels'])}" if p["n_pixels"] else ""
         text = (
@@ -416,8 +420,8 @@ def format_text(run, summary) -> str:
         why = ""
         if att in (STATISTICS_ONLY, ERR_INITIALISATION):
             why = f": {att}"
-        elif att not in (None, "agree", "unknown"):
-            why = f" (step-local: {att})"
+        elif att not in (None, "agree", "unknown") and STEPLOCAL in summary["configurations"][name]:
+            why = f" (step-local: {att})"  # without a step-local run, "this step" says nothing
         lines.append(f"  first divergent configuration: {name}{why}")
         lines += [f"    {line}" for line in summary.get("headline") or ()]
     for name, entry in summary["configurations"].items():
@@ -431,6 +435,10 @@ def format_text(run, summary) -> str:
         notes = []
         if att in (STATISTICS_ONLY, ERR_INITIALISATION):
             notes.append(att)
+        elif att == "unknown":
+            notes.append("no step-local run to tell this step from what it inherits")
+        elif att == "this step" and STEPLOCAL not in entry:
+            notes.append("this step")  # the first rung: nothing before it to inherit
         elif att not in (None, "agree"):
             notes.append(f"step-local: {att}")
         notes += [f"moved: {moved}"] if moved not in (None, "none") else []

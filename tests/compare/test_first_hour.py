@@ -321,6 +321,15 @@ def test_headline_ranks_extensions_by_differing_pixels_summed_over_imsets():
     assert lines[2].startswith("_flt SCI: 3 of 100 pixels differ in imset 1 of 2")
     assert lines[3] == "then keywords _flt primary header: MEANBLEV"
     assert lines[4] == "then statistics keywords _flt SCI: GOODMEAN in imset 1 of 2"
+    # Equal counts: SCI before the ERR and DQ derived from it.
+    tied = [
+        dict(r, n_differ=5 if r["extname"] == "ERR" else 10) if r["n_differ"] else r for r in rows
+    ]  # 10 pixels in each extension
+    assert [line.split(":")[0] for line in headline(tied)[:3]] == [
+        "_flt SCI",
+        "_flt ERR",
+        "_flt DQ",
+    ]
 
 
 # --- 6. --pixel is checked before anything runs ------------------------------------------------
