@@ -4,6 +4,7 @@ checked before anything runs, and the tables' small words."""
 
 import dataclasses
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -439,3 +440,43 @@ def test_report_first_screen_leads_with_the_headline_and_says_raw_empty_once(
     assert lines[0].startswith("_flt ERR: ") and "all 4 imsets" in lines[0], lines
     ladder = page[page.index('class="ladder"') : page.index('href="#cfg-DQICORR"')]
     assert ladder.count("v-empty") == 1, ladder
+
+
+#: Deliberately broken cs0.e builds (one small edit each, built outside the project):
+#: ``$STISCHECK_BROKEN_BUILDS/<name>/cs0.e``. name -> (first divergent step, attribution).
+BROKEN = {
+    "overscan": ("BLEVCORR", "this step"),
+    "dqflag": ("DQICORR", "this step"),
+    "noise": ("DQICORR", ERR_INITIALISATION),
+}
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+@pytest.mark.parametrize("case_name", [ONE_IMSET, "img_ampD_g1_bin4x4_cr2"])  # CRSPLIT 1, 2
+@pytest.mark.parametrize("build", list(BROKEN))
+def test_a_broken_calstis_is_found_at_its_step_with_the_largest_extension_first(
+    build, case_name, corpus_dir, tmp_path, capsys
+):
+    builds = os.environ.get("STISCHECK_BROKEN_BUILDS")
+    cs0 = Path(builds or "/nonexistent") / build / "cs0.e"
+    if not cs0.is_file():
+        pytest.skip(f"no broken build {build}: set STISCHECK_BROKEN_BUILDS to their folder")
+    raw, oref, _ = _case(corpus_dir, case_name)
+    out = tmp_path / "out"
+    code = main(
+        ["compare", str(raw), "--oref", str(oref), "--calstis", str(cs0), "--outdir", str(out),
+         "--no-html"]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 1, text
+    step, attribution = BROKEN[build]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["first_divergent"] == step, text
+    assert summary["attribution"][step] == attribution, text
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    first = verdicts[
+        (verdicts.configuration == step) & (verdicts.comparison == "reference-vs-calstis")
+    ]
+    most = first.groupby(["product", "extname"]).n_differ.sum().idxmax()
+    assert summary["headline"][0].startswith(f"_{most[0]} {most[1]}: "), (most, text)
