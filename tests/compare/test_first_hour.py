@@ -480,3 +480,16 @@ def test_a_broken_calstis_is_found_at_its_step_with_the_largest_extension_first(
     ]
     most = first.groupby(["product", "extname"]).n_differ.sum().idxmax()
     assert summary["headline"][0].startswith(f"_{most[0]} {most[1]}: "), (most, text)
+
+
+@pytest.mark.corpus
+def test_batch_index_worst_finding_is_the_headline_not_the_first_row(
+    corpus_dir, tmp_path, monkeypatch
+):
+    from stischeck.batch.aggregate import _headline_text, _read_verdicts, _worst_text
+
+    _noisier_err(monkeypatch)
+    summary, _ = _compare_with_truth(corpus_dir, ONE_IMSET, tmp_path)
+    frame = _read_verdicts(tmp_path / "out")
+    assert "_flt SCI" in _worst_text(frame, summary["primary_comparison"])  # SNR keywords
+    assert _headline_text(summary).startswith("DQICORR: _flt ERR: 50,880 of 50,880 pixels")
