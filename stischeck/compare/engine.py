@@ -420,12 +420,13 @@ def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
             if suffix not in a or suffix not in b:
                 # Both runs ended normally: what they wrote is itself the difference.
                 only, other = (left, right) if suffix in a else (right, left)
-                other_wrote = b if other == right else a
-                why = "" if other_wrote else _why_no_product(run, config, (other,))
+                detail = f"_{suffix} written by {only} only"
+                if not (b if other == right else a):
+                    why = _why_no_product(run, config, (other,))
+                    detail += f"; {other} wrote no product" + (f" ({why})" if why else "")
                 note(
                     "differ",
-                    f"_{suffix} written by {only} only"
-                    + (f"; {other} wrote no product ({why})" if why else ""),
+                    detail,
                     suffix,
                 )
                 continue
