@@ -174,9 +174,12 @@ def _attribution(run, per_config: dict, primary: str, first: str | None) -> dict
     agrees), ``"unknown"`` (no step-local run), ``"agree"``; and two kinds of
     work calstis does inside a run whatever its switches: STATFLAG (statistics
     keywords only, on every rung and every step-local run) and the ERR
-    initialisation of a raw file (ERR only, where the step-local run, whose
-    input already has its ERR, agrees or does not exist).
+    initialisation of a raw file (ERR only, with nothing to inherit, where the
+    step-local run, whose input already has its ERR, agrees, or on the
+    ladder's first rung, which has no step-local run).
     """
+    from stischeck.config import RAW_NAME as RAW
+
     names = [c.name for c in run.configurations]
     previous = {c.name: c.previous for c in run.configurations}
     out = {}
@@ -193,7 +196,9 @@ def _attribution(run, per_config: dict, primary: str, first: str | None) -> dict
             out[name] = "agree"
         elif c_kind == "statistics":
             out[name] = STATISTICS_ONLY
-        elif c_kind == "err" and fresh:
+        elif c_kind == "err" and fresh and (local is not None or previous.get(name) == RAW):
+            # The step-local run (its input's ERR already filled) agrees, or this is the
+            # ladder's first calstis1 rung: only the noise model can have made the ERR.
             out[name] = ERR_INITIALISATION
         elif local is None:
             out[name] = "this step" if name == first else "unknown"

@@ -493,3 +493,23 @@ def test_batch_index_worst_finding_is_the_headline_not_the_first_row(
     frame = _read_verdicts(tmp_path / "out")
     assert "_flt SCI" in _worst_text(frame, summary["primary_comparison"])  # SNR keywords
     assert _headline_text(summary).startswith("DQICORR: _flt ERR: 50,880 of 50,880 pixels")
+
+
+def test_an_err_only_difference_without_step_local_runs_is_err_initialisation_only_on_rung_one():
+    """Without step-local runs an ERR-only difference at BIASCORR may be BIASCORR's own."""
+    c = "reference-vs-truth"
+    rows = [_row("RAW", c, "", None, "empty", product="")]
+    for name in cfg.LADDER:
+        rows.append(_row(name, c, "SCI", 1))
+        differ = name in ("BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
+        rows.append(_row(name, c, "ERR", 1, "differ" if differ else "identical",
+                         n_differ=50 if differ else 0))  # fmt: skip
+    summary = summarize(_fake_run(rows, calstis=False))
+    assert summary["first_divergent"] == "BIASCORR"
+    assert summary["attribution"]["BIASCORR"] == "this step"
+    # The same difference on the first rung can only come from the noise model.
+    first_rung = [dict(r, verdict="differ", n_differ=50) if r["extname"] == "ERR" else r
+                  for r in rows]  # fmt: skip
+    summary = summarize(_fake_run(first_rung, calstis=False))
+    assert summary["attribution"]["DQICORR"] == ERR_INITIALISATION
+    assert summary["attribution"]["BLEVCORR"] == "unknown"
