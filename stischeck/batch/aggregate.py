@@ -66,6 +66,12 @@ def _number(values) -> float | None:
     return None if nums.empty else float(nums.max())
 
 
+def _headline_text(summary: dict) -> str:
+    """The first line of compare's headline (largest difference first), with its configuration."""
+    lines, first = summary.get("headline") or [], summary.get("first_divergent")
+    return f"{first}: {lines[0]}" if lines and first else ""
+
+
 def _worst_text(frame, primary: str) -> str:
     """The first non-agreeing row of the primary comparison, in a few words."""
     bad = frame[frame.verdict.isin(["differ", "error"])]
@@ -129,7 +135,7 @@ def dataset_rows(result) -> tuple:
                     max_n_differ=_number(frame.n_differ),
                     max_ulp=_number(frame.max_ulp),
                     max_abs_diff=_number(frame.max_abs_diff),
-                    worst=_worst_text(frame, primary),
+                    worst=_headline_text(summary) or _worst_text(frame, primary),
                 )
         if frame is None:
             failed = dict.fromkeys(columns, "")

@@ -60,10 +60,11 @@ def run(args) -> int:
     from stischeck.errors import CalstisError, InputFileError, UsageError
     from stischeck.inputs import read_raw_header
 
+    pixels = []
     if args.pixel and not args.no_html:
         from stischeck.report import parse_pixels
 
-        parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
+        pixels = parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
     raw = Path(args.raw)
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
@@ -86,6 +87,8 @@ def run(args) -> int:
         raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
 
     configurations = cfg.configurations_for(header, truth=truth, **selection(args))
+    if pixels:
+        check_pixels(pixels, raw, header, configurations)
 
     outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
     settings = CompareSettings(
@@ -107,6 +110,60 @@ def run(args) -> int:
     if not args.no_html:
         _write_report(outdir, args.pixel)
     return summary["exit_code"]
+
+
+def final_shape(raw: Path, header, configurations) -> tuple[int, int, str] | None:
+    """
+    ``(nx, ny, what)`` of the final product the configurations will write, from the raw file.
+
+    The final product is that of the last configuration with a product; with
+    BLEVCORR it is the raw frame less the overscan calstis trims (spec §6.1),
+    else the raw frame. None when the raw file's first SCI header cannot be
+    read (the run itself then reports the file's problem).
+    """
+    from astropy.io import fits
+
+    from reference_impl.geometry import find_overscan
+
+    final = next((c for c in reversed(configurations) if c.expects_products), None)
+    if final is None:
+        return None
+    try:
+        sci = fits.getheader(raw, 1)
+        nx, ny = int(sci["NAXIS1"]), int(sci["NAXIS2"])
+        bins = tuple(max(1, round(1.0 / float(sci.get(k, 1.0)))) for k in ("LTM1_1", "LTM2_2"))
+    except (OSError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if "BLEVCORR" not in final.performed:
+        return nx, ny, f"{raw.name}, untrimmed ({final.name} has no BLEVCORR)"
+    layout = find_overscan(str(header.get("CCDAMP", "D")), nx, ny, bins)
+    if layout.too_small:
+        return nx, ny, f"{raw.name}, too small to trim"
+    tny, tnx = layout.trimmed_shape(ny, nx)
+    return tnx, tny, f"{raw.name}: {nx} x {ny} raw, less the overscan BLEVCORR trims"
+
+
+def check_pixels(pixels, raw: Path, header, configurations) -> None:
+    """
+    Check ``--pixel`` values against the final product's size before anything runs.
+
+    Raises
+    ------
+    UsageError
+        A pixel outside the final (trimmed) product, one line with its bounds.
+    """
+    from stischeck.errors import UsageError
+
+    shape = final_shape(raw, header, configurations)
+    if shape is None:
+        return
+    nx, ny, what = shape
+    for x, y in pixels:
+        if not (1 <= x <= nx and 1 <= y <= ny):
+            raise UsageError(
+                f"--pixel {x},{y}: outside the final product, {nx} x {ny} pixels ({what}); "
+                f"FITS x 1..{nx}, y 1..{ny}"
+            )
 
 
 def _write_report(outdir: Path, pixels) -> None:

@@ -79,6 +79,9 @@ def hdu_rows(result) -> list:
                 worst_x=None,
                 worst_y=None,
                 detail="",
+                # Not in verdicts.csv; for the summary's headline and attribution.
+                n_pixels=0,
+                keywords=[],
             )
         return rows[key]
 
@@ -88,6 +91,7 @@ def hdu_rows(result) -> list:
         r["verdict"] = e.verdict
         c = e.comparison
         r["n_differ"] = c.n_differ
+        r["n_pixels"] = int(getattr(c, "n_pixels", 0) or 0)
         if e.kind == "dq":
             r["dq_bits"] = " ".join(f"{b}:{DQ_BIT_NAMES[b]}" for b in c.differing_bits())
             if c.first:
@@ -101,11 +105,13 @@ def hdu_rows(result) -> list:
     for s in result.structure:
         r = row(s.extname, s.extver)
         r["verdict"] = "differ"
+        r["structure"] = True
         r["detail"] = f"{s.what}: A {s.a or '-'}, B {s.b or '-'}"
     for k in result.keywords:
         r = row(k.extname, k.extver)
         if k.is_difference:
             r["keywords_differ"] += 1
+            r["keywords"].append(k.keyword)
             r["verdict"] = "differ"
             r["detail"] = (
                 r["detail"] + "; " if r["detail"] else ""
@@ -151,7 +157,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     settings.oref,
                     work,
                     config.performed,
-                    config.expects_products,
+                    _expects_products(config),
                 )
             )
         calstis_jobs = {}
@@ -170,7 +176,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     settings.oref,
                     runs_dir / config.name / "calstis",
                     timeout_s=settings.timeout_s,
-                    expects_products=config.expects_products,
+                    expects_products=_expects_products(config),
                     performed=config.performed,
                 )
 
@@ -218,6 +224,24 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     run.wall_s = time.perf_counter() - t_start
     progress.done()
     return run
+
+
+#: Switches calstis may skip with nothing else to do: CR rejection needs two or more imsets.
+_SKIPPABLE_ALONE = frozenset({"CRCORR", "RPTCORR", "EXPSCORR"})
+
+
+def _expects_products(config) -> bool | None:
+    """
+    Whether a run of ``config`` must write a product: True, False (RAW) or None (either).
+
+    A configuration that performs only CR rejection writes nothing on a
+    one-imset file (calstis: "CRCORR will be omitted because there's only one
+    imset", then nothing to do); both sides doing that is an agreement about
+    "no product", compared like any other outcome.
+    """
+    if not config.expects_products:
+        return False
+    return None if set(config.performed) <= _SKIPPABLE_ALONE else True
 
 
 def _warm_imports() -> None:
@@ -301,8 +325,10 @@ def _run_steplocal(run: CompareRun, pool) -> None:
         name = f"{run.rootname}_raw.fits"
         source = before.products[suffix]
         staged = prepare_input(source, work / "steplocal-input", switches, name=name)
+        # One step alone may legitimately leave calstis nothing to do (CRCORR on one
+        # imset, a DUMMY reference file): no product is then an outcome to compare.
         handle = pool.submit(
-            staged, settings.oref, work / "steplocal-reference", (config.added,), True
+            staged, settings.oref, work / "steplocal-reference", (config.added,), None
         )
         outcome = execute_calstis(
             settings.calstis,
@@ -310,7 +336,7 @@ def _run_steplocal(run: CompareRun, pool) -> None:
             settings.oref,
             work / "steplocal-calstis",
             timeout_s=settings.timeout_s,
-            expects_products=True,
+            expects_products=None,
             performed=(config.added,),
         )
         run.runs[config.name, "steplocal-calstis"] = replace(outcome, side="steplocal-calstis")
@@ -342,6 +368,24 @@ def _products_of(run: CompareRun, config, side: str):
     return outcome.products, ""
 
 
+def _why_no_product(run: CompareRun, config, sides) -> str:
+    """The first warning of the runs of ``sides`` that wrote nothing, quoted (or "")."""
+    for side in sorted(sides, key=lambda s: "calstis" not in s):  # calstis's own words first
+        outcome = run.runs.get((config.name, side))
+        if outcome is None or outcome.trailer is None or outcome.products:
+            continue
+        try:
+            lines = Path(outcome.trailer).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            text = " ".join(line.split())
+            if text.lower().startswith("warning"):
+                text = text.split(None, 1)[1] if " " in text else text
+                return f"{side}: {text.lstrip(': ')}"
+    return ""
+
+
 def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
     """Compare one configuration's products for each pair of sides; (verdict rows, frames)."""
     from stischeck.diff.products import diff_products
@@ -365,13 +409,26 @@ def _compare_config(run: CompareRun, config, comparisons) -> tuple[list, list]:
         if a_err or b_err:
             note("error", a_err or b_err)
             continue
-        if not config.expects_products and not a and not b:
-            note("empty", "no switch on: neither side writes a product")
+        if not a and not b:
+            if not config.expects_products:
+                note("empty", "no switch on: neither side writes a product")
+            else:
+                why = _why_no_product(run, config, (left, right))
+                note("empty", "neither side wrote a product" + (f" ({why})" if why else ""))
             continue
         for suffix in sorted(set(a) | set(b)):
             if suffix not in a or suffix not in b:
-                missing = left if suffix not in a else right
-                note("error", f"_{suffix} missing on the {missing} side", suffix)
+                # Both runs ended normally: what they wrote is itself the difference.
+                only, other = (left, right) if suffix in a else (right, left)
+                detail = f"_{suffix} written by {only} only"
+                if not (b if other == right else a):
+                    why = _why_no_product(run, config, (other,))
+                    detail += f"; {other} wrote no product" + (f" ({why})" if why else "")
+                note(
+                    "differ",
+                    detail,
+                    suffix,
+                )
                 continue
             try:
                 result = diff_products(a[suffix], b[suffix], policy=policy, step=config.name)

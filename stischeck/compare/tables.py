@@ -30,9 +30,19 @@ def _primary_comparison(run) -> str:
     return "reference-vs-truth"
 
 
+#: Keywords STATFLAG writes (SCI and ERR headers): consequences of the pixels, not causes.
+STATISTICS_KEYWORDS = frozenset(
+    {"NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX", "SNRMEAN"}
+)
+#: Attributions for work calstis does inside a run whatever switch the run is for.
+STATISTICS_ONLY = "statistics keywords only (STATFLAG, run at the end of every calstis1 run)"
+ERR_INITIALISATION = "ERR initialisation (runs with the first calstis1 step)"
+STEPLOCAL = "steplocal-reference-vs-steplocal-calstis"
+
+
 def summarize(run) -> dict:
     """
-    The verdict per configuration, the first divergent rung and the step attribution.
+    The verdict per configuration, the first divergent rung, the step attribution, the headline.
 
     Returns
     -------
@@ -40,7 +50,10 @@ def summarize(run) -> dict:
         ``verdict`` (agree / differ / error), ``exit_code`` (0, 1, 2),
         ``configurations`` (name -> verdict of the primary comparison, and of
         every other comparison), ``first_divergent`` (name or None),
-        ``attribution`` (name -> "agree", "this step" or "inherited").
+        ``attribution`` (name -> "agree", "this step", "inherited", "unknown",
+        `STATISTICS_ONLY` or `ERR_INITIALISATION`), ``moved``, and
+        ``headline`` (lines on the first divergent configuration, largest and
+        most basic difference first; empty when nothing diverges).
     """
     primary = _primary_comparison(run)
     per_config = {}
@@ -58,17 +71,7 @@ def summarize(run) -> dict:
         if outcome.status == "error" and not side.startswith("steplocal"):
             per_config[name].setdefault(primary, "error")
     first = next((n for n in per_config if per_config[n].get(primary) in ("differ", "error")), None)
-    attribution = {}
-    for name, entry in per_config.items():
-        cumulative = entry.get(primary)
-        local = entry.get("steplocal-reference-vs-steplocal-calstis")
-        if cumulative in ("differ", "error"):
-            if local is None:
-                attribution[name] = "this step" if name == first else "unknown"
-            else:
-                attribution[name] = "this step" if local in ("differ", "error") else "inherited"
-        else:
-            attribution[name] = "this step" if local in ("differ", "error") else "agree"
+    attribution = _attribution(run, per_config, primary, first)
     moved = {name: _which_side_moved(entry) for name, entry in per_config.items()}
     worst = max((_RANK[v] for e in per_config.values() for v in e.values()), default=0)
     verdict = {0: "agree", 1: "agree", 2: "differ", 3: "error"}[worst]
@@ -80,7 +83,197 @@ def summarize(run) -> dict:
         first_divergent=first,
         attribution=attribution,
         moved=moved,
+        headline=headline(_rows_of(run, first, primary)) if first else [],
     )
+
+
+def _rows_of(run, name: str, comparison: str) -> list:
+    return [r for r in run.rows if r["configuration"] == name and r["comparison"] == comparison]
+
+
+def findings(rows) -> dict:
+    """
+    What differs in one configuration × comparison, grouped by kind and extension.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Its verdict rows (every extension × imset, identical ones included).
+
+    Returns
+    -------
+    dict
+        ``errors`` (rows), ``products`` (whole-product rows: a product only one
+        side wrote), ``structure`` (rows), ``pixels`` ((product, extname) ->
+        dict of ``n_differ``, ``n_pixels``, ``imsets`` failing, ``n_imsets``,
+        ``max_abs_diff``, ``max_ulp``, ``dq_bits``, ``worst`` (x, y, imset)),
+        ``statistics`` and ``keywords`` ((product, extname) -> {keyword: imsets}).
+    """
+    out = dict(errors=[], products=[], structure=[], pixels={}, statistics={}, keywords={})
+    n_imsets: dict = {}
+    for r in rows:
+        key = (r.get("product") or "", r.get("extname") or "")
+        if r["extname"]:
+            n_imsets[key] = n_imsets.get(key, 0) + 1
+        if r["verdict"] == "error":
+            out["errors"].append(r)
+            continue
+        if r["verdict"] != "differ":
+            continue
+        if not r["extname"]:
+            out["products"].append(r)
+            continue
+        if r.get("structure"):
+            out["structure"].append(r)
+        if r.get("n_differ"):
+            p = out["pixels"].setdefault(
+                key,
+                dict(n_differ=0, n_pixels=0, imsets=[], max_abs_diff=0.0, max_ulp=0,
+                     dq_bits=set(), worst=None),
+            )  # fmt: skip
+            p["n_differ"] += int(r["n_differ"])
+            p["n_pixels"] += int(r.get("n_pixels") or 0)
+            p["imsets"].append(r["imset"])
+            if (r.get("max_abs_diff") or 0) >= p["max_abs_diff"] and r.get("worst_x") is not None:
+                p["worst"] = (r["worst_x"], r["worst_y"], r["imset"])
+            p["max_abs_diff"] = max(p["max_abs_diff"], float(r.get("max_abs_diff") or 0.0))
+            p["max_ulp"] = max(p["max_ulp"], int(r.get("max_ulp") or 0))
+            p["dq_bits"].update(b for b in (r.get("dq_bits") or "").split() if b)
+        for k in r.get("keywords") or ():
+            kind = "statistics" if k in STATISTICS_KEYWORDS else "keywords"
+            out[kind].setdefault(key, {}).setdefault(k, []).append(r["imset"])
+    for key, p in out["pixels"].items():
+        p["n_imsets"] = n_imsets.get(key, len(p["imsets"]))
+    return out
+
+
+def nature(found: dict) -> str:
+    """
+    The kind of a configuration's difference, in the words attribution uses.
+
+    ``"none"``, ``"error"``, ``"statistics"`` (only STATFLAG keywords differ),
+    ``"err"`` (only ERR pixels differ, with at most statistics keywords as
+    their consequence) or ``"other"``.
+    """
+    if found["errors"]:
+        return "error"
+    if found["products"] or found["structure"] or found["keywords"]:
+        return "other"
+    if not found["pixels"]:
+        return "statistics" if found["statistics"] else "none"
+    if {ext for _, ext in found["pixels"]} == {"ERR"}:
+        return "err"
+    return "other"
+
+
+def _attribution(run, per_config: dict, primary: str, first: str | None) -> dict:
+    """
+    Which step each configuration's difference belongs to, in words a maintainer can act on.
+
+    ``"this step"`` (the step-local run differs too), ``"inherited"`` (it
+    agrees), ``"unknown"`` (no step-local run), ``"agree"``; and two kinds of
+    work calstis does inside a run whatever its switches: STATFLAG (statistics
+    keywords only, on every rung and every step-local run) and the ERR
+    initialisation of a raw file (ERR only, with nothing to inherit, where the
+    step-local run, whose input already has its ERR, agrees, or on the
+    ladder's first rung, which has no step-local run).
+    """
+    from stischeck.config import RAW_NAME as RAW
+
+    names = [c.name for c in run.configurations]
+    previous = {c.name: c.previous for c in run.configurations}
+    out = {}
+    for name in names:
+        entry = per_config[name]
+        cumulative, local = entry.get(primary), entry.get(STEPLOCAL)
+        c_kind = nature(findings(_rows_of(run, name, primary)))
+        l_kind = nature(findings(_rows_of(run, name, STEPLOCAL))) if local else "none"
+        prev_verdict = per_config.get(previous.get(name) or "", {}).get(primary)
+        fresh = prev_verdict in (None, "identical", "agree", "empty")  # nothing to inherit
+        if local in ("differ", "error"):
+            out[name] = STATISTICS_ONLY if l_kind == "statistics" else "this step"
+        elif cumulative not in ("differ", "error"):
+            out[name] = "agree"
+        elif c_kind == "statistics":
+            out[name] = STATISTICS_ONLY
+        elif c_kind == "err" and fresh and (local is not None or previous.get(name) == RAW):
+            # The step-local run (its input's ERR already filled) agrees, or this is the
+            # ladder's first calstis1 rung: only the noise model can have made the ERR.
+            out[name] = ERR_INITIALISATION
+        elif local is None:
+            out[name] = "this step" if name == first else "unknown"
+        else:
+            out[name] = "inherited"
+    return out
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _imsets(imsets: list, n_imsets: int) -> str:
+    if n_imsets <= 1:
+        return "the only imset"
+    if len(imsets) >= n_imsets:
+        return f"all {n_imsets} imsets"
+    listed = ", ".join(str(i) for i in sorted(imsets))
+    return f"imset{'s' if len(imsets) > 1 else ''} {listed} of {n_imsets}"
+
+
+def _names(keywords: dict, limit: int = 7) -> str:
+    names = sorted(keywords)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def headline(rows) -> list:
+    """
+    Lines on one configuration × comparison: the largest and most basic difference first.
+
+    Order: errors, products one side did not write, structure (a missing
+    extension, a shape), pixels by extension (the extension with the most
+    differing pixels first, summed over imsets; "all N imsets" when every
+    imset differs), then the keyword consequences: keywords other than the
+    statistics, then the STATFLAG statistics keywords.
+    """
+    found = findings(rows)
+    lines = [f"error: {r['detail']}" for r in found["errors"]]
+    lines += [r["detail"] for r in found["products"]]
+    for r in found["structure"]:
+        lines.append(f"_{r['product']} {r['extname']} imset {r['imset']}: {r['detail']}")
+    basic = {"SCI": 0, "ERR": 1, "DQ": 2}  # equal counts: the science before what derives from it
+    ranked = sorted(
+        found["pixels"].items(),
+        key=lambda kv: (-kv[1]["n_differ"], basic.get(kv[0][1], 3), kv[0]),
+    )
+    for (product, ext), p in ranked:
+        share = f" of {_count(p['n_pixels'])}" if p["n_pixels"] else ""
+        text = (
+            f"_{product} {ext}: {_count(p['n_differ'])}{share} pixels differ in "
+            f"{_imsets(p['imsets'], p['n_imsets'])}"
+        )
+        if p["dq_bits"]:
+            bits = sorted(p["dq_bits"], key=lambda b: int(b.split(":")[0]))
+            text += f" (DQ bits {' '.join(bits)})"
+        elif p["max_abs_diff"]:
+            text += f" (max |Δ| {p['max_abs_diff']:.6g} DN, max {p['max_ulp']} ulp)"
+        if p["worst"] is not None:
+            x, y, imset = p["worst"]
+            text += f", worst at [{x}, {y}] imset {imset}"
+        lines.append(text)
+    for kind, label in (("keywords", "keywords"), ("statistics", "statistics keywords")):
+        for (product, ext), keywords in sorted(found[kind].items()):
+            imsets = sorted({i for v in keywords.values() for i in v if i is not None})
+            where = f"_{product} {ext}" if ext != "PRIMARY" else f"_{product} primary header"
+            n_imsets = max((found["pixels"].get((product, ext), {}).get("n_imsets", 0),
+                            _n_imsets(rows, product, ext)))  # fmt: skip
+            scope = f" in {_imsets(imsets, n_imsets)}" if ext != "PRIMARY" and imsets else ""
+            lines.append(f"then {label} {where}: {_names(keywords)}{scope}")
+    return lines
+
+
+def _n_imsets(rows, product: str, ext: str) -> int:
+    return sum(1 for r in rows if r.get("product") == product and r.get("extname") == ext)
 
 
 def _which_side_moved(entry: dict) -> str | None:
@@ -201,7 +394,10 @@ def write_outputs(run) -> dict:
                 trailer=relative_to_folder(o.trailer, out) if o.trailer else "",
             )
         )
-    pd.DataFrame(run_rows).to_csv(out / "runs.csv", index=False)
+    runs_table = pd.DataFrame(run_rows)
+    if len(runs_table):
+        runs_table["returncode"] = runs_table["returncode"].astype("Int64")  # 0, not 0.0
+    runs_table.to_csv(out / "runs.csv", index=False)
     pd.DataFrame(
         [dict(configuration=c.name, origin=c.origin, **c.switch_dict) for c in run.configurations]
     ).to_csv(out / "configurations.csv", index=False)
@@ -225,24 +421,31 @@ def format_text(run, summary) -> str:
     ]
     if summary["first_divergent"]:
         name = summary["first_divergent"]
-        worst = [
-            r
-            for r in run.rows
-            if r["configuration"] == name
-            and r["comparison"] == primary
-            and r["verdict"] in ("differ", "error")
-        ]
-        where = ""
-        if worst:
-            r = worst[0]
-            where = f": _{r['product']} {r['extname']} imset {r['imset']}" if r["extname"] else ""
-            where += f" ({r['detail'] or r['dq_bits'] or str(r['n_differ']) + ' pixels'})"
-        lines.append(f"  first divergent configuration: {name}{where}")
+        att = summary["attribution"].get(name)
+        why = ""
+        if att in (STATISTICS_ONLY, ERR_INITIALISATION):
+            why = f": {att}"
+        elif att not in (None, "agree", "unknown") and STEPLOCAL in summary["configurations"][name]:
+            why = f" (step-local: {att})"  # without a step-local run, "this step" says nothing
+        lines.append(f"  first divergent configuration: {name}{why}")
+        lines += [f"    {line}" for line in summary.get("headline") or ()]
     for name, entry in summary["configurations"].items():
-        parts = ", ".join(f"{k} {v}" for k, v in entry.items())
+        values = set(entry.values())
+        if len(entry) > 1 and values == {"empty"}:
+            parts = f"empty ({len(entry)} comparisons: no side writes a product)"
+        else:
+            parts = ", ".join(f"{k} {v}" for k, v in entry.items())
         att = summary["attribution"].get(name)
         moved = summary["moved"].get(name)
-        notes = [f"step-local: {att}"] if att not in (None, "agree") else []
+        notes = []
+        if att in (STATISTICS_ONLY, ERR_INITIALISATION):
+            notes.append(att)
+        elif att == "unknown":
+            notes.append("no step-local run to tell this step from what it inherits")
+        elif att == "this step" and STEPLOCAL not in entry:
+            notes.append("this step")  # the first rung: nothing before it to inherit
+        elif att not in (None, "agree"):
+            notes.append(f"step-local: {att}")
         notes += [f"moved: {moved}"] if moved not in (None, "none") else []
         lines.append(f"  {name:<10} {parts}" + (f"  [{'; '.join(notes)}]" if notes else ""))
     recorded = [c.name for c in run.configurations if c.origin == "truth manifest"]

@@ -11,6 +11,7 @@ import html
 import json
 import math
 
+from stischeck.compare.tables import ERR_INITIALISATION, STATISTICS_ONLY
 from stischeck.report import display, figures
 from stischeck.report.model import VERDICT_RANK
 
@@ -181,8 +182,11 @@ class _Page:
                 self.w('<span class="arrow">→</span>')
             first = " first" if name == m.first_divergent else ""
             self.w(f'<a class="rung{first}" href="#{anchor}"><span class="name">{_e(name)}</span>')
-            for comparison, verdict in verdicts.items():
-                self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
+            if _all_empty(verdicts):  # said once, not once per comparison
+                self.w(f'<span class="cmp">{_badge("empty")} all {len(verdicts)}</span>')
+            else:
+                for comparison, verdict in verdicts.items():
+                    self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
             if attribution and attribution not in ("agree",):
                 self.w(f'<span class="cmp">{_e(attribution)}</span>')
             if moved and moved != "none":
@@ -201,11 +205,12 @@ class _Page:
                     "this step": "the step-local run (both sides starting from calstis's "
                     "previous product) differs too: the step itself is the cause",
                     "inherited": "the step-local run agrees: the difference is inherited",
-                }.get(att or "", "see the step-local verdicts")
+                }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
             else:
-                why = (
+                why = _WHY.get(
+                    att or "",
                     "the first rung that diverges; no step-local run (it needs live calstis) "
-                    "to tell the step itself from what it inherits"
+                    "to tell the step itself from what it inherits",
                 )
             self.w(
                 '<div class="callout"><b>First divergent step: '
@@ -213,7 +218,9 @@ class _Page:
                 f"({_e(att or 'unknown')}: {_e(why)})."
                 + (f" Which side moved: {_e(moved)}." if moved and moved != "none" else "")
                 + "<br>"
-                f'<span class="small">{_e(m.first_divergent_detail)}</span></div>'
+                '<span class="small">'
+                + "<br>".join(_e(line) for line in m.first_divergent_detail.splitlines())
+                + "</span></div>"
             )
         else:
             n = len(m.ladder)
@@ -352,6 +359,8 @@ class _Page:
         badges = " ".join(
             f"{_badge(v)} <span class='small muted'>{_e(c)}</span>" for c, v in s.verdicts.items()
         )
+        if _all_empty(s.verdicts):
+            badges = f"{_badge('empty')} <span class='small muted'>every comparison</span>"
         att = (
             f' <span class="small">[{_e(s.attribution)}]</span>'
             if s.attribution
@@ -907,6 +916,25 @@ def _pretty(comparison: str) -> str:
     if comparison.startswith("steplocal-"):
         return "step-local: " + comparison.replace("steplocal-", "").replace("-vs-", " vs ")
     return comparison.replace("-vs-", " vs ")
+
+
+#: Why an attribution names work calstis does inside a run rather than the rung's switch.
+_WHY = {
+    STATISTICS_ONLY: (
+        "the pixels agree; only the STATFLAG statistics keywords (NGOODPIX, GOOD*, SNR*) "
+        "differ, and STATFLAG runs at the end of every calstis1 run, so every rung shows it"
+    ),
+    ERR_INITIALISATION: (
+        "only ERR differs (and the statistics computed from it): the noise model fills ERR "
+        "inside the first calstis1 run on the raw file, whichever switch that run is for; "
+        "a step-local run starts from an ERR already filled"
+    ),
+}
+
+
+def _all_empty(verdicts: dict) -> bool:
+    """Several comparisons, every one "empty" (RAW: no side writes a product)."""
+    return len(verdicts) > 1 and set(verdicts.values()) == {"empty"}
 
 
 def _short(comparison: str) -> str:

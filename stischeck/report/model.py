@@ -470,7 +470,22 @@ def _verdict_matrix(folder: CompareFolder, table: list) -> dict:
             comp_order.get(e["comparison"], 99),
         ),
     )
-    return dict(columns=columns, rows=ordered)
+    return dict(columns=columns, rows=_fold_empty(ordered))
+
+
+def _fold_empty(rows: list) -> list:
+    """One row for a configuration whose comparisons are all the same "empty" row (RAW)."""
+    out, by_config = [], {}
+    for e in rows:
+        by_config.setdefault(e["configuration"], []).append(e)
+    for group in by_config.values():
+        wholes = {(w["verdict"], w["detail"]) for e in group for w in e["whole"] if not e["cells"]}
+        if len(group) > 1 and all(not e["cells"] for e in group) and len(wholes) == 1:
+            if next(iter(wholes))[0] == "empty":
+                out.append(dict(group[0], comparison=f"all {len(group)} comparisons"))
+                continue
+        out.extend(group)
+    return out
 
 
 def _config_rows(folder: CompareFolder, config: str) -> list:
@@ -1217,7 +1232,10 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
     first = summary.get("first_divergent")
     table = _verdict_table(folder)
     first_detail = ""
-    if first:
+    if first and summary.get("headline"):
+        # Written by compare: the largest, most basic difference first, then the keywords.
+        first_detail = "\n".join(summary["headline"])
+    elif first:
         hit = next((r for r in table if r["configuration"] == first and r["failing"]), None)
         if hit:
             first_detail = narrative.verdict_row_text(hit)
