@@ -115,8 +115,8 @@ def _compare(job: dict, folder: Path) -> dict:
         overlap=False,
     )
     configurations = configurations_for(header, spec, settings.truth)
-    folder = ReferenceFolder(settings.oref, "the data set's reference folder")
-    check_references(raw, header, configurations, folder)
+    references = ReferenceFolder(settings.oref, "the data set's reference folder")
+    check_references(raw, header, configurations, references)
     run = run_compare(settings, configurations, rootname)
     summary = write_outputs(run)
     report, report_error = _report(folder) if job.get("html", True) else (None, "")

@@ -102,10 +102,12 @@ def _oref_for(raw: Path, given: Path | None, where: str) -> Path:
     """
     from stischeck.inputs import find_reference_folder
 
-    option = f"reference folder ({where})"
-    folder = find_reference_folder(raw, None, given, option=option)
+    folder = find_reference_folder(raw, None, given, option=f"reference folder ({where})")
     if folder.path is None:
-        raise InputFileError(f"{raw}: no reference folder ({folder.origin}); give --oref DIR")
+        raise InputFileError(
+            f"{raw}: no oref/ folder beside it (and no --oref, $oref or $CRDS_PATH); give "
+            "--oref DIR (or an oref column in a CSV manifest)"
+        )
     return folder.path
 
 
