@@ -484,3 +484,19 @@ def test_live_calstis_on_an_acq_file_with_chosen_switches_compares_and_reports(
     ]
     assert sorted(sci.imset.astype(int)) == [1, 2, 3] and (sci.n_differ.astype(int) == 0).all()
     assert (out / "report.html").is_file() and "Traceback" not in err
+
+
+def test_a_product_whose_every_imset_is_bad_is_compared_not_an_error(synth_set, tmp_path, capsys):
+    # o4er06llq's only imset is all zero: calstis flags it IMSET_OK = F, writes the _flt and
+    # leaves DQICORR = PERFORM ("No good data were written to output"), and so does the
+    # reference. That is a product to compare, not a step that failed to run.
+    raw = TASTIS / PEAK
+    oref = acq_oref(synth_set, tmp_path, raw)
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys, "compare", raw, "--oref", oref, "--calstis", stand_in_calstis(tmp_path),
+        "--steps", "DQICORR", "--outdir", out, "--jobs", "1", "--no-html",
+    )  # fmt: skip
+    assert code == 0, stdout + err
+    verdicts = pd.read_csv(out / "verdicts.csv", keep_default_na=False)
+    assert set(verdicts.verdict) == {"identical"}
