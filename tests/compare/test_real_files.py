@@ -500,3 +500,34 @@ def test_a_product_whose_every_imset_is_bad_is_compared_not_an_error(synth_set, 
     assert code == 0, stdout + err
     verdicts = pd.read_csv(out / "verdicts.csv", keep_default_na=False)
     assert set(verdicts.verdict) == {"identical"}
+
+
+# ----------------------------------------------------------------------- the pytest plugin
+
+
+def test_the_plugin_fails_an_acq_file_in_one_line(stischeck_compare, tmp_path):
+    with pytest.raises(pytest.fail.Exception, match=r"a target acquisition \(OBSMODE = 'ACQ'\)"):
+        stischeck_compare(TASTIS / ACQ, calstis=False, truth=tmp_path)
+
+
+def test_the_plugin_checks_the_truth_and_the_reference_files(
+    stischeck_compare, stischeck_reference, dataset, tmp_path
+):
+    raw, oref = dataset
+    with pytest.raises(pytest.fail.Exception, match="the truth of another data set"):
+        stischeck_compare(raw, calstis=False, truth=_demo_truth(tmp_path))
+    ccdtab = next(oref.glob("*_ccd.fits"))
+    ccdtab.unlink()
+    with pytest.raises(pytest.fail.Exception, match=f"{ccdtab.name}: reference file not found"):
+        stischeck_reference(raw, config="DQICORR")
+
+
+def test_the_plugin_finds_the_oref_folder_by_the_rule(
+    stischeck_reference, dataset, tmp_path, monkeypatch
+):
+    raw, oref = dataset
+    moved = tmp_path / "elsewhere"
+    oref.rename(moved)
+    monkeypatch.setenv("oref", str(moved))  # no oref/ beside the raw file: $oref is the folder
+    outcome = stischeck_reference(raw, config="DQICORR")
+    assert outcome.ok, outcome.message
