@@ -68,8 +68,8 @@ def run(args) -> int:
         mode = target_acquisition(header)
         what = f" (a target acquisition, OBSMODE = {mode!r}; cs0.e writes no product either)"
         print(
-            f"stischeck: {raw_path.name}: nothing to do: {result.nothing_to_do}"
-            + (what if mode else ""),
+            f"stischeck: {raw_path.name}: nothing to do: "
+            + (f"{result.nothing_to_do.rstrip('.')}{what}" if mode else result.nothing_to_do),
             file=__import__("sys").stderr,
         )
         return 0
