@@ -182,13 +182,39 @@ def _policy(policy):
     return policy
 
 
-def _oref(raw: Path, oref) -> Path:
-    if oref is not None:
-        return Path(oref).resolve()
-    beside = raw.parent / "oref"
-    if beside.is_dir():
-        return beside.resolve()
-    raise ValueError(f"{raw}: no oref/ folder beside it; pass oref=...")
+def _oref(raw: Path, oref, header=None, configurations=()) -> Path:
+    """The reference folder by the rule of every command, its files checked; else fail in a line.
+
+    ``oref=``, then ``$oref``, then the ``oref/`` beside the raw file, then a
+    CRDS cache; every file the configurations need must be there.
+    """
+    __tracebackhide__ = True
+    from stischeck.errors import StischeckError
+    from stischeck.inputs import check_references, find_reference_folder
+
+    try:
+        folder = find_reference_folder(raw, header, oref, option="oref=")
+        if header is not None:
+            check_references(raw, header, list(configurations), folder)
+    except StischeckError as err:
+        pytest.fail(str(err), pytrace=False)
+    if folder.path is None:
+        pytest.fail(f"{raw}: no reference folder ({folder.origin}); pass oref=...", pytrace=False)
+    return folder.path
+
+
+def _check_inputs(raw: Path, header, truth, chosen: bool) -> None:
+    """As ``stischeck compare`` before anything runs: a target acquisition, a wrong truth."""
+    __tracebackhide__ = True
+    from stischeck.errors import StischeckError
+    from stischeck.inputs import check_truth, refuse_target_acquisition
+
+    try:
+        refuse_target_acquisition(raw, header, chosen=chosen)
+        if truth is not None:
+            check_truth(truth, raw, header)
+    except StischeckError as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 def _configuration(raw: Path, config, switches):
@@ -211,11 +237,13 @@ def stischeck_compare(request, tmp_path_factory):
 
     ``stischeck_compare(raw, oref=None, *, steps=None, truth=None, calstis=None,
     policy=None, outdir=None, timeout=600, steplocal="auto")``: ``oref`` defaults
-    to the ``oref/`` beside the raw file; ``steps`` a list of ladder names (default
-    the whole ladder); ``truth`` a folder of stored products (its manifest's
-    switches are used, as ``compare --truth``); ``calstis`` None for this session's
-    cs0.e (skips the test when there is none and no truth), False for reference vs
-    truth only, or a path; ``policy`` a `Policy` or a TOML path.
+    as in every command (``$oref``, the ``oref/`` beside the raw file, a CRDS
+    cache), and every reference file needed is checked first; ``steps`` a list
+    of ladder names (default the whole ladder); ``truth`` a folder of stored
+    products (checked first; its manifest's switches are used, as ``compare
+    --truth``); ``calstis`` None for this session's cs0.e (skips the test when
+    there is none and no truth), False for reference vs truth only, or a path;
+    ``policy`` a `Policy` or a TOML path.
     """
     found = request.config.stash[_FOUND]
 
@@ -250,11 +278,12 @@ def stischeck_compare(request, tmp_path_factory):
             cs0 = Path(calstis)
         header = read_raw_header(raw)
         rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+        _check_inputs(raw, header, truth, chosen=bool(steps))
         configurations = cfg.configurations_for(header, steps=steps, truth=truth)
         out = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-compare-{rootname}")
         settings = CompareSettings(
             raw=raw,
-            oref=_oref(raw, oref),
+            oref=_oref(raw, oref, header, configurations),
             outdir=out,
             calstis=cs0,
             truth=truth,
@@ -272,13 +301,14 @@ def stischeck_compare(request, tmp_path_factory):
 
 
 def _run_one(side, tmp_path_factory, raw, oref, config, switches, outdir, **calstis_kw):
+    from stischeck.inputs import read_raw_header
     from stischeck.runners.outcome import prepare_input
     from stischeck.runners.reference import ReferencePool
 
     raw = Path(raw).resolve()
     configuration = _configuration(raw, config, switches)
     work = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-{side}")
-    ref_dir = _oref(raw, oref)
+    ref_dir = _oref(raw, oref, read_raw_header(raw), [configuration])
     copy = prepare_input(raw, work, configuration.switch_dict)
     if side == "reference":
         with ReferencePool(0) as pool:

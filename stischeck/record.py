@@ -129,7 +129,7 @@ def record_truth(
     calstis : Path
         The cs0.e executable.
     oref : Path or None
-        Reference-file directory (None: the ``oref`` environment variable).
+        Reference-file folder (None: found by `stischeck.inputs.find_reference_folder`).
     timeout_s : float
         Per run.
     force : bool
@@ -144,7 +144,8 @@ def record_truth(
     Raises
     ------
     InputFileError
-        ``out`` exists and ``force`` is not set; a reference file is missing.
+        ``out`` exists and ``force`` is not set; a reference file a configuration
+        needs is missing (`stischeck.inputs.check_references`).
     CalstisError
         A cs0.e run failed, crashed, timed out or wrote nothing; nothing is written.
     """
@@ -155,7 +156,13 @@ def record_truth(
 
     from stischeck import __version__
     from stischeck.environment import calstis_version, library_versions
-    from stischeck.inputs import reference_files, sha256_uncompressed
+    from stischeck.inputs import (
+        ReferenceFolder,
+        check_references,
+        find_reference_folder,
+        reference_files,
+        sha256_uncompressed,
+    )
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.outcome import prepare_input
     from stischeck.truth import MANIFEST
@@ -168,11 +175,15 @@ def record_truth(
         raise InputFileError(f"{out}: truth folder already exists (use --force to replace it)")
     header = fits.getheader(raw, 0)
     rootname = str(header.get("ROOTNAME", "")).strip().lower() or raw.name.split("_")[0]
-    refs = reference_files(raw, header, oref)
-    missing = [f"{k} {v['name']}" for k, v in refs.items() if v.get("path") is None]
-    if missing:
-        raise InputFileError(f"{raw}: reference file(s) not found: {', '.join(missing)}")
-    oref_dir = oref if oref is not None else None
+    folder = (
+        ReferenceFolder(Path(oref).resolve(), "oref")
+        if oref is not None
+        else find_reference_folder(raw, header)
+    )
+    check_references(raw, header, configurations, folder)
+    # Files only switches no configuration runs would need may be absent; the rest are kept.
+    refs = {k: v for k, v in reference_files(raw, header, folder.path).items() if v.get("path")}
+    oref_dir = folder.path
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.record-", dir=out.parent))
@@ -185,7 +196,7 @@ def record_truth(
             return config, execute_calstis(
                 calstis,
                 copy,
-                oref_dir if oref_dir is not None else Path(refs["CCDTAB"]["path"]).parent,
+                oref_dir,
                 d,
                 timeout_s=timeout_s,
                 expects_products=config.expects_products,

@@ -34,6 +34,8 @@ _WARM_MODULES = (
 #: Written when a data set could not run: the traceback, for whoever debugs it.
 ERROR_FILE = "batch-error.txt"
 LOG_FILE = "batch.log"
+#: The keys of a job's ``configurations`` that choose switches (--steps, --only, --switches).
+SELECTION_KEYS = ("steps", "only", "switches")
 
 
 def one_line(err: BaseException) -> str:
@@ -80,11 +82,22 @@ def _compare(job: dict, folder: Path) -> dict:
     from stischeck.compare.engine import CompareSettings, run_compare
     from stischeck.compare.tables import write_outputs
     from stischeck.diff.policy import default_policy, load_policy
-    from stischeck.inputs import read_raw_header
+    from stischeck.inputs import (
+        ReferenceFolder,
+        check_references,
+        check_truth,
+        read_raw_header,
+        refuse_target_acquisition,
+    )
 
     raw = Path(job["raw"])
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+    spec = job.get("configurations", {})
+    # As stischeck compare, before anything runs: each is this data set's one-line row.
+    refuse_target_acquisition(raw, header, chosen=any(spec.get(k) for k in SELECTION_KEYS))
+    if job.get("truth"):
+        check_truth(Path(job["truth"]), raw, header)
     settings = CompareSettings(
         raw=raw,
         oref=Path(job["oref"]),
@@ -101,7 +114,9 @@ def _compare(job: dict, folder: Path) -> dict:
         # data sets, and overlapping a data set's own lanes only makes workers contend.
         overlap=False,
     )
-    configurations = configurations_for(header, job.get("configurations", {}), settings.truth)
+    configurations = configurations_for(header, spec, settings.truth)
+    references = ReferenceFolder(settings.oref, "the data set's reference folder")
+    check_references(raw, header, configurations, references)
     run = run_compare(settings, configurations, rootname)
     summary = write_outputs(run)
     report, report_error = _report(folder) if job.get("html", True) else (None, "")

@@ -95,16 +95,20 @@ def _search(folder: Path, skip: Path | None) -> list[Path]:
 
 
 def _oref_for(raw: Path, given: Path | None, where: str) -> Path:
-    if given is not None:
-        if not given.is_dir():
-            raise InputFileError(f"{given}: reference folder is not a directory ({where})")
-        return given.resolve()
-    beside = raw.parent / "oref"
-    if beside.is_dir():
-        return beside.resolve()
-    raise InputFileError(
-        f"{raw}: no oref/ folder beside it; give --oref DIR (or an oref column in a CSV manifest)"
-    )
+    """The reference folder of one data set, by the rule of every command (`find_reference_folder`).
+
+    ``given``: the CSV ``oref`` column or ``--oref``; then ``$oref``, the
+    ``oref/`` beside the raw file, a CRDS cache.
+    """
+    from stischeck.inputs import find_reference_folder
+
+    folder = find_reference_folder(raw, None, given, option=f"reference folder ({where})")
+    if folder.path is None:
+        raise InputFileError(
+            f"{raw}: no oref/ folder beside it (and no --oref, $oref or $CRDS_PATH); give "
+            "--oref DIR (or an oref column in a CSV manifest)"
+        )
+    return folder.path
 
 
 def _truth_for(raw: Path, use_truth: bool) -> Path | None:

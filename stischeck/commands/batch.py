@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from stischeck.commands.selection import add_selection_options, selection
+from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["add_parser", "run"]
 
@@ -22,18 +23,22 @@ def add_parser(subparsers) -> None:
         "parallel on a Dask cluster (a local one by default), one compare output folder per "
         "data set in OUTDIR/<dataset>/, plus OUTDIR/verdicts.csv (every data set's rows), "
         "datasets.csv, batch.json and index.html. Inputs: raw files, folders (searched for "
-        "*_raw.fits[.gz], each with an oref/ folder beside it, or --oref) and CSV manifests "
+        "*_raw.fits[.gz]) and CSV manifests "
         "(columns raw, oref, truth, dataset; paths relative to the CSV). A folder laid out like "
         "the corpus (manifest.json and step folders beside the raw file) is used as truth. "
         "Data sets whose outputs are complete and whose inputs and options are unchanged are "
-        "not rerun (--force reruns them). Exit 0 all agree, 1 some differ, 2 some could not run.",
+        "not rerun (--force reruns them). Reference files (oref$name): a CSV oref column, else "
+        f"{REFERENCE_RULE}. A data set whose reference files or truth folder do not fit, or a "
+        "target acquisition (unless switches are chosen), is a row saying why. "
+        "Exit 0 all agree, 1 some differ, 2 some could not run.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw file, folder or CSV manifest")
     p.add_argument("--outdir", metavar="DIR", default="reports/batch", help="(default %(default)s)")
     p.add_argument(
         "--oref",
         metavar="DIR",
-        help="reference files (default: the oref/ beside each raw file; a CSV oref column wins)",
+        help="folder of oref$ reference files for every data set (a CSV oref column wins; "
+        "default: $oref, then the oref/ beside each raw file, then $CRDS_PATH/references/hst/)",
     )
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     p.add_argument(

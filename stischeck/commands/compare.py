@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from stischeck.commands.selection import add_selection_options, selection
+from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["add_parser", "run"]
 
@@ -17,10 +18,18 @@ def add_parser(subparsers) -> None:
         description="Run the numpy reference and the real cs0.e on identical switch "
         "configurations (default: the cumulative 2-D ladder RAW, +DQICORR, +BLEVCORR, "
         "+BIASCORR, +CRCORR, +DARKCORR, +FLATCORR) and compare every product with "
-        "stischeck diff. Exit 0 all agree, 1 something differs, 2 could not run.",
+        "stischeck diff. Reference files (oref$name): "
+        f"{REFERENCE_RULE}; every file the configurations need is found before anything runs. "
+        "A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not compared unless switches are "
+        "chosen. Exit 0 all agree, 1 something differs, 2 could not run.",
     )
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
-    p.add_argument("--oref", metavar="DIR", help="directory for oref$ reference files")
+    p.add_argument(
+        "--oref",
+        metavar="DIR",
+        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
+        "$CRDS_PATH/references/hst/)",
+    )
     p.add_argument("--outdir", metavar="DIR", help="output folder (default reports/<rootname>/)")
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     p.add_argument(
@@ -57,8 +66,14 @@ def run(args) -> int:
     from stischeck.compare.tables import format_text, write_outputs
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, InputFileError, UsageError
-    from stischeck.inputs import read_raw_header
+    from stischeck.errors import CalstisError, UsageError
+    from stischeck.inputs import (
+        check_references,
+        check_truth,
+        find_reference_folder,
+        read_raw_header,
+        refuse_target_acquisition,
+    )
 
     pixels = []
     if args.pixel and not args.no_html:
@@ -68,12 +83,11 @@ def run(args) -> int:
     raw = Path(args.raw)
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
-    oref = Path(args.oref) if args.oref else None
-    if oref is not None and not oref.is_dir():
-        raise InputFileError(f"{oref}: --oref is not a directory")
+    chosen = selection(args)
+    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     truth = Path(args.truth) if args.truth else None
-    if truth is not None and not truth.is_dir():
-        raise InputFileError(f"{truth}: --truth is not a directory")
+    if truth is not None:
+        check_truth(truth, raw, header)
 
     calstis = None
     if not args.no_calstis:
@@ -86,14 +100,17 @@ def run(args) -> int:
     if calstis is None and truth is None:
         raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
 
-    configurations = cfg.configurations_for(header, truth=truth, **selection(args))
+    configurations = cfg.configurations_for(header, truth=truth, **chosen)
     if pixels:
         check_pixels(pixels, raw, header, configurations)
+    # Both sides get this folder explicitly; every file they will open is there.
+    oref = find_reference_folder(raw, header, args.oref)
+    check_references(raw, header, configurations, oref)
 
     outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
     settings = CompareSettings(
         raw=raw.resolve(),
-        oref=oref.resolve() if oref else None,
+        oref=oref.path,
         outdir=outdir,
         calstis=calstis,
         truth=truth,

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from stischeck.commands.selection import add_selection_options, selection
+from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["add_parser", "run"]
 
@@ -17,11 +18,18 @@ def add_parser(subparsers) -> None:
         "DQICORR ... FLATCORR) on copies of RAW and write a truth folder laid out like the "
         "corpus (<CONFIG>/<rootname>_flt.fits.gz, _crj, trailers), with the raw file, the "
         "reference files and a manifest (versions, switches, checksums). An existing truth "
-        "is replaced only with --force, which prints what changed.",
+        "is replaced only with --force, which prints what changed. Reference files "
+        f"(oref$name): {REFERENCE_RULE}. A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not "
+        "recorded unless switches are chosen.",
     )
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
     p.add_argument("--out", metavar="DIR", required=True, help="truth folder to write")
-    p.add_argument("--oref", metavar="DIR", help="directory for oref$ reference files")
+    p.add_argument(
+        "--oref",
+        metavar="DIR",
+        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
+        "$CRDS_PATH/references/hst/)",
+    )
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     add_selection_options(p)
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
@@ -34,25 +42,31 @@ def run(args) -> int:
     """Record; print the folder and, with --force, what changed. Exit 0, or 2 on failure."""
     from stischeck.config import configurations_for
     from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, InputFileError
-    from stischeck.inputs import read_raw_header
+    from stischeck.errors import CalstisError
+    from stischeck.inputs import (
+        check_references,
+        find_reference_folder,
+        read_raw_header,
+        refuse_target_acquisition,
+    )
     from stischeck.record import record_truth
 
     raw = Path(args.raw)
     header = read_raw_header(raw)
-    oref = Path(args.oref) if args.oref else None
-    if oref is not None and not oref.is_dir():
-        raise InputFileError(f"{oref}: --oref is not a directory")
+    chosen = selection(args)
+    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
-    configurations = configurations_for(header, include_raw=False, **selection(args))
+    configurations = configurations_for(header, include_raw=False, **chosen)
+    oref = find_reference_folder(raw, header, args.oref)
+    check_references(raw, header, configurations, oref)
     result = record_truth(
         raw.resolve(),
         Path(args.out),
         configurations=configurations,
         calstis=calstis,
-        oref=oref.resolve() if oref else None,
+        oref=oref.path,
         timeout_s=args.timeout,
         force=args.force,
         jobs=max(1, args.jobs),

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from stischeck.inputs import REFERENCE_RULE
+
 __all__ = ["add_parser", "run"]
 
 
@@ -11,7 +13,9 @@ def add_parser(subparsers) -> None:
         "reference",
         help="calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)",
         description="Run the reference 2-D CCD reduction with the switches in RAW's primary "
-        "header and write the products calstis would write (_flt).",
+        "header and write the products calstis would write (_flt). Reference files "
+        f"(oref$name): {REFERENCE_RULE}; every file the header's switches need is found "
+        "before anything runs.",
     )
     p.add_argument("raw", help="STIS CCD _raw.fits or _raw.fits.gz (never modified)")
     p.add_argument(
@@ -22,8 +26,8 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--oref",
         metavar="DIR",
-        help="directory for oref$ reference names "
-        "(default: the 'oref' environment variable, then $CRDS_PATH)",
+        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
+        "$CRDS_PATH/references/hst/)",
     )
     p.add_argument(
         "--overwrite",
@@ -38,16 +42,34 @@ def run(args) -> int:
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
+    from stischeck.config import CALIBRATION_SWITCHES, Configuration
     from stischeck.errors import InputFileError
+    from stischeck.inputs import (
+        OWN_SWITCHES,
+        check_references,
+        find_reference_folder,
+        target_acquisition,
+    )
 
     raw_path = Path(args.raw)
     raw = read_raw(raw_path)
-    result = calibrate(raw, oref_dir=Path(args.oref) if args.oref else None)
+    header = raw.primary_header
+    # The header's own switches, as cs0.e RAW would run them: the same reference check.
+    own = Configuration(
+        OWN_SWITCHES,
+        tuple((k, str(header.get(k, "OMIT")).strip().upper()) for k in CALIBRATION_SWITCHES),
+    )
+    oref = find_reference_folder(raw_path, header, args.oref)
+    check_references(raw_path, header, [own], oref)
+    result = calibrate(raw, oref_dir=oref.path)
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
     if result.nothing_to_do:
+        mode = target_acquisition(header)
+        what = f" (a target acquisition, OBSMODE = {mode!r}; cs0.e writes no product either)"
         print(
-            f"stischeck: {raw_path.name}: nothing to do: {result.nothing_to_do}",
+            f"stischeck: {raw_path.name}: nothing to do: "
+            + (f"{result.nothing_to_do.rstrip('.')}{what}" if mode else result.nothing_to_do),
             file=__import__("sys").stderr,
         )
         return 0

@@ -952,18 +952,42 @@ def _most_negative(data: ProductData, n: int) -> list:
     return out
 
 
+def _imset_pixel(imset, x: int, y: int, final_ltv: tuple):
+    """FITS [x, y] in ``imset`` of final-product pixel [x, y], through its own LTV; or None."""
+    h = imset.header
+    px = x + int(round(float(h.get("LTV1", 0.0)) - final_ltv[0]))
+    py = y + int(round(float(h.get("LTV2", 0.0)) - final_ltv[1]))
+    ny, nx = imset.sci.shape
+    return (px, py) if 1 <= px <= nx and 1 <= py <= ny else None
+
+
 def _sample(data: ProductData, x: int, y: int, final_ltv: tuple):
-    """Values of final-product pixel [x, y] in ``data`` (mapped through LTV), or None."""
-    ltv1, ltv2 = data.ltv
-    px = x + int(round(ltv1 - final_ltv[0]))
-    py = y + int(round(ltv2 - final_ltv[1]))
-    ny, nx = data.shape
-    if not (1 <= px <= nx and 1 <= py <= ny):
+    """
+    Values of final-product pixel [x, y] in ``data``, or None when no imset holds it.
+
+    Each imset is mapped through its own LTV1/LTV2 and shape: real files carry
+    imsets of different sizes and places (target acquisitions: 100x100,
+    100x100, 30x30). Only the imsets that hold the pixel are sampled; which
+    ones is `_covering_note`'s business. Returns ``(px, py, sci, err, dq)``
+    with [px, py] in the first such imset.
+    """
+    where = [(s, _imset_pixel(s, x, y, final_ltv)) for s in data.imsets]
+    where = [(s, xy) for s, xy in where if xy is not None]
+    if not where:
         return None
-    sci = tuple(float(s.sci[py - 1, px - 1]) for s in data.imsets)
-    err = tuple(float(s.err[py - 1, px - 1]) for s in data.imsets)
-    dq = tuple(int(s.dq[py - 1, px - 1]) for s in data.imsets)
+    sci = tuple(float(s.sci[py - 1, px - 1]) for s, (px, py) in where)
+    err = tuple(float(s.err[py - 1, px - 1]) for s, (px, py) in where)
+    dq = tuple(int(s.dq[py - 1, px - 1]) for s, (px, py) in where)
+    px, py = where[0][1]
     return px, py, sci, err, dq
+
+
+def _covering_note(data: ProductData, x: int, y: int, final_ltv: tuple) -> str:
+    """Which imsets hold the pixel, when not all of them do (imsets of different sizes)."""
+    held = [k for k, s in enumerate(data.imsets, start=1) if _imset_pixel(s, x, y, final_ltv)]
+    if len(held) == len(data.imsets):
+        return ""
+    return f"imset{'s' if len(held) > 1 else ''} {', '.join(map(str, held))} of {len(data.imsets)}"
 
 
 def _floor(data: ProductData, fallback: tuple) -> float | None:
@@ -1173,6 +1197,7 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
                 if got is None or got[0] is None:
                     continue
                 (px, py, sci, err, dq), rs, data = got
+                held = _covering_note(data, x, y, final_ltv)
                 per = float(np.mean(sci)) if suffix != "crj" else sci[0] / data.ncombine
                 delta = None
                 if rs is not None:
@@ -1191,7 +1216,7 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
                         per_imset=per,
                         floor=_floor(data, fallback_noise),
                         delta_ref=delta,
-                        note=_header_note(data, suffix),
+                        note=", ".join(n for n in (held, _header_note(data, suffix)) if n),
                     )
                 )
         added = {c: folder.added(c) for c in folder.config_names}

@@ -117,7 +117,9 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
     -------
     (problem, header_switches)
         ``problem`` is "" when every product opens and shows each performed
-        switch as COMPLETE or SKIPPED; else one line naming the product and why.
+        switch as COMPLETE or SKIPPED (or every imset is bad, ``IMSET_OK = F``:
+        calstis then leaves the switches PERFORM); else one line naming the
+        product and why.
     """
     from reference_impl.io.fitsutil import FitsReader
 
@@ -125,10 +127,12 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
     for suffix, path in sorted(products.items()):
         try:
             # Headers parsed, data skipped: a file shorter than its headers say fails here.
+            imset_ok = []
             with FitsReader(path, what="product") as reader:
                 header = reader.primary_header
-                for _ in reader:
-                    pass
+                for hdu in reader:
+                    if str(hdu.header.get("EXTNAME", "")).strip().upper() == "SCI":
+                        imset_ok.append(hdu.header.get("IMSET_OK", True) is not False)
             header_switches[suffix] = {k: str(header.get(k, "")).strip() for k in performed}
         except Exception as err:  # noqa: BLE001 - any unreadable product is one finding
             reason = str(err).splitlines()[0]
@@ -144,6 +148,11 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
             # before rejection; calstis leaves CRCORR = PERFORM in it.
             and not (k == "CRCORR" and suffix == "flt" and "crj" in products)
         ]
+        if stuck and imset_ok and not any(imset_ok):
+            # Every imset bad (IMSET_OK = F: all zero, as in the real ACQ/PEAK o4er06llq):
+            # calstis writes the product and leaves the switches PERFORM ("No good data
+            # were written to output"); found with cs0.e 3.5.0. Not a step that failed.
+            stuck = []
         if stuck:
             problems.append(f"{path.name}: step(s) did not run ({', '.join(stuck)})")
     return "; ".join(problems), header_switches
