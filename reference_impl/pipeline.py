@@ -19,7 +19,7 @@ import numpy as np
 from reference_impl.errors import InputFileError, NotImplementedStepError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
-from reference_impl.io import reffiles
+from reference_impl.io import phottables, reffiles
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
 from reference_impl.numerics import header_float
@@ -27,7 +27,12 @@ from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
 from reference_impl.steps.crcorr import reject_cosmic_rays
-from reference_impl.steps.darkcorr import dark_scale, dark_temperature_factor, subtract_dark
+from reference_impl.steps.darkcorr import (
+    SIDE2_MJD,
+    dark_scale,
+    dark_temperature_factor,
+    subtract_dark,
+)
 from reference_impl.steps.dqicorr import ApertureGeometry, flag_bad_pixels, parse_aper_fov
 from reference_impl.steps.flatcorr import (
     apply_flat,
@@ -36,6 +41,7 @@ from reference_impl.steps.flatcorr import (
     combine_flats_in_blocks,
 )
 from reference_impl.steps.noise import init_errors, needs_error_init
+from reference_impl.steps.photcorr import compute_photometry, photmode_string
 from reference_impl.steps.statflag import compute_statistics
 
 __all__ = ["CAL_VER", "OutputImset", "Product", "RunResult", "calibrate"]
@@ -115,11 +121,15 @@ class _StepPlan:
     biascorr: str = "OMIT"
     darkcorr: str = "OMIT"
     flatcorr: str = "OMIT"
+    photcorr: str = "OMIT"
+    tdscorr: str = "OMIT"
     statflag: bool = True
     bpix_path: Path | None = None
     bias_path: Path | None = None
     dark_path: Path | None = None
     flat_paths: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (used parts only)
+    phot_path: Path | None = None
+    tds_path: Path | None = None
     pedigrees: dict = field(default_factory=dict)  # Path -> (pedigree, descrip)
 
 
@@ -144,6 +154,13 @@ def _check_references(raw: RawExposure, oref_dir: Path | None, *, cr_rejection: 
         need.append("DARKFILE")
     if info.performs("SHADCORR"):
         need.append("SHADFILE")
+    if info.performs("PHOTCORR"):
+        # cs0 sciflags.c asks for the IMPHTTAB whatever OBSTYPE is; APERTAB may
+        # be blank (refexist.c); cs1 getflags1.c checkPhot reads the TDSTAB.
+        need.append("IMPHTTAB")
+        optional.append("APERTAB")
+        if info.is_imaging:
+            optional.append("TDSTAB")
     if cr_rejection:
         need.append("CRREJTAB")
     found: dict[str, Path | None] = {}
@@ -172,7 +189,7 @@ def _check_references(raw: RawExposure, oref_dir: Path | None, *, cr_rejection: 
     return found
 
 
-def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
+def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = True) -> _StepPlan:
     """getflags1.c: PERFORM switches become DUMMY when their reference's PEDIGREE says so."""
     plan = _StepPlan(statflag=statflag)
 
@@ -209,20 +226,26 @@ def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
             plan.flatcorr = "PERFORM"
         elif any_dummy:
             plan.flatcorr = "DUMMY"
+    if "PHOTCORR" in perform and imaging:  # checkPhot: imaging only, else OMIT
+        plan.phot_path = found["IMPHTTAB"]
+        plan.photcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.phot_path)) else "PERFORM"
+        plan.tds_path = found.get("TDSTAB")
+        if plan.tds_path is not None:
+            plan.tdscorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.tds_path)) else "PERFORM"
     return plan
 
 
 def _photmode(raw: RawExposure, first: RawImset) -> str:
     """PHOTMODE as calstis1 rebuilds it on every run (photmode.c)."""
     info = raw.info
-    parts = ["STIS", info.aperture, f"A2D{info.ccdgain}"]
-    opt = info.opt_elem
-    parts.append("MIRROR" if opt.upper().startswith("MIR") else opt)
-    parts.append("CCD")
-    if not info.is_imaging and info.cenwave is not None:
-        parts.append(str(info.cenwave))
-    parts.append(f"MJD#{first.info.expstart_mjd:.4f}")
-    return " ".join(parts)
+    return photmode_string(
+        aperture=info.aperture,
+        ccdgain=info.ccdgain,
+        opt_elem=info.opt_elem,
+        obstype=info.obstype,
+        cenwave=info.cenwave,
+        expstart_mjd=first.info.expstart_mjd,
+    )
 
 
 def _plate_scale_deg(info_cd: tuple, raw: RawExposure) -> tuple[float, float]:
@@ -282,7 +305,7 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         return RunResult([], messages, "No calibration switch was set to PERFORM.")
 
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
-    for switch in ("ATODCORR", "SHADCORR", "PHOTCORR"):
+    for switch in ("ATODCORR", "SHADCORR"):
         if info.performs(switch):
             raise NotImplementedStepError(
                 f"{raw.path.name}: {switch} = PERFORM is not implemented in the reference"
@@ -330,7 +353,7 @@ def _calstis1(
         binaxis1=info.binaxis1,
         binaxis2=info.binaxis2,
     )
-    plan = _plan(found, perform, statflag)
+    plan = _plan(found, perform, statflag, imaging=info.is_imaging)
     # A DUMMY step is not runnable on its own (getflags1.c): with only a DUMMY
     # DQICORR calstis writes nothing, although it flags saturation when another
     # step runs.
@@ -340,6 +363,7 @@ def _calstis1(
         or plan.biascorr == "PERFORM"
         or plan.darkcorr == "PERFORM"
         or plan.flatcorr == "PERFORM"
+        or plan.photcorr == "PERFORM"
     )
     if not runnable:
         return None
@@ -390,6 +414,7 @@ def _calstis1(
         if n_good == 1:
             first_good_is_imset1 = rim.info.extver == 1
             primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history))
+            primary_keywords.update(_photometry_updates(raw, rim, ccd, plan, history, messages))
 
     if not first_good_is_imset1:
         # calstis makes its primary-header changes on the first good imset, but
@@ -448,6 +473,60 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
         elif value == "DUMMY":
             keywords[switch] = "SKIPPED"
             history.append(f"{switch} skipped due to dummy reference file ...")
+    return keywords
+
+
+#: Comments calstis gives the photometry keywords (dophot.c).
+_PHOT_COMMENTS = {
+    "PHOTFLAM": "inverse sensitivity",
+    "PHOTZPT": "zero point",
+    "PHOTPLAM": "pivot wavelength",
+    "PHOTBW": "RMS bandwidth",
+}
+
+
+def _detector_temperature(rim: RawImset) -> float:
+    """getdettemp.c for the CCD: OCCDHTAV from side 2 on (as hstio reads it), else -1."""
+    sci = rim.headers["SCI"]
+    if card_double(sci, "EXPSTART", -1.0) < SIDE2_MJD or "OCCDHTAV" not in sci:
+        return -1.0
+    return card_double(sci, "OCCDHTAV", -1.0)
+
+
+def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> dict:
+    """PHOTCORR on the first good imset (do2d.c, dophot.c, history1.c photHistory)."""
+    if plan.photcorr == "DUMMY":
+        history.append("PHOTCORR skipped due to dummy reference file ...")
+        return {"PHOTCORR": "SKIPPED"}
+    if plan.photcorr != "PERFORM":
+        return {}
+    table = phottables.read_imphttab(plan.phot_path)
+    tds = None
+    if plan.tdscorr == "PERFORM":
+        tds = phottables.read_tdstab_row(plan.tds_path, raw.info.opt_elem)
+    if isinstance(table, phottables.ImphttabFailure):
+        result = None
+        messages.append(f"PHOTCORR skipped: {table}")
+    else:
+        result = compute_photometry(
+            table,
+            _photmode(raw, rim),
+            atodgain=float(ccd.atodgain),
+            tds=tds,
+            temperature_c=_detector_temperature(rim),
+        )
+    keywords = {}
+    if result is not None:
+        for key, value in result.keywords.items():
+            keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
+        if result.message:
+            messages.append(f"PHOTCORR: {result.message}")
+    if result is None or result.skipped:
+        keywords["PHOTCORR"] = "SKIPPED"
+        history.append("PHOTCORR not performed ...")
+    else:
+        keywords["PHOTCORR"] = "COMPLETE"
+        history.append("PHOTCORR complete ...")
     return keywords
 
 
@@ -712,6 +791,18 @@ class _DoubleCard(float):
         return f"{float(self):.12E}"
 
 
+class _FloatCard(float):
+    """A float keyword's value whose card text is calstis's ``%#14.7E`` (Put_KeyF)."""
+
+    def __str__(self) -> str:
+        return f"{float(self):.7E}"
+
+
+def _float_keyword(x) -> float:
+    """A float keyword as calstis writes it: rounded to float32, 8 significant digits."""
+    return _FloatCard(f"{float(np.float32(x)):.7E}")
+
+
 def _double_keyword(x: float) -> float:
     """A double keyword as calstis writes it (``%#20.12E``, 13 significant digits)."""
     return _DoubleCard(f"{float(x):.12E}")
@@ -816,7 +907,8 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
         "NCOMBINE": len(good),
     }
     if result.exptot_s > 0 and temptot > 0:
-        sci_keywords["OCCDHTAV"] = header_float(np.float32(temptot / result.exptot_s))
+        # As written (%.7E), so the next stage's hstio read (PHOTCORR) sees calstis's text.
+        sci_keywords["OCCDHTAV"] = _float_keyword(np.float32(temptot / result.exptot_s))
     crj = Product(
         "crj",
         primary_keywords,

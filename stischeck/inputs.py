@@ -27,6 +27,10 @@ REFERENCE_KEYWORDS = (
     "PFLTFILE",
     "DFLTFILE",
     "LFLTFILE",
+    "ATODTAB",
+    "SHADFILE",
+    "IMPHTTAB",
+    "TDSTAB",
 )
 
 
