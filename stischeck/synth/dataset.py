@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from stischeck.synth import fitsio
+from stischeck.synth import fitsio, photometry
 from stischeck.synth.cosmic import cosmic_ray_charge
 from stischeck.synth.detector import (
     FULL_WELL_E,
@@ -63,6 +63,8 @@ _SUFFIX = {
     "PFLTFILE": "pfl",
     "DFLTFILE": "dfl",
     "LFLTFILE": "lfl",
+    "IMPHTTAB": "imp",
+    "TDSTAB": "tds",
 }
 _DROPOUT_LEN = 64
 
@@ -302,6 +304,10 @@ def build_dataset(params: SynthParams) -> SynthDataset:
         "flat",
         (flats["LFLTFILE"], (0.375, 0.375 - band[0] / 4.0), (0.25, 0.25)),
     )
+    if p.photcorr:
+        refs["IMPHTTAB"] = (names["IMPHTTAB"], "imphttab", p.imphttab)
+        if p.tdstab != "none":
+            refs["TDSTAB"] = (names["TDSTAB"], "tdstab", p.tdstab)
     scene["reference_file_rows_0indexed"] = list(band)
     return SynthDataset(p, root, geo, imsets, refs, scene)
 
@@ -373,6 +379,8 @@ def _primary_cards(ds: SynthDataset) -> list:
         switches[sw] = "PERFORM"
     if p.expscorr:
         switches["EXPSCORR"] = "PERFORM"
+    if p.photcorr:
+        switches["PHOTCORR"] = "PERFORM"
     if p.subarray is None:
         sizes = (1062, 1044) if geo.mode == "full" else (geo.nx * geo.bin_x, geo.ny * geo.bin_y)
         centre = (532, 523)
@@ -611,6 +619,27 @@ def _write_references(ds: SynthDataset, oref: Path) -> dict:
                 **common,
             )
             fitsio.write_table(path, cards, payload, _CRREJ_FORMATS)
+        elif kind in ("imphttab", "tdstab"):
+            what = "IMPHTTAB" if kind == "imphttab" else "TDSTAB"
+            cards = fitsio.reference_primary_cards(
+                filename,
+                "PHOTOMETRY TABLE" if kind == "imphttab" else "TEMPERATURE SENSITIVITY TABLE",
+                f"Synthetic {what} ({payload})",
+                [],
+                **common,
+            )
+            rng = _rng(p.seed, what.lower())
+            if kind == "imphttab":
+                photometry.write_imphttab(
+                    path,
+                    payload,
+                    aperture=p.aperture_name,
+                    mjd=p.expstart_mjd,
+                    rng=rng,
+                    cards=cards,
+                )
+            else:
+                photometry.write_tdstab(path, payload, opt_elem=opt_elem, rng=rng, cards=cards)
         elif kind == "bpixtab":
             cards = fitsio.reference_primary_cards(
                 filename,

@@ -120,6 +120,12 @@ class SynthParams:
         Set ``EXPSCORR = 'PERFORM'`` (calibrate each imset to a ``_flt`` too).
     skysub : str
         ``SKYSUB`` of every CRREJTAB row: ``mode`` or ``none``.
+    photcorr : bool
+        Set ``PHOTCORR = 'PERFORM'`` and write an IMPHTTAB (and a TDSTAB).
+    imphttab : str
+        The IMPHTTAB variant (a key of `stischeck.synth.photometry.IMPHTTAB_KINDS`).
+    tdstab : str
+        The TDSTAB variant (a key of `stischeck.synth.photometry.TDSTAB_KINDS`).
     """
 
     seed: int = 1
@@ -159,6 +165,9 @@ class SynthParams:
     dropouts: int = 0
     expscorr: bool = False
     skysub: str = "mode"
+    photcorr: bool = False
+    imphttab: str = "mjd"
+    tdstab: str = "temp"
 
     @property
     def n_imsets(self) -> int:
@@ -292,4 +301,10 @@ def validate(p: SynthParams) -> SynthParams:
         fail(f"trace row must be within 0..1023 (got {p.trace_row})")
     if p.skysub not in ("mode", "none"):
         fail(f"skysub must be mode or none (got {p.skysub!r})")
+    from stischeck.synth.photometry import IMPHTTAB_KINDS, TDSTAB_KINDS
+
+    if p.imphttab not in IMPHTTAB_KINDS:
+        fail(f"imphttab must be one of {', '.join(IMPHTTAB_KINDS)} (got {p.imphttab!r})")
+    if p.tdstab not in TDSTAB_KINDS:
+        fail(f"tdstab must be one of {', '.join(TDSTAB_KINDS)} (got {p.tdstab!r})")
     return p
