@@ -3,12 +3,12 @@
 This is the only module that knows the order of the 2-D CCD steps (spec §1.5,
 §1.8; hstcal ``cs0/calstis0.c``, ``cs1/do2d.c``, ``cs1/getflags1.c``):
 
-    DQICORR -> BLEVCORR -> ERR initialisation -> BIASCORR -> DARKCORR -> FLATCORR
-    -> STATFLAG
+    DQICORR -> ATODCORR -> BLEVCORR -> ERR initialisation -> BIASCORR -> DARKCORR
+    -> FLATCORR -> SHADCORR -> (PHOTMODE, PHOTCORR on the first good imset) -> STATFLAG
 
 per imset, for a run without cosmic-ray rejection. With CRCORR on two or more
-imsets calstis splits the run around calstis2; that path needs
-``steps/crcorr.py`` and raises until it exists.
+imsets calstis splits the run around calstis2 (DQICORR, ATODCORR, BLEVCORR,
+BIASCORR before it; the rest after it, on the ``_crj``).
 """
 
 from dataclasses import dataclass, field, replace
@@ -16,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError, NotImplementedStepError, ReferenceFileError
+from reference_impl.errors import InputFileError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
-from reference_impl.io import phottables, reffiles
+from reference_impl.io import atodtab, phottables, reffiles
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
 from reference_impl.numerics import header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
+from reference_impl.steps.atodcorr import apply_atod, select_atod_row
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
 from reference_impl.steps.crcorr import reject_cosmic_rays
@@ -42,6 +43,7 @@ from reference_impl.steps.flatcorr import (
 )
 from reference_impl.steps.noise import init_errors, needs_error_init
 from reference_impl.steps.photcorr import compute_photometry, photmode_string
+from reference_impl.steps.shadcorr import correct_shutter_shading
 from reference_impl.steps.statflag import compute_statistics
 
 __all__ = ["CAL_VER", "OutputImset", "Product", "RunResult", "calibrate"]
@@ -121,6 +123,8 @@ class _StepPlan:
     biascorr: str = "OMIT"
     darkcorr: str = "OMIT"
     flatcorr: str = "OMIT"
+    atodcorr: str = "OMIT"
+    shadcorr: str = "OMIT"
     photcorr: str = "OMIT"
     tdscorr: str = "OMIT"
     statflag: bool = True
@@ -128,6 +132,8 @@ class _StepPlan:
     bias_path: Path | None = None
     dark_path: Path | None = None
     flat_paths: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (used parts only)
+    atod_path: Path | None = None
+    shad_path: Path | None = None
     phot_path: Path | None = None
     tds_path: Path | None = None
     pedigrees: dict = field(default_factory=dict)  # Path -> (pedigree, descrip)
@@ -204,6 +210,12 @@ def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = Tru
             plan.dqicorr = "DUMMY"
         else:
             plan.dqicorr = "PERFORM"
+    if "ATODCORR" in perform:
+        plan.atod_path = found["ATODTAB"]
+        plan.atodcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.atod_path)) else "PERFORM"
+    if "SHADCORR" in perform:
+        plan.shad_path = found["SHADFILE"]
+        plan.shadcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.shad_path)) else "PERFORM"
     if "BLEVCORR" in perform:
         plan.blevcorr = "PERFORM"
     if "BIASCORR" in perform:
@@ -290,8 +302,8 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     ReferenceFileError, ShapeMismatchError
         For missing, unreadable or mismatched reference files (calstis fails).
     NotImplementedStepError
-        For a switch the reference does not implement (CRCORR on two or more
-        imsets, ATODCORR, SHADCORR, PHOTCORR).
+        For an IMPHTTAB layout where calstis reads outside its arrays
+        (`reference_impl.steps.photcorr`).
     """
     info = raw.info
     messages: list[str] = []
@@ -305,11 +317,6 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         return RunResult([], messages, "No calibration switch was set to PERFORM.")
 
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
-    for switch in ("ATODCORR", "SHADCORR"):
-        if info.performs(switch):
-            raise NotImplementedStepError(
-                f"{raw.path.name}: {switch} = PERFORM is not implemented in the reference"
-            )
     performed = {s for s in _CS1_SWITCHES if info.performs(s)}
     if not cr_rejection:
         product = _calstis1(raw, found, performed, info.statflag, messages, "flt")
@@ -364,6 +371,8 @@ def _calstis1(
         or plan.darkcorr == "PERFORM"
         or plan.flatcorr == "PERFORM"
         or plan.photcorr == "PERFORM"
+        or plan.atodcorr == "PERFORM"
+        or plan.shadcorr == "PERFORM"
     )
     if not runnable:
         return None
@@ -461,10 +470,12 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     history.append("CCD parameters table ...")
     state = {
         "DQICORR": plan.dqicorr,
+        "ATODCORR": plan.atodcorr,
         "BLEVCORR": plan.blevcorr,
         "BIASCORR": plan.biascorr,
         "DARKCORR": plan.darkcorr,
         "FLATCORR": plan.flatcorr,
+        "SHADCORR": plan.shadcorr,
     }
     for switch, value in state.items():
         if value == "PERFORM":
@@ -473,6 +484,9 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
         elif value == "DUMMY":
             keywords[switch] = "SKIPPED"
             history.append(f"{switch} skipped due to dummy reference file ...")
+        elif value == "IGNORED":
+            keywords[switch] = "SKIPPED"
+            history.append(f"{switch} not performed ...")
     return keywords
 
 
@@ -547,10 +561,14 @@ class _References:
         self._cache: dict = {}
 
     def get(self, kind: str) -> reffiles.ReferenceImage:
-        """``"bias"``, ``"dark"`` or ``"flat"`` (the combined P x D x L flat)."""
+        """``"bias"``, ``"dark"``, ``"flat"`` (P x D x L), ``"shad"`` or ``"atod"`` (its rows)."""
         if kind not in self._cache:
             if kind == "bias":
                 ref = reffiles.read_reference_image(self._plan.bias_path, what="bias image")
+            elif kind == "shad":
+                ref = reffiles.read_reference_image(self._plan.shad_path, what="SHADFILE")
+            elif kind == "atod":
+                ref = atodtab.read_atodtab(self._plan.atod_path)
             elif kind == "dark":
                 ref = reffiles.read_reference_image(self._plan.dark_path, what="dark image")
             else:
@@ -665,6 +683,9 @@ def _calibrate_imset(
             ltv0=rinfo.ltv0,
         )
 
+    if plan.atodcorr == "PERFORM":
+        current = _atod_imset(raw, rim, current, plan, refs)
+
     placement = rinfo.placement
     if plan.blevcorr == "PERFORM":
         bin_x, bin_y = placement.bin_xy
@@ -748,6 +769,20 @@ def _calibrate_imset(
         current = apply_flat(current, flat)
         del flat
 
+    if plan.shadcorr == "PERFORM":
+        exptime = card_double(rim.headers["SCI"], "EXPTIME", 0.0)
+        if exptime <= 0.0:
+            messages.append("EXPTIME must be positive if SHADCORR = PERFORM.")
+            plan.shadcorr = "IGNORED"
+        else:
+            shade = _cut(refs.get("shad"), rinfo_now, shape, average=True, what="SHADFILE")
+            if is_last:
+                refs.release("shad")
+            current = correct_shutter_shading(
+                current, shade, exptime_s=exptime, ncombine=rinfo.ncombine
+            )
+            del shade
+
     if plan.statflag:
         stats = compute_statistics(current, sdqflags=rinfo.sdqflags)
         out.sci_keywords["NGOODPIX"] = stats.ngoodpix
@@ -770,6 +805,36 @@ def _calibrate_imset(
                 out.err_keywords[key] = header_float(value)
     out.imset = current
     return out
+
+
+def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Imset:
+    """ATODCORR on one imset (doatod.c); a DUMMY row turns the step off from here on."""
+    name = raw.path.name
+    if rim.info.ncombine > 1:
+        raise ReferenceFileError(
+            f"{name}: NCOMBINE is already > 1 before ATODCORR has been performed"
+        )
+    sci = rim.headers["SCI"]
+
+    def key_value(key: str) -> float:
+        if key not in sci:
+            raise ReferenceFileError(f"{name}: keyword {key} (ATODTAB REF_KEY) not found")
+        return card_double(sci, key, 0.0)
+
+    rows = refs.get("atod")
+    k = select_atod_row(rows, ccdamp=raw.info.ccdamp, ccdgain=raw.info.ccdgain, key_value=key_value)
+    if k is None:
+        raise ReferenceFileError(
+            f"{name}: CCD amp {raw.info.ccdamp}, gain {raw.info.ccdgain}, not found in ATODTAB "
+            f"{plan.atod_path.name}"
+        )
+    row = rows[k]
+    if reffiles.is_dummy(row.pedigree):
+        plan.atodcorr = "DUMMY"
+        return current
+    if row.atod is None:
+        raise ReferenceFileError(f"{plan.atod_path.name}: ATOD array in row {k + 1} is too short")
+    return apply_atod(current, row.atod)
 
 
 #: Switches calstis1 runs before CR rejection ("part a", calstis0.c SetCs1Sw).
@@ -879,7 +944,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     expend = max(rim.info.expend_mjd for rim in good)
 
     primary_keywords = {
-        "TEXPTIME": header_float(result.exptot_s),
+        "TEXPTIME": _float_keyword(result.exptot_s),
         "SKYSUM": header_float(result.skysum_dn),
         "TEXPSTRT": _double_keyword(expstart),
         "TEXPEND": _double_keyword(expend),
@@ -901,7 +966,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
         )
     first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
     sci_keywords = {
-        "EXPTIME": header_float(result.exptot_s),
+        "EXPTIME": _float_keyword(result.exptot_s),
         "EXPSTART": _double_keyword(expstart),
         "EXPEND": _double_keyword(expend),
         "NCOMBINE": len(good),

@@ -73,7 +73,8 @@ def add_parser(subparsers) -> None:
             description="Write <rootname>_raw.fits, oref/ (CCDTAB, BPIXTAB, CRREJTAB, BIASFILE, "
             "DARKFILE, PFLTFILE, DFLTFILE, LFLTFILE) and manifest.json. The raw header sets "
             "DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR, FLATCORR to PERFORM (EXPSCORR with "
-            "--expscorr, PHOTCORR with --photcorr, which also writes an IMPHTTAB and a TDSTAB). "
+            "--expscorr; PHOTCORR, ATODCORR, SHADCORR with --photcorr, --atodcorr, --shadcorr, "
+            "which also write their tables). "
             "Deterministic for a seed. Default: a 1060x32 subarray (rows 497-528).",
         )
     finally:
@@ -124,7 +125,27 @@ def add_parser(subparsers) -> None:
     p.add_argument("--flat-zeros", type=int, default=0, help="flat pixels that are exactly 0")
     p.add_argument("--skysub", choices=("mode", "none"), default="mode", help="CRREJTAB SKYSUB")
     p.add_argument("--expscorr", action="store_true", help="EXPSCORR = PERFORM")
-    from stischeck.synth.photometry import IMPHTTAB_KINDS, TDSTAB_KINDS
+    from stischeck.synth.photometry import (
+        ATODTAB_KINDS,
+        IMPHTTAB_KINDS,
+        SHADFILE_KINDS,
+        TDSTAB_KINDS,
+    )
+
+    p.add_argument(
+        "--atodcorr",
+        nargs="?",
+        const="perform",
+        choices=tuple(ATODTAB_KINDS),
+        help="ATODCORR = PERFORM and an ATODTAB (variant: perform, rowdummy, dummy)",
+    )
+    p.add_argument(
+        "--shadcorr",
+        nargs="?",
+        const="perform",
+        choices=tuple(SHADFILE_KINDS),
+        help="SHADCORR = PERFORM and a SHADFILE (variant: perform, dummy)",
+    )
 
     p.add_argument(
         "--photcorr", action="store_true", help="PHOTCORR = PERFORM; write IMPHTTAB and TDSTAB"
@@ -183,6 +204,8 @@ def params_from_args(args):
         photcorr=args.photcorr,
         imphttab=args.imphttab,
         tdstab=args.tdstab,
+        atodcorr=args.atodcorr,
+        shadcorr=args.shadcorr,
         **kw,
     )
 

@@ -1,4 +1,4 @@
-"""The photometry tables of a synthetic imaging data set: IMPHTTAB and TDSTAB.
+"""The calstis1 tables beyond the six-step set: IMPHTTAB, TDSTAB, ATODTAB, SHADFILE.
 
 Layouts as hstcal reads them (``lib/getphttab.c``, ``pkg/stis/lib/cs1/gettds1.c``)
 and as the STIS reference files have them:
@@ -13,7 +13,13 @@ and as the STIS reference files have them:
 * TDSTAB: one binary table with OPT_ELEM, NWL, WAVELENGTH, TIME, SLOPE,
   INTERCEPT, NT, REFTEMP, TEMPSENS, PEDIGREE, DESCRIP; a row per optical element.
 
-`IMPHTTAB_KINDS` and `TDSTAB_KINDS` name the variants a data set can ask for.
+* ATODTAB (``cs1/doatod.c``): CCDAMP, CCDGAIN, REF_KEY, REF_KEY_VALUE, NELEM,
+  ATOD (65536 float32, the first NELEM used), PEDIGREE, DESCRIP.
+* SHADFILE (``cs1/doshad.c``): a reference image like the dark (unbinned, on
+  the reference rows), SCI and ERR in seconds.
+
+`IMPHTTAB_KINDS`, `TDSTAB_KINDS`, `ATODTAB_KINDS`, `SHADFILE_KINDS` name the
+variants a data set can ask for.
 """
 
 from pathlib import Path
@@ -23,7 +29,16 @@ from astropy.io import fits
 
 from stischeck.synth import fitsio
 
-__all__ = ["IMPHTTAB_KINDS", "TDSTAB_KINDS", "write_imphttab", "write_tdstab"]
+__all__ = [
+    "ATODTAB_KINDS",
+    "IMPHTTAB_KINDS",
+    "SHADFILE_KINDS",
+    "TDSTAB_KINDS",
+    "shading_reference",
+    "write_atodtab",
+    "write_imphttab",
+    "write_tdstab",
+]
 
 #: IMPHTTAB variants: what calstis should do with the data set's row.
 IMPHTTAB_KINDS = {
@@ -187,3 +202,97 @@ def write_tdstab(path: Path, kind: str, *, opt_elem: str, rng, cards: list) -> P
     ]
     table = fits.BinTableHDU.from_columns(columns)
     return fitsio.write_hdus([fitsio.primary_hdu(primary), table], path)
+
+
+#: ATODTAB variants.
+ATODTAB_KINDS = {
+    "perform": "rows for the data set's amp and gain at three REF_KEY values, and decoys",
+    "rowdummy": "the closest row has PEDIGREE DUMMY (ATODCORR SKIPPED, data unchanged)",
+    "dummy": "PEDIGREE = DUMMY in the primary header (ATODCORR SKIPPED)",
+}
+#: SHADFILE variants.
+SHADFILE_KINDS = {
+    "perform": "a smooth shutter-shading map in seconds",
+    "dummy": "PEDIGREE = DUMMY in the primary header (SHADCORR SKIPPED)",
+}
+_ATOD_WIDTH = 65536
+
+
+def write_atodtab(
+    path: Path, kind: str, *, amp: str, gain: int, ref_key: str, ref_value: float, rng, cards
+) -> Path:
+    """
+    Write an ATODTAB (columns as ``cs1/doatod.c`` reads them).
+
+    Parameters
+    ----------
+    path : Path
+    kind : str
+        A key of `ATODTAB_KINDS`.
+    amp, gain : str, int
+        The data set's CCDAMP and CCDGAIN.
+    ref_key : str
+        The SCI-header keyword the rows are chosen by (OCCDHTAV or EXPTIME).
+    ref_value : float
+        Its value in the data set's first imset (rows are placed around it).
+    rng : numpy.random.Generator
+    cards : list of (key, value, comment)
+    """
+    other_gain = 4 if gain == 1 else 1
+    offsets = rng.uniform(0.3, 3.0, 3) * np.array([-1.0, 0.0, 1.0]) + rng.uniform(-0.2, 0.2)
+    rows = [(amp, gain, ref_value + float(d)) for d in offsets]
+    rows += [(amp, other_gain, ref_value), ("ANY", -1, ref_value + 50.0)]
+    closest = int(np.argmin(np.abs(offsets)))
+    n = len(rows)
+    atod = np.zeros((n, _ATOD_WIDTH), dtype=np.float32)
+    nelem = []
+    index = np.arange(_ATOD_WIDTH, dtype=np.float64)
+    for r in range(n):
+        size = int(rng.integers(56000, _ATOD_WIDTH + 1))
+        nelem.append(size)
+        amplitude = float(rng.uniform(0.05, 0.6))
+        period = float(rng.uniform(200.0, 3000.0))
+        curve = index + amplitude * np.sin(2 * np.pi * index / period) + 2e-7 * index**2 / 65.536
+        atod[r, :size] = np.round(curve[:size], 3)
+    pedigree = ["MODEL"] * n
+    if kind == "rowdummy":
+        pedigree[closest] = "DUMMY"
+    primary = [c for c in cards if c[0] not in ("NEXTEND", "PEDIGREE")]
+    primary = [
+        ("NEXTEND", 1, "number of extensions"),
+        *primary,
+        ("PEDIGREE", "DUMMY" if kind == "dummy" else "MODEL", "pedigree"),
+    ]
+    columns = [
+        fits.Column("CCDAMP", "4A", array=[r[0] for r in rows]),
+        fits.Column("CCDGAIN", "J", array=[r[1] for r in rows]),
+        fits.Column("REF_KEY", "8A", array=[ref_key] * n),
+        fits.Column("REF_KEY_VALUE", "D", array=[round(r[2], 3) for r in rows]),
+        fits.Column("NELEM", "J", array=nelem),
+        fits.Column("ATOD", f"{_ATOD_WIDTH}E", array=atod),
+        fits.Column("PEDIGREE", "30A", array=pedigree),
+        fits.Column("DESCRIP", "60A", array=["synthetic A-to-D correction"] * n),
+    ]
+    table = fits.BinTableHDU.from_columns(columns)
+    return fitsio.write_hdus([fitsio.primary_hdu(primary), table], path)
+
+
+def shading_reference(shape: tuple[int, int], rng) -> tuple:
+    """
+    A shutter-shading map (seconds) on the reference rows: a smooth ramp and bowl.
+
+    Returns
+    -------
+    (sci, err, dq)
+        float32 seconds, float32 seconds, int16 (a few pixels flagged 4).
+    """
+    ny, nx = shape
+    y, x = np.mgrid[0:ny, 0:nx] / 1024.0
+    base = float(rng.uniform(0.005, 0.03))
+    sci = base * (1.0 + 0.8 * (x - 0.5) ** 2 + 0.5 * (y - 0.5) ** 2 + 0.3 * x)
+    sci = sci + rng.normal(0.0, 2e-4, shape)
+    err = np.full(shape, 5e-4)
+    dq = np.zeros(shape, np.int16)
+    flagged = rng.integers(0, ny * nx, 10)
+    dq.flat[flagged] = 4
+    return sci.astype(np.float32), err.astype(np.float32), dq
