@@ -127,6 +127,7 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
             # Headers parsed, data skipped: a file shorter than its headers say fails here.
             with FitsReader(path, what="product") as reader:
                 header = reader.primary_header
+                obstype = str(header.get("OBSTYPE", "")).strip().upper()
                 for _ in reader:
                     pass
             header_switches[suffix] = {k: str(header.get(k, "")).strip() for k in performed}
@@ -143,6 +144,9 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
             # With EXPSCORR the _flt beside the _crj holds the per-imset data
             # before rejection; calstis leaves CRCORR = PERFORM in it.
             and not (k == "CRCORR" and suffix == "flt" and "crj" in products)
+            # calstis1 computes photometry for imaging only and leaves the
+            # switch of any other OBSTYPE as it was (cs1/getflags1.c checkPhot).
+            and not (k == "PHOTCORR" and obstype != "IMAGING")
         ]
         if stuck:
             problems.append(f"{path.name}: step(s) did not run ({', '.join(stuck)})")

@@ -131,8 +131,9 @@ def write_imphttab(path: Path, kind: str, *, aperture: str, mjd: float, rng, car
             pars[r, : grid.size] = grid
             scalars[r] = level
         pedigree = ["MODEL"] * len(obsmodes)
-        if kind == "rowdummy":
-            pedigree[obsmodes.index(f"stis,{aperture.lower()},mirror,ccd,mjd#")] = "DUMMY"
+        own = f"stis,{aperture.lower()},mirror,ccd,mjd#"
+        if kind == "rowdummy" and own in obsmodes:  # a spectroscopic aperture has no row
+            pedigree[obsmodes.index(own)] = "DUMMY"
         columns = [
             fits.Column("OBSMODE", "40A", array=obsmodes),
             fits.Column("DATACOL", "12A", array=[name if scalar else f"{name}1"] * len(obsmodes)),
