@@ -9,11 +9,15 @@ and without OCCDHTAV), and DUMMY-pedigree ATODTAB and SHADFILE. Each runs the
 raw file's own switches (HEADER) and, for imaging, the PHOTCORR rung, under
 the exact policy, and the photometry and switch cards must have the same
 text on both sides. `test_hunt_*` draws such data sets with hypothesis
-(``HYPOTHESIS_PROFILE=thorough``: 1000 examples; ``ci``: a few).
+(``HYPOTHESIS_PROFILE=thorough``: 1000 examples; ``ci``: a few); with
+``STISCHECK_HUNT_LOG=FILE`` each example appends a line to FILE.
 """
 
 import dataclasses
+import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -113,6 +117,11 @@ def test_hunt_reference_equals_live_calstis_with_the_rest_of_calstis1(
 ):
     work = tmp_path_factory.mktemp("cs1rest", numbered=True)
     bad, cards, _ = compare_cs1_rest(params, calstis_path, work / "w", keep=True)
+    log = os.environ.get("STISCHECK_HUNT_LOG")  # one line per example, for the figures
+    if log:
+        with Path(log).open("a") as f:
+            line = {"params": params.to_dict(), "bad": len(bad), "cards": len(cards)}
+            f.write(json.dumps(line, default=list) + "\n")
     if not bad and not cards:
         shutil.rmtree(work, ignore_errors=True)
         return
