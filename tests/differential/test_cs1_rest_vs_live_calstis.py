@@ -10,7 +10,8 @@ raw file's own switches (HEADER) and, for imaging, the PHOTCORR rung, under
 the exact policy, and the photometry and switch cards must have the same
 text on both sides. `test_hunt_*` draws such data sets with hypothesis
 (``HYPOTHESIS_PROFILE=thorough``: 1000 examples; ``ci``: a few); with
-``STISCHECK_HUNT_LOG=FILE`` each example appends a line to FILE.
+``STISCHECK_HUNT_LOG=FILE`` each example appends a line to FILE, and
+``STISCHECK_HUNT_EXAMPLES=N`` sets the number of examples.
 """
 
 import dataclasses
@@ -20,7 +21,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, given, settings
 
 from stischeck.synth import SynthParams
 from stischeck.synth.photometry import IMPHTTAB_KINDS, TDSTAB_KINDS
@@ -81,6 +82,13 @@ def _cases() -> list:
 
 
 CASES = _cases()
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+#: ``STISCHECK_HUNT_EXAMPLES=N`` sets the hunt's example count in any profile.
+_HUNT_BUDGET = (
+    settings(max_examples=int(os.environ["STISCHECK_HUNT_EXAMPLES"]), suppress_health_check=_HEALTH)
+    if os.environ.get("STISCHECK_HUNT_EXAMPLES")
+    else budget(ci=3, suppress_health_check=_HEALTH)
+)
 _ROW_KEYS = ("configuration", "product", "extname", "imset", "verdict", "n_differ", "detail")
 
 
@@ -110,7 +118,7 @@ def test_the_cases_cover_what_the_acceptance_asks():
     assert {p.shadcorr for p in CASES} >= {"perform", "dummy"}
 
 
-@budget(ci=3, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@_HUNT_BUDGET
 @given(params=cs1_dataset_params())
 def test_hunt_reference_equals_live_calstis_with_the_rest_of_calstis1(
     params, calstis_path, tmp_path_factory
