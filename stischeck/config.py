@@ -3,8 +3,8 @@
 The default is the cumulative 2-D CCD ladder of the STScI notebook "Calstis 2-D
 CCD Data Reduction": every switch OMIT (the raw image; calstis writes no
 product), then DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR and FLATCORR
-added one at a time, and for an imaging raw file that names an IMPHTTAB a
-PHOTCORR rung after FLATCORR. STATFLAG stays as in the raw header; EXPSCORR
+added one at a time, and for an imaging raw file that asks for PHOTCORR and
+names an IMPHTTAB a PHOTCORR rung after FLATCORR. STATFLAG stays as in the raw header; EXPSCORR
 takes the raw header's value from the CRCORR rung on (it only acts with
 CRCORR), and is OMIT before, as in the stored corpus.
 
@@ -114,12 +114,13 @@ def _raw_expscorr(raw_header) -> str:
 
 
 def _has_photometry(raw_header) -> bool:
-    """An imaging raw header that names an IMPHTTAB (so PHOTCORR can run)."""
+    """An imaging raw header that asks for PHOTCORR and names an IMPHTTAB."""
     if not raw_header:
         return False
     obstype = str(raw_header.get("OBSTYPE", "")).strip().upper()
     table = str(raw_header.get("IMPHTTAB", "")).strip()
-    return obstype == "IMAGING" and table not in ("", "N/A", "n/a")
+    asks = str(raw_header.get("PHOTCORR", "")).strip().upper() == "PERFORM"
+    return obstype == "IMAGING" and asks and table not in ("", "N/A", "n/a")
 
 
 def header_configuration(raw_header) -> Configuration:

@@ -70,17 +70,22 @@ def test_a_dummy_atodtab_row_skips_atodcorr_and_leaves_the_data(tmp_path):
 
 
 def _imaging_header(**cards):
-    h = fits.Header({"OBSTYPE": "IMAGING", "IMPHTTAB": "oref$x_imp.fits", **cards})
+    h = fits.Header(
+        {"OBSTYPE": "IMAGING", "IMPHTTAB": "oref$x_imp.fits", "PHOTCORR": "PERFORM", **cards}
+    )
     return h
 
 
-def test_the_ladder_gains_photcorr_for_imaging_with_an_imphttab_only():
+def test_the_ladder_gains_photcorr_for_imaging_that_asks_for_it_with_an_imphttab():
     names = [c.name for c in cfg.cumulative_sequence(_imaging_header())]
     assert names == ["RAW", *cfg.LADDER, "PHOTCORR"]
     photcorr = cfg.cumulative_sequence(_imaging_header())[-1]
     assert photcorr.added == "PHOTCORR" and photcorr.previous == "FLATCORR"
     assert "PHOTCORR" not in [
         c.name for c in cfg.cumulative_sequence(_imaging_header(IMPHTTAB="N/A"))
+    ]
+    assert "PHOTCORR" not in [
+        c.name for c in cfg.cumulative_sequence(_imaging_header(PHOTCORR="OMIT"))
     ]
     spectrum = _imaging_header(OBSTYPE="SPECTROSCOPIC")
     assert "PHOTCORR" not in [c.name for c in cfg.cumulative_sequence(spectrum)]
