@@ -532,7 +532,11 @@ def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> di
     keywords = {}
     if result is not None:
         for key, value in result.keywords.items():
-            keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
+            # Put_KeyF keeps an existing card's comment; a new card gets calstis's.
+            if key in raw.primary_header:
+                keywords[key] = _float_keyword(value)
+            else:
+                keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
         if result.message:
             messages.append(f"PHOTCORR: {result.message}")
     if result is None or result.skipped:

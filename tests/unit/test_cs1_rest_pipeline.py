@@ -27,6 +27,17 @@ def test_photcorr_writes_the_keywords_with_calstis_card_text(tmp_path):
         assert text == f"{float(np.float32(header[key])):.7E}", key
 
 
+def test_photcorr_keeps_the_comment_of_an_existing_photometry_card(tmp_path):
+    paths = write_dataset(SynthParams(seed=3, crsplit=1, n_stars=20, photcorr=True), tmp_path / "d")
+    with fits.open(paths.raw, mode="update") as hdul:
+        hdul[0].header.insert("PHOTMODE", ("PHOTFLAM", 0.0, "raw comment"), after=True)
+    raw = read_raw(paths.raw)
+    result = calibrate(raw, oref_dir=paths.oref)
+    header = fits.getheader(write_product(result.products[0], raw.primary_header, tmp_path / "p"))
+    assert header.comments["PHOTFLAM"] == "raw comment" and header["PHOTFLAM"] != 0.0
+    assert header.comments["PHOTBW"] == "RMS bandwidth"
+
+
 @pytest.mark.parametrize(("variant", "state"), [("missing", "SKIPPED"), ("dummy", "SKIPPED")])
 def test_photcorr_without_a_usable_row_is_skipped_without_keywords(tmp_path, variant, state):
     _, header = _run(tmp_path, photcorr=True, imphttab=variant)
