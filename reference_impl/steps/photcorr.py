@@ -2,7 +2,7 @@
 
 The spec (``docs/calstis-ccd-2d.md``) does not cover this step; the facts here
 were read from hstcal 5c1c1775 and checked against cs0.e 3.5.0
-(tests/differential/test_photcorr_vs_live_calstis.py).
+(tests/differential/test_cs1_rest_vs_live_calstis.py).
 
 What calstis does, in order
 ---------------------------
