@@ -234,3 +234,17 @@ def test_read_tdstab_takes_the_last_row_of_the_element_and_needs_one(tmp_path):
     assert read_tdstab_row(path, "MIRVIS").ref_temp == 16.0
     with pytest.raises(Exception, match="no TDSTAB row"):
         read_tdstab_row(path, "MIRNUV")
+
+
+def test_a_dummy_tdstab_row_stops_as_calstis_does(tmp_path):
+    # cs0.e exits 2 ("Internal error; status = -1", gettds1.c returns DUMMY as a status).
+    cols = [
+        fits.Column("OPT_ELEM", "8A", array=["MIRVIS"]),
+        fits.Column("NWL", "J", array=[1]),
+        fits.Column("WAVELENGTH", "1D", array=[[1.0]]),
+        fits.Column("PEDIGREE", "8A", array=["DUMMY"]),
+    ]
+    path = tmp_path / "x_tds.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(path)
+    with pytest.raises(Exception, match="PEDIGREE DUMMY"):
+        read_tdstab_row(path, "MIRVIS")
