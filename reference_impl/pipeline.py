@@ -3,12 +3,12 @@
 This is the only module that knows the order of the 2-D CCD steps (spec §1.5,
 §1.8; hstcal ``cs0/calstis0.c``, ``cs1/do2d.c``, ``cs1/getflags1.c``):
 
-    DQICORR -> BLEVCORR -> ERR initialisation -> BIASCORR -> DARKCORR -> FLATCORR
-    -> STATFLAG
+    DQICORR -> ATODCORR -> BLEVCORR -> ERR initialisation -> BIASCORR -> DARKCORR
+    -> FLATCORR -> SHADCORR -> (PHOTMODE, PHOTCORR on the first good imset) -> STATFLAG
 
 per imset, for a run without cosmic-ray rejection. With CRCORR on two or more
-imsets calstis splits the run around calstis2; that path needs
-``steps/crcorr.py`` and raises until it exists.
+imsets calstis splits the run around calstis2 (DQICORR, ATODCORR, BLEVCORR,
+BIASCORR before it; the rest after it, on the ``_crj``).
 """
 
 from dataclasses import dataclass, field, replace
@@ -16,18 +16,24 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError, NotImplementedStepError, ReferenceFileError
+from reference_impl.errors import InputFileError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
-from reference_impl.io import reffiles
+from reference_impl.io import atodtab, phottables, reffiles
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
 from reference_impl.numerics import header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
+from reference_impl.steps.atodcorr import apply_atod, select_atod_row
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
 from reference_impl.steps.crcorr import reject_cosmic_rays
-from reference_impl.steps.darkcorr import dark_scale, dark_temperature_factor, subtract_dark
+from reference_impl.steps.darkcorr import (
+    SIDE2_MJD,
+    dark_scale,
+    dark_temperature_factor,
+    subtract_dark,
+)
 from reference_impl.steps.dqicorr import ApertureGeometry, flag_bad_pixels, parse_aper_fov
 from reference_impl.steps.flatcorr import (
     apply_flat,
@@ -36,6 +42,8 @@ from reference_impl.steps.flatcorr import (
     combine_flats_in_blocks,
 )
 from reference_impl.steps.noise import init_errors, needs_error_init
+from reference_impl.steps.photcorr import compute_photometry, photmode_string
+from reference_impl.steps.shadcorr import correct_shutter_shading
 from reference_impl.steps.statflag import compute_statistics
 
 __all__ = ["CAL_VER", "OutputImset", "Product", "RunResult", "calibrate"]
@@ -115,11 +123,19 @@ class _StepPlan:
     biascorr: str = "OMIT"
     darkcorr: str = "OMIT"
     flatcorr: str = "OMIT"
+    atodcorr: str = "OMIT"
+    shadcorr: str = "OMIT"
+    photcorr: str = "OMIT"
+    tdscorr: str = "OMIT"
     statflag: bool = True
     bpix_path: Path | None = None
     bias_path: Path | None = None
     dark_path: Path | None = None
     flat_paths: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (used parts only)
+    atod_path: Path | None = None
+    shad_path: Path | None = None
+    phot_path: Path | None = None
+    tds_path: Path | None = None
     pedigrees: dict = field(default_factory=dict)  # Path -> (pedigree, descrip)
 
 
@@ -144,6 +160,13 @@ def _check_references(raw: RawExposure, oref_dir: Path | None, *, cr_rejection: 
         need.append("DARKFILE")
     if info.performs("SHADCORR"):
         need.append("SHADFILE")
+    if info.performs("PHOTCORR"):
+        # cs0 sciflags.c asks for the IMPHTTAB whatever OBSTYPE is; APERTAB may
+        # be blank (refexist.c); cs1 getflags1.c checkPhot reads the TDSTAB.
+        need.append("IMPHTTAB")
+        optional.append("APERTAB")
+        if info.is_imaging:
+            optional.append("TDSTAB")
     if cr_rejection:
         need.append("CRREJTAB")
     found: dict[str, Path | None] = {}
@@ -172,7 +195,7 @@ def _check_references(raw: RawExposure, oref_dir: Path | None, *, cr_rejection: 
     return found
 
 
-def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
+def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = True) -> _StepPlan:
     """getflags1.c: PERFORM switches become DUMMY when their reference's PEDIGREE says so."""
     plan = _StepPlan(statflag=statflag)
 
@@ -187,6 +210,12 @@ def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
             plan.dqicorr = "DUMMY"
         else:
             plan.dqicorr = "PERFORM"
+    if "ATODCORR" in perform:
+        plan.atod_path = found["ATODTAB"]
+        plan.atodcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.atod_path)) else "PERFORM"
+    if "SHADCORR" in perform:
+        plan.shad_path = found["SHADFILE"]
+        plan.shadcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.shad_path)) else "PERFORM"
     if "BLEVCORR" in perform:
         plan.blevcorr = "PERFORM"
     if "BIASCORR" in perform:
@@ -209,20 +238,26 @@ def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
             plan.flatcorr = "PERFORM"
         elif any_dummy:
             plan.flatcorr = "DUMMY"
+    if "PHOTCORR" in perform and imaging:  # checkPhot: imaging only, else OMIT
+        plan.phot_path = found["IMPHTTAB"]
+        plan.photcorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.phot_path)) else "PERFORM"
+        plan.tds_path = found.get("TDSTAB")
+        if plan.tds_path is not None:
+            plan.tdscorr = "DUMMY" if reffiles.is_dummy(pedigree(plan.tds_path)) else "PERFORM"
     return plan
 
 
 def _photmode(raw: RawExposure, first: RawImset) -> str:
     """PHOTMODE as calstis1 rebuilds it on every run (photmode.c)."""
     info = raw.info
-    parts = ["STIS", info.aperture, f"A2D{info.ccdgain}"]
-    opt = info.opt_elem
-    parts.append("MIRROR" if opt.upper().startswith("MIR") else opt)
-    parts.append("CCD")
-    if not info.is_imaging and info.cenwave is not None:
-        parts.append(str(info.cenwave))
-    parts.append(f"MJD#{first.info.expstart_mjd:.4f}")
-    return " ".join(parts)
+    return photmode_string(
+        aperture=info.aperture,
+        ccdgain=info.ccdgain,
+        opt_elem=info.opt_elem,
+        obstype=info.obstype,
+        cenwave=info.cenwave,
+        expstart_mjd=first.info.expstart_mjd,
+    )
 
 
 def _plate_scale_deg(info_cd: tuple, raw: RawExposure) -> tuple[float, float]:
@@ -267,8 +302,8 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     ReferenceFileError, ShapeMismatchError
         For missing, unreadable or mismatched reference files (calstis fails).
     NotImplementedStepError
-        For a switch the reference does not implement (CRCORR on two or more
-        imsets, ATODCORR, SHADCORR, PHOTCORR).
+        For an IMPHTTAB layout where calstis reads outside its arrays
+        (`reference_impl.steps.photcorr`).
     """
     info = raw.info
     messages: list[str] = []
@@ -282,11 +317,6 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         return RunResult([], messages, "No calibration switch was set to PERFORM.")
 
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
-    for switch in ("ATODCORR", "SHADCORR", "PHOTCORR"):
-        if info.performs(switch):
-            raise NotImplementedStepError(
-                f"{raw.path.name}: {switch} = PERFORM is not implemented in the reference"
-            )
     performed = {s for s in _CS1_SWITCHES if info.performs(s)}
     if not cr_rejection:
         product = _calstis1(raw, found, performed, info.statflag, messages, "flt")
@@ -330,7 +360,7 @@ def _calstis1(
         binaxis1=info.binaxis1,
         binaxis2=info.binaxis2,
     )
-    plan = _plan(found, perform, statflag)
+    plan = _plan(found, perform, statflag, imaging=info.is_imaging)
     # A DUMMY step is not runnable on its own (getflags1.c): with only a DUMMY
     # DQICORR calstis writes nothing, although it flags saturation when another
     # step runs.
@@ -340,6 +370,9 @@ def _calstis1(
         or plan.biascorr == "PERFORM"
         or plan.darkcorr == "PERFORM"
         or plan.flatcorr == "PERFORM"
+        or plan.photcorr == "PERFORM"
+        or plan.atodcorr == "PERFORM"
+        or plan.shadcorr == "PERFORM"
     )
     if not runnable:
         return None
@@ -390,6 +423,7 @@ def _calstis1(
         if n_good == 1:
             first_good_is_imset1 = rim.info.extver == 1
             primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history))
+            primary_keywords.update(_photometry_updates(raw, rim, ccd, plan, history, messages))
 
     if not first_good_is_imset1:
         # calstis makes its primary-header changes on the first good imset, but
@@ -436,10 +470,12 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     history.append("CCD parameters table ...")
     state = {
         "DQICORR": plan.dqicorr,
+        "ATODCORR": plan.atodcorr,
         "BLEVCORR": plan.blevcorr,
         "BIASCORR": plan.biascorr,
         "DARKCORR": plan.darkcorr,
         "FLATCORR": plan.flatcorr,
+        "SHADCORR": plan.shadcorr,
     }
     for switch, value in state.items():
         if value == "PERFORM":
@@ -448,6 +484,67 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
         elif value == "DUMMY":
             keywords[switch] = "SKIPPED"
             history.append(f"{switch} skipped due to dummy reference file ...")
+        elif value == "IGNORED":
+            keywords[switch] = "SKIPPED"
+            history.append(f"{switch} not performed ...")
+    return keywords
+
+
+#: Comments calstis gives the photometry keywords (dophot.c).
+_PHOT_COMMENTS = {
+    "PHOTFLAM": "inverse sensitivity",
+    "PHOTZPT": "zero point",
+    "PHOTPLAM": "pivot wavelength",
+    "PHOTBW": "RMS bandwidth",
+}
+
+
+def _detector_temperature(rim: RawImset) -> float:
+    """getdettemp.c for the CCD: OCCDHTAV from side 2 on (as hstio reads it), else -1."""
+    sci = rim.headers["SCI"]
+    if card_double(sci, "EXPSTART", -1.0) < SIDE2_MJD or "OCCDHTAV" not in sci:
+        return -1.0
+    return card_double(sci, "OCCDHTAV", -1.0)
+
+
+def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> dict:
+    """PHOTCORR on the first good imset (do2d.c, dophot.c, history1.c photHistory)."""
+    if plan.photcorr == "DUMMY":
+        history.append("PHOTCORR skipped due to dummy reference file ...")
+        return {"PHOTCORR": "SKIPPED"}
+    if plan.photcorr != "PERFORM":
+        return {}
+    table = phottables.read_imphttab(plan.phot_path)
+    tds = None
+    if plan.tdscorr == "PERFORM":
+        tds = phottables.read_tdstab_row(plan.tds_path, raw.info.opt_elem)
+    if isinstance(table, phottables.ImphttabFailure):
+        result = None
+        messages.append(f"PHOTCORR skipped: {table}")
+    else:
+        result = compute_photometry(
+            table,
+            _photmode(raw, rim),
+            atodgain=float(ccd.atodgain),
+            tds=tds,
+            temperature_c=_detector_temperature(rim),
+        )
+    keywords = {}
+    if result is not None:
+        for key, value in result.keywords.items():
+            # Put_KeyF keeps an existing card's comment; a new card gets calstis's.
+            if key in raw.primary_header:
+                keywords[key] = _float_keyword(value)
+            else:
+                keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
+        if result.message:
+            messages.append(f"PHOTCORR: {result.message}")
+    if result is None or result.skipped:
+        keywords["PHOTCORR"] = "SKIPPED"
+        history.append("PHOTCORR not performed ...")
+    else:
+        keywords["PHOTCORR"] = "COMPLETE"
+        history.append("PHOTCORR complete ...")
     return keywords
 
 
@@ -468,10 +565,14 @@ class _References:
         self._cache: dict = {}
 
     def get(self, kind: str) -> reffiles.ReferenceImage:
-        """``"bias"``, ``"dark"`` or ``"flat"`` (the combined P x D x L flat)."""
+        """``"bias"``, ``"dark"``, ``"flat"`` (P x D x L), ``"shad"`` or ``"atod"`` (its rows)."""
         if kind not in self._cache:
             if kind == "bias":
                 ref = reffiles.read_reference_image(self._plan.bias_path, what="bias image")
+            elif kind == "shad":
+                ref = reffiles.read_reference_image(self._plan.shad_path, what="SHADFILE")
+            elif kind == "atod":
+                ref = atodtab.read_atodtab(self._plan.atod_path)
             elif kind == "dark":
                 ref = reffiles.read_reference_image(self._plan.dark_path, what="dark image")
             else:
@@ -586,6 +687,9 @@ def _calibrate_imset(
             ltv0=rinfo.ltv0,
         )
 
+    if plan.atodcorr == "PERFORM":
+        current = _atod_imset(raw, rim, current, plan, refs)
+
     placement = rinfo.placement
     if plan.blevcorr == "PERFORM":
         bin_x, bin_y = placement.bin_xy
@@ -669,6 +773,20 @@ def _calibrate_imset(
         current = apply_flat(current, flat)
         del flat
 
+    if plan.shadcorr == "PERFORM":
+        exptime = card_double(rim.headers["SCI"], "EXPTIME", 0.0)
+        if exptime <= 0.0:
+            messages.append("EXPTIME must be positive if SHADCORR = PERFORM.")
+            plan.shadcorr = "IGNORED"
+        else:
+            shade = _cut(refs.get("shad"), rinfo_now, shape, average=True, what="SHADFILE")
+            if is_last:
+                refs.release("shad")
+            current = correct_shutter_shading(
+                current, shade, exptime_s=exptime, ncombine=rinfo.ncombine
+            )
+            del shade
+
     if plan.statflag:
         stats = compute_statistics(current, sdqflags=rinfo.sdqflags)
         out.sci_keywords["NGOODPIX"] = stats.ngoodpix
@@ -693,6 +811,36 @@ def _calibrate_imset(
     return out
 
 
+def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Imset:
+    """ATODCORR on one imset (doatod.c); a DUMMY row turns the step off from here on."""
+    name = raw.path.name
+    if rim.info.ncombine > 1:
+        raise ReferenceFileError(
+            f"{name}: NCOMBINE is already > 1 before ATODCORR has been performed"
+        )
+    sci = rim.headers["SCI"]
+
+    def key_value(key: str) -> float:
+        if key not in sci:
+            raise ReferenceFileError(f"{name}: keyword {key} (ATODTAB REF_KEY) not found")
+        return card_double(sci, key, 0.0)
+
+    rows = refs.get("atod")
+    k = select_atod_row(rows, ccdamp=raw.info.ccdamp, ccdgain=raw.info.ccdgain, key_value=key_value)
+    if k is None:
+        raise ReferenceFileError(
+            f"{name}: CCD amp {raw.info.ccdamp}, gain {raw.info.ccdgain}, not found in ATODTAB "
+            f"{plan.atod_path.name}"
+        )
+    row = rows[k]
+    if reffiles.is_dummy(row.pedigree):
+        plan.atodcorr = "DUMMY"
+        return current
+    if row.atod is None:
+        raise ReferenceFileError(f"{plan.atod_path.name}: ATOD array in row {k + 1} is too short")
+    return apply_atod(current, row.atod)
+
+
 #: Switches calstis1 runs before CR rejection ("part a", calstis0.c SetCs1Sw).
 _PART_A = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
 #: Switches that make cs0 run calstis1 after CR rejection ("basic 2-D").
@@ -710,6 +858,18 @@ class _DoubleCard(float):
 
     def __str__(self) -> str:
         return f"{float(self):.12E}"
+
+
+class _FloatCard(float):
+    """A float keyword's value whose card text is calstis's ``%#14.7E`` (Put_KeyF)."""
+
+    def __str__(self) -> str:
+        return f"{float(self):.7E}"
+
+
+def _float_keyword(x) -> float:
+    """A float keyword as calstis writes it: rounded to float32, 8 significant digits."""
+    return _FloatCard(f"{float(np.float32(x)):.7E}")
 
 
 def _double_keyword(x: float) -> float:
@@ -788,7 +948,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     expend = max(rim.info.expend_mjd for rim in good)
 
     primary_keywords = {
-        "TEXPTIME": header_float(result.exptot_s),
+        "TEXPTIME": _float_keyword(result.exptot_s),
         "SKYSUM": header_float(result.skysum_dn),
         "TEXPSTRT": _double_keyword(expstart),
         "TEXPEND": _double_keyword(expend),
@@ -810,13 +970,14 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
         )
     first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
     sci_keywords = {
-        "EXPTIME": header_float(result.exptot_s),
+        "EXPTIME": _float_keyword(result.exptot_s),
         "EXPSTART": _double_keyword(expstart),
         "EXPEND": _double_keyword(expend),
         "NCOMBINE": len(good),
     }
     if result.exptot_s > 0 and temptot > 0:
-        sci_keywords["OCCDHTAV"] = header_float(np.float32(temptot / result.exptot_s))
+        # As written (%.7E), so the next stage's hstio read (PHOTCORR) sees calstis's text.
+        sci_keywords["OCCDHTAV"] = _float_keyword(np.float32(temptot / result.exptot_s))
     crj = Product(
         "crj",
         primary_keywords,

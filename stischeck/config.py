@@ -3,9 +3,14 @@
 The default is the cumulative 2-D CCD ladder of the STScI notebook "Calstis 2-D
 CCD Data Reduction": every switch OMIT (the raw image; calstis writes no
 product), then DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR and FLATCORR
-added one at a time. STATFLAG stays as in the raw header; EXPSCORR takes the
-raw header's value from the CRCORR rung on (it only acts with CRCORR), and is
-OMIT before, as in the stored corpus.
+added one at a time, and for an imaging raw file that asks for PHOTCORR and
+names an IMPHTTAB a PHOTCORR rung after FLATCORR. STATFLAG stays as in the raw header; EXPSCORR
+takes the raw header's value from the CRCORR rung on (it only acts with
+CRCORR), and is OMIT before, as in the stored corpus.
+
+``HEADER`` (asked for with ``--steps HEADER``) runs the raw file as it asks:
+its own values of the 2-D CCD switches (`HEADER_SWITCHES`), every other
+switch OMIT.
 """
 
 from dataclasses import dataclass
@@ -22,6 +27,9 @@ __all__ = [
     "with_recorded_switches",
     "configurations_for",
     "RAW_NAME",
+    "HEADER_NAME",
+    "HEADER_SWITCHES",
+    "PHOTCORR_RUNG",
 ]
 
 #: The cumulative ladder, in calstis's order.
@@ -35,6 +43,15 @@ CALIBRATION_SWITCHES = (
 )  # fmt: skip
 #: Name of the all-OMIT configuration (no product expected from either side).
 RAW_NAME = "RAW"
+#: Name of the configuration with the raw header's own 2-D switches.
+HEADER_NAME = "HEADER"
+#: The calstis1/calstis2 CCD switches HEADER takes from the raw header (the 2-D reduction).
+HEADER_SWITCHES = (
+    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
+    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR",
+)  # fmt: skip
+#: The rung after FLATCORR for imaging data with an IMPHTTAB.
+PHOTCORR_RUNG = "PHOTCORR"
 
 
 @dataclass(frozen=True)
@@ -54,7 +71,8 @@ class Configuration:
         The previous rung's name (ladder only): the input of a step-local run.
     origin : str
         Where the switch values come from: ``"derived"`` (the ladder, ``--only``
-        or ``--switches`` with the raw header's EXPSCORR) or ``"truth manifest"``.
+        or ``--switches`` with the raw header's EXPSCORR), ``"raw header"``
+        (HEADER) or ``"truth manifest"``.
     """
 
     name: str
@@ -95,16 +113,38 @@ def _raw_expscorr(raw_header) -> str:
     return "PERFORM" if value == "PERFORM" else "OMIT"
 
 
+def _has_photometry(raw_header) -> bool:
+    """An imaging raw header that asks for PHOTCORR and names an IMPHTTAB."""
+    if not raw_header:
+        return False
+    obstype = str(raw_header.get("OBSTYPE", "")).strip().upper()
+    table = str(raw_header.get("IMPHTTAB", "")).strip()
+    asks = str(raw_header.get("PHOTCORR", "")).strip().upper() == "PERFORM"
+    return obstype == "IMAGING" and asks and table not in ("", "N/A", "n/a")
+
+
+def header_configuration(raw_header) -> Configuration:
+    """``HEADER``: the raw header's own 2-D switch values, every other switch OMIT."""
+    values = []
+    for key in CALIBRATION_SWITCHES:
+        value = "OMIT"
+        if key in HEADER_SWITCHES and raw_header is not None:
+            value = str(raw_header.get(key, "OMIT")).strip().upper() or "OMIT"
+        values.append((key, value))
+    return Configuration(HEADER_NAME, tuple(values), origin="raw header")
+
+
 def cumulative_sequence(raw_header=None, steps=None) -> list:
     """
-    The cumulative ladder (RAW, then +DQICORR ... +FLATCORR), or the rungs named in ``steps``.
+    The cumulative ladder (RAW, +DQICORR ... +FLATCORR[, +PHOTCORR]), or the rungs in ``steps``.
 
     Parameters
     ----------
     raw_header : astropy.io.fits.Header, optional
-        The raw primary header (for EXPSCORR).
+        The raw primary header (EXPSCORR; OBSTYPE and IMPHTTAB for the PHOTCORR rung).
     steps : iterable of str, optional
-        Subset of ``("RAW",) + LADDER``; each rung keeps its cumulative switches.
+        Subset of ``("RAW",) + LADDER (+ ("PHOTCORR",)) + ("HEADER",)``; each
+        rung keeps its cumulative switches; HEADER is only run when named here.
 
     Returns
     -------
@@ -114,18 +154,21 @@ def cumulative_sequence(raw_header=None, steps=None) -> list:
     rungs = [Configuration(RAW_NAME, _switches(set(), expscorr))]
     perform: set = set()
     previous = RAW_NAME
-    for step in LADDER:
+    ladder = LADDER + ((PHOTCORR_RUNG,) if _has_photometry(raw_header) else ())
+    for step in ladder:
         perform = perform | {step}
         rungs.append(Configuration(step, _switches(perform, expscorr), step, previous))
         previous = step
     if steps is None:
         return rungs
+    rungs.append(header_configuration(raw_header))
     wanted = [s.strip().upper() for s in steps if s.strip()]
     known = {c.name for c in rungs}
     unknown = [s for s in wanted if s not in known]
     if unknown:
         raise UsageError(
-            f"--steps: unknown step(s) {', '.join(unknown)}; choose from RAW, {', '.join(LADDER)}"
+            f"--steps: unknown step(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(c.name for c in rungs)}"
         )
     return [c for c in rungs if c.name in wanted]
 

@@ -49,6 +49,10 @@ REFERENCE_KEYWORDS = (
     "PFLTFILE",
     "DFLTFILE",
     "LFLTFILE",
+    "ATODTAB",
+    "SHADFILE",
+    "IMPHTTAB",
+    "TDSTAB",
 )
 
 

@@ -138,3 +138,26 @@ def reference_imsets(draw, shape, *, kind: str):
     sci = draw(frames(shape, values))
     err = draw(frames(shape, st.floats(0.0, 0.5, width=32)))
     return Imset(sci, err, draw(dq_arrays(shape)))
+
+
+@st.composite
+def cs1_dataset_params(draw, *, size: str = "small") -> SynthParams:
+    """`dataset_params` with ATODCORR, SHADCORR and PHOTCORR drawn too (every table variant)."""
+    from dataclasses import replace
+
+    from stischeck.synth.photometry import (
+        ATODTAB_KINDS,
+        IMPHTTAB_KINDS,
+        SHADFILE_KINDS,
+        TDSTAB_KINDS,
+    )
+
+    base = draw(dataset_params(size=size))
+    return replace(
+        base,
+        photcorr=draw(st.booleans()) or base.obstype == "IMAGING",
+        imphttab=draw(st.sampled_from(list(IMPHTTAB_KINDS))),
+        tdstab=draw(st.sampled_from(list(TDSTAB_KINDS))),
+        atodcorr=draw(st.sampled_from([None, *ATODTAB_KINDS])),
+        shadcorr=draw(st.sampled_from([None, *SHADFILE_KINDS])),
+    )

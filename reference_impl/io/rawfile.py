@@ -65,6 +65,9 @@ REFERENCE_KEYWORDS = (
     "CRREJTAB",
     "ATODTAB",
     "SHADFILE",
+    "IMPHTTAB",
+    "TDSTAB",
+    "APERTAB",
 )
 
 

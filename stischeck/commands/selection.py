@@ -15,7 +15,8 @@ def add_selection_options(parser) -> None:
         "--steps",
         metavar="LIST",
         help="comma-separated subset of the ladder RAW,DQICORR,BLEVCORR,BIASCORR,CRCORR,"
-        "DARKCORR,FLATCORR",
+        "DARKCORR,FLATCORR (,PHOTCORR for imaging that asks for it), and HEADER: the raw "
+        "file's own 2-D switches",
     )
     group.add_argument(
         "--only",

@@ -73,7 +73,9 @@ def add_parser(subparsers) -> None:
             description="Write <rootname>_raw.fits, oref/ (CCDTAB, BPIXTAB, CRREJTAB, BIASFILE, "
             "DARKFILE, PFLTFILE, DFLTFILE, LFLTFILE) and manifest.json. The raw header sets "
             "DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR, FLATCORR to PERFORM (EXPSCORR with "
-            "--expscorr). Deterministic for a seed. Default: a 1060x32 subarray (rows 497-528).",
+            "--expscorr; PHOTCORR, ATODCORR, SHADCORR with --photcorr, --atodcorr, --shadcorr, "
+            "which also write their tables). "
+            "Deterministic for a seed. Default: a 1060x32 subarray (rows 497-528).",
         )
     finally:
         subparsers._parser_class = saved
@@ -123,6 +125,43 @@ def add_parser(subparsers) -> None:
     p.add_argument("--flat-zeros", type=int, default=0, help="flat pixels that are exactly 0")
     p.add_argument("--skysub", choices=("mode", "none"), default="mode", help="CRREJTAB SKYSUB")
     p.add_argument("--expscorr", action="store_true", help="EXPSCORR = PERFORM")
+    from stischeck.synth.photometry import (
+        ATODTAB_KINDS,
+        IMPHTTAB_KINDS,
+        SHADFILE_KINDS,
+        TDSTAB_KINDS,
+    )
+
+    p.add_argument(
+        "--atodcorr",
+        nargs="?",
+        const="perform",
+        choices=tuple(ATODTAB_KINDS),
+        help="ATODCORR = PERFORM and an ATODTAB (variant: perform, rowdummy, dummy)",
+    )
+    p.add_argument(
+        "--shadcorr",
+        nargs="?",
+        const="perform",
+        choices=tuple(SHADFILE_KINDS),
+        help="SHADCORR = PERFORM and a SHADFILE (variant: perform, dummy)",
+    )
+
+    p.add_argument(
+        "--photcorr", action="store_true", help="PHOTCORR = PERFORM; write IMPHTTAB and TDSTAB"
+    )
+    p.add_argument(
+        "--imphttab",
+        choices=tuple(IMPHTTAB_KINDS),
+        default="mjd",
+        help="IMPHTTAB variant with --photcorr (default mjd: interpolated in MJD)",
+    )
+    p.add_argument(
+        "--tdstab",
+        choices=tuple(TDSTAB_KINDS),
+        default="temp",
+        help="TDSTAB variant with --photcorr (default temp; none: TDSTAB = N/A)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing data set")
     p.set_defaults(func=run)
 
@@ -162,6 +201,11 @@ def params_from_args(args):
         n_flat_zero=args.flat_zeros,
         skysub=args.skysub,
         expscorr=args.expscorr,
+        photcorr=args.photcorr,
+        imphttab=args.imphttab,
+        tdstab=args.tdstab,
+        atodcorr=args.atodcorr,
+        shadcorr=args.shadcorr,
         **kw,
     )
 

@@ -121,9 +121,9 @@ class CompareFolder:
         counts only when it performs the previous rung's switches and one more.
         ``only-DARKCORR`` and ``set-...`` configurations add nothing to anything.
         """
-        from stischeck.config import LADDER
+        from stischeck.config import LADDER, PHOTCORR_RUNG
 
-        if config not in LADDER or config not in self.config_names:
+        if config not in (*LADDER, PHOTCORR_RUNG) or config not in self.config_names:
             return None
         k = self.config_names.index(config)
         now = set(self.performed(config)) - {"EXPSCORR"}

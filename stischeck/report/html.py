@@ -474,6 +474,25 @@ class _Page:
             self.mask(mm)
         if p.cr_mask is not None or p.cr_params:
             self.cr(p)
+        if p.phot_params:
+            self.phot(p)
+
+    def phot(self, p) -> None:
+        """The photometry keywords of both sides' products, side by side."""
+        left, right = self.m.folder.sides
+        self.w(
+            "<h4>Photometry keywords <span class='muted small'>(PHOTCORR; from each "
+            f"_{_e(p.suffix)} primary header)</span></h4>"
+            f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
+        )
+        for key, values, differs in p.phot_params:
+            cls = ' class="fail"' if differs else ""
+            self.w(
+                f"<tr{cls}><td class='mono'>{_e(key)}</td>"
+                f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
+                f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
+            )
+        self.w("</table>")
 
     def diff(self, d) -> None:
         m = self.m

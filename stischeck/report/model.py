@@ -57,6 +57,8 @@ CR_KEYWORDS = (
     "TEXPTIME",
     "CRREJTAB",
 )
+#: The photometry keywords calstis1 writes in the primary header (photmode.c, dophot.c).
+PHOT_KEYWORDS = ("PHOTMODE", "PHOTCORR", "PHOTFLAM", "PHOTZPT", "PHOTPLAM", "PHOTBW", "IMPHTTAB")
 #: What each ladder switch does (spec calstis-ccd-2d.md §4-§12), one line.
 STEP_WHAT = {
     "RAW": "the raw exposure: every switch OMIT, calstis writes no product; shown is the input",
@@ -69,6 +71,10 @@ STEP_WHAT = {
     "the total exposure time) as the _crj",
     "DARKCORR": "subtracts the dark reference image scaled by EXPTIME / ATODGAIN",
     "FLATCORR": "divides by the flat field (PFLT x DFLT x expanded LFLT)",
+    "ATODCORR": "replaces each raw DN by its ATODTAB correction (analog-to-digital)",
+    "SHADCORR": "divides by 1 + SHADFILE / EXPTIME (shutter shading)",
+    "PHOTCORR": "writes PHOTFLAM, PHOTZPT, PHOTPLAM, PHOTBW from the IMPHTTAB (imaging only; "
+    "pixels unchanged)",
 }
 #: Good pixels the "median good SCI" is taken over at most (evenly spaced).
 _MEDIAN_SAMPLE = 250_000
@@ -178,6 +184,7 @@ class ProductSection:
     dq_maps: list = field(default_factory=list)  # MaskMap
     cr_mask: MaskMap | None = None
     cr_params: list = field(default_factory=list)  # (keyword, {side: value}, differs)
+    phot_params: list = field(default_factory=list)  # (keyword, {side: value}, differs)
     notes: list = field(default_factory=list)
 
 
@@ -780,6 +787,27 @@ def _cr_params(datas: dict, stats) -> list:
     return rows
 
 
+def _phot_params(datas: dict, stats) -> list:
+    """The photometry keywords of both sides, when either side's product has PHOTFLAM."""
+    if not any(d is not None and "PHOTFLAM" in d.primary for d in datas.values()):
+        return []
+    differs = set()
+    if not stats.empty:
+        kw = stats[(stats["extname"] == "PRIMARY") & stats["statistic"].str.startswith("keyword:")]
+        for r in kw.to_dict("records"):
+            if str(r.get("within")).lower() in ("false", "0"):
+                differs.add(str(r["statistic"]).split(":", 1)[1])
+    rows = []
+    for key in PHOT_KEYWORDS:
+        values = {
+            side: (d.primary.get(key) if d is not None else None) for side, d in datas.items()
+        }
+        if all(v is None for v in values.values()):
+            continue
+        rows.append((key, values, key in differs))
+    return rows
+
+
 def _product_section(folder, products, config, suffix, sides, is_first_crj) -> ProductSection:
     left_side, right_side = sides
     paths = {s: folder.products(config, s).get(suffix) for s in sides}
@@ -856,6 +884,7 @@ def _product_section(folder, products, config, suffix, sides, is_first_crj) -> P
             counts if cr or not stats.empty else None,
         )
         section.cr_params = _cr_params(datas, stats)
+    section.phot_params = _phot_params(datas, stats)
     for s in sides:
         if paths[s] is not None and datas[s] is None:
             section.notes.append(products.error(paths[s]))

@@ -130,6 +130,7 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
             imset_ok = []
             with FitsReader(path, what="product") as reader:
                 header = reader.primary_header
+                obstype = str(header.get("OBSTYPE", "")).strip().upper()
                 for hdu in reader:
                     if str(hdu.header.get("EXTNAME", "")).strip().upper() == "SCI":
                         imset_ok.append(hdu.header.get("IMSET_OK", True) is not False)
@@ -147,6 +148,9 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
             # With EXPSCORR the _flt beside the _crj holds the per-imset data
             # before rejection; calstis leaves CRCORR = PERFORM in it.
             and not (k == "CRCORR" and suffix == "flt" and "crj" in products)
+            # calstis1 computes photometry for imaging only and leaves the
+            # switch of any other OBSTYPE as it was (cs1/getflags1.c checkPhot).
+            and not (k == "PHOTCORR" and obstype != "IMAGING")
         ]
         if stuck and imset_ok and not any(imset_ok):
             # Every imset bad (IMSET_OK = F: all zero, as in the real ACQ/PEAK o4er06llq):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from stischeck.synth import fitsio
+from stischeck.synth import fitsio, photometry
 from stischeck.synth.cosmic import cosmic_ray_charge
 from stischeck.synth.detector import (
     FULL_WELL_E,
@@ -63,6 +63,10 @@ _SUFFIX = {
     "PFLTFILE": "pfl",
     "DFLTFILE": "dfl",
     "LFLTFILE": "lfl",
+    "IMPHTTAB": "imp",
+    "TDSTAB": "tds",
+    "ATODTAB": "a2d",
+    "SHADFILE": "shd",
 }
 _DROPOUT_LEN = 64
 
@@ -302,6 +306,17 @@ def build_dataset(params: SynthParams) -> SynthDataset:
         "flat",
         (flats["LFLTFILE"], (0.375, 0.375 - band[0] / 4.0), (0.25, 0.25)),
     )
+    if p.photcorr:
+        refs["IMPHTTAB"] = (names["IMPHTTAB"], "imphttab", p.imphttab)
+        if p.tdstab != "none":
+            refs["TDSTAB"] = (names["TDSTAB"], "tdstab", p.tdstab)
+    if p.atodcorr is not None:
+        key = "OCCDHTAV" if imsets[0].occdhtav is not None else "EXPTIME"
+        value = imsets[0].occdhtav if key == "OCCDHTAV" else imsets[0].exptime_s
+        refs["ATODTAB"] = (names["ATODTAB"], "atodtab", (p.atodcorr, key, float(value)))
+    if p.shadcorr is not None:
+        shade = photometry.shading_reference((band[1] - band[0], 1024), _rng(p.seed, "shading"))
+        refs["SHADFILE"] = (names["SHADFILE"], "shad", (shade, (0.0, -float(band[0])), (1.0, 1.0)))
     scene["reference_file_rows_0indexed"] = list(band)
     return SynthDataset(p, root, geo, imsets, refs, scene)
 
@@ -373,6 +388,12 @@ def _primary_cards(ds: SynthDataset) -> list:
         switches[sw] = "PERFORM"
     if p.expscorr:
         switches["EXPSCORR"] = "PERFORM"
+    if p.photcorr:
+        switches["PHOTCORR"] = "PERFORM"
+    if p.atodcorr is not None:
+        switches["ATODCORR"] = "PERFORM"
+    if p.shadcorr is not None:
+        switches["SHADCORR"] = "PERFORM"
     if p.subarray is None:
         sizes = (1062, 1044) if geo.mode == "full" else (geo.nx * geo.bin_x, geo.ny * geo.bin_y)
         centre = (532, 523)
@@ -611,6 +632,46 @@ def _write_references(ds: SynthDataset, oref: Path) -> dict:
                 **common,
             )
             fitsio.write_table(path, cards, payload, _CRREJ_FORMATS)
+        elif kind == "atodtab":
+            variant, ref_key, ref_value = payload
+            cards = fitsio.reference_primary_cards(
+                filename,
+                "A TO D TABLE",
+                f"Synthetic A-to-D correction ({variant})",
+                [],
+                **common,
+            )
+            photometry.write_atodtab(
+                path,
+                variant,
+                amp=p.amp,
+                gain=p.gain,
+                ref_key=ref_key,
+                ref_value=ref_value,
+                rng=_rng(p.seed, "atodtab"),
+                cards=cards,
+            )
+        elif kind in ("imphttab", "tdstab"):
+            what = "IMPHTTAB" if kind == "imphttab" else "TDSTAB"
+            cards = fitsio.reference_primary_cards(
+                filename,
+                "PHOTOMETRY TABLE" if kind == "imphttab" else "TEMPERATURE SENSITIVITY TABLE",
+                f"Synthetic {what} ({payload})",
+                [],
+                **common,
+            )
+            rng = _rng(p.seed, what.lower())
+            if kind == "imphttab":
+                photometry.write_imphttab(
+                    path,
+                    payload,
+                    aperture=p.aperture_name,
+                    mjd=p.expstart_mjd,
+                    rng=rng,
+                    cards=cards,
+                )
+            else:
+                photometry.write_tdstab(path, payload, opt_elem=opt_elem, rng=rng, cards=cards)
         elif kind == "bpixtab":
             cards = fitsio.reference_primary_cards(
                 filename,
@@ -651,6 +712,13 @@ def _write_references(ds: SynthDataset, oref: Path) -> dict:
                     f"Synthetic superbias, amp {p.amp} gain {p.gain} bin {bx}x{by}",
                     "COUNTS",
                 )
+            elif kind == "shad":
+                extra = [("CCDAMP", "ANY", "CCD amplifier")]
+                filetype, descrip, bunit = (
+                    "SHUTTER SHADING",
+                    f"Synthetic shutter shading, seconds ({p.shadcorr})",
+                    "SECONDS",
+                )
             elif kind == "dark":
                 extra = [
                     ("CCDAMP", "ANY", "CCD amplifier"),
@@ -678,6 +746,8 @@ def _write_references(ds: SynthDataset, oref: Path) -> dict:
                 ]
                 bunit = "UNITLESS"
             cards = fitsio.reference_primary_cards(filename, filetype, descrip, extra, **common)
+            if kind == "shad" and p.shadcorr == "dummy":
+                cards = [("PEDIGREE", "DUMMY", c[2]) if c[0] == "PEDIGREE" else c for c in cards]
             fitsio.write_reference_image(path, cards, arrays, ltv=ltv, ltm=ltm, bunit=bunit)
         paths[key] = path
     return paths

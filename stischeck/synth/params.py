@@ -120,6 +120,18 @@ class SynthParams:
         Set ``EXPSCORR = 'PERFORM'`` (calibrate each imset to a ``_flt`` too).
     skysub : str
         ``SKYSUB`` of every CRREJTAB row: ``mode`` or ``none``.
+    photcorr : bool
+        Set ``PHOTCORR = 'PERFORM'`` and write an IMPHTTAB (and a TDSTAB).
+    imphttab : str
+        The IMPHTTAB variant (a key of `stischeck.synth.photometry.IMPHTTAB_KINDS`).
+    tdstab : str
+        The TDSTAB variant (a key of `stischeck.synth.photometry.TDSTAB_KINDS`).
+    atodcorr : str or None
+        None, or an ATODTAB variant (`stischeck.synth.photometry.ATODTAB_KINDS`):
+        ``ATODCORR = 'PERFORM'`` and an ATODTAB.
+    shadcorr : str or None
+        None, or a SHADFILE variant (`stischeck.synth.photometry.SHADFILE_KINDS`):
+        ``SHADCORR = 'PERFORM'`` and a SHADFILE.
     """
 
     seed: int = 1
@@ -159,6 +171,11 @@ class SynthParams:
     dropouts: int = 0
     expscorr: bool = False
     skysub: str = "mode"
+    photcorr: bool = False
+    imphttab: str = "mjd"
+    tdstab: str = "temp"
+    atodcorr: str | None = None
+    shadcorr: str | None = None
 
     @property
     def n_imsets(self) -> int:
@@ -292,4 +309,20 @@ def validate(p: SynthParams) -> SynthParams:
         fail(f"trace row must be within 0..1023 (got {p.trace_row})")
     if p.skysub not in ("mode", "none"):
         fail(f"skysub must be mode or none (got {p.skysub!r})")
+    from stischeck.synth.photometry import (
+        ATODTAB_KINDS,
+        IMPHTTAB_KINDS,
+        SHADFILE_KINDS,
+        TDSTAB_KINDS,
+    )
+
+    if p.atodcorr is not None and p.atodcorr not in ATODTAB_KINDS:
+        fail(f"atodcorr must be one of {', '.join(ATODTAB_KINDS)} (got {p.atodcorr!r})")
+    if p.shadcorr is not None and p.shadcorr not in SHADFILE_KINDS:
+        fail(f"shadcorr must be one of {', '.join(SHADFILE_KINDS)} (got {p.shadcorr!r})")
+
+    if p.imphttab not in IMPHTTAB_KINDS:
+        fail(f"imphttab must be one of {', '.join(IMPHTTAB_KINDS)} (got {p.imphttab!r})")
+    if p.tdstab not in TDSTAB_KINDS:
+        fail(f"tdstab must be one of {', '.join(TDSTAB_KINDS)} (got {p.tdstab!r})")
     return p
