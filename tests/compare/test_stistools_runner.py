@@ -12,6 +12,8 @@ from stischeck.runners.outcome import RunOutcome
 from stischeck.runners.stistools_wrapper import execute_stistools, parity
 from tests.compare.test_compare import ROOT, checksums, fake_calstis, run_cli
 
+pytest_plugins = ["pytester"]
+
 FAULTS = {
     "hangs": (
         "open(os.environ['PIDFILE'], 'w').write(str(os.getpid())); time.sleep(60)",
@@ -213,3 +215,57 @@ def test_the_stistools_runner_is_not_imported_by_the_command(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+def test_the_calstis_fixture_runs_through_stistools_when_asked(small_case, stischeck_calstis):
+    raw, oref, _ = small_case
+    live = stischeck_calstis(raw, oref, config="BLEVCORR", runner="stistools")
+    assert live.ok, live.message
+    report = json.loads((live.products["flt"].parent.parent / "stistools.json").read_text())
+    assert report["returned"] == 0 and report["calls"][0]["status"] == 0
+    direct = stischeck_calstis(raw, oref, config="BLEVCORR")
+    from astropy.io.fits import FITSDiff
+
+    assert FITSDiff(str(live.products["flt"]), str(direct.products["flt"])).identical
+
+
+def test_the_runner_option_of_the_plugin_reaches_the_calstis_fixture(pytester):
+    pytester.makepyfile(
+        """
+        def test_runner(request):
+            from stischeck.pytest_plugin import _FOUND
+            print("RUNNER", request.config.stash[_FOUND]["runner"])
+        """
+    )
+    pytester.runpytest("-s", "--stischeck-runner", "stistools").stdout.fnmatch_lines(
+        ["*RUNNER stistools*"]
+    )
+    pytester.runpytest("-s").stdout.fnmatch_lines(["*RUNNER cs0*"])
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+def test_record_through_stistools_stores_the_products_cs0_stores(
+    small_case, calstis_path, tmp_path, capsys
+):
+    from astropy.io.fits import FITSDiff
+
+    from stischeck.cli import main
+
+    raw, oref, _ = small_case
+    for runner in ("cs0", "stistools"):
+        code = main(
+            ["record", str(raw), "--oref", str(oref), "--out", str(tmp_path / runner)]
+            + ["--calstis", str(calstis_path), "--runner", runner, "--steps", "DQICORR,CRCORR"]
+        )
+        assert code == 0
+    assert "through stistools" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "stistools" / "manifest.json").read_text())
+    assert manifest["calstis"]["runner"] == "stistools"
+    stored = sorted((tmp_path / "cs0").glob("*CORR/*_*.fits.gz"))
+    assert {p.parent.name for p in stored} == {"DQICORR", "CRCORR"}
+    for path in stored:
+        other = tmp_path / "stistools" / path.relative_to(tmp_path / "cs0")
+        assert FITSDiff(str(path), str(other)).identical, path.name
