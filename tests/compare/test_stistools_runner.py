@@ -269,3 +269,14 @@ def test_record_through_stistools_stores_the_products_cs0_stores(
     for path in stored:
         other = tmp_path / "stistools" / path.relative_to(tmp_path / "cs0")
         assert FITSDiff(str(path), str(other)).identical, path.name
+
+
+def test_a_batch_rerun_with_another_runner_is_not_reused(tmp_path):
+    from stischeck.batch.engine import BatchSettings, _options
+
+    def key(runner):
+        s = BatchSettings(datasets=[], outdir=tmp_path, calstis=None, runner=runner)
+        return _options(s, hasher=str)
+
+    assert key("stistools") != key("cs0")
+    assert "runner" not in key("cs0")  # keys of batches run before --runner stay valid
