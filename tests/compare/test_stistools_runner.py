@@ -282,3 +282,44 @@ def test_a_batch_rerun_with_another_runner_is_not_reused(tmp_path):
 
     assert key("stistools") != key("cs0")
     assert "runner" not in key("cs0")  # keys of batches run before --runner stay valid
+
+
+@pytest.mark.corpus
+def test_a_wrapper_run_whose_products_differ_fails_the_parity_check(small_case, tmp_path, capsys):
+    """cs0.e writes the stored product; under the wrapper, one pixel more: parity differs."""
+    raw, oref, case = small_case
+    stored = case / "DQICORR" / f"{ROOT}_flt.fits.gz"
+    body = (
+        "import gzip, shutil\nfrom astropy.io import fits\n"
+        f"out = sys.argv[2] + '{ROOT}_flt.fits'\n"
+        f"with gzip.open({str(stored)!r}) as f, open(out, 'wb') as g:\n"
+        "    shutil.copyfileobj(f, g)\n"
+        "if os.path.basename(os.getcwd()) == 'calstis':\n"
+        "    with fits.open(out, mode='update') as h:\n"
+        "        h['SCI', 1].data[3, 5] += 1\n"
+    )
+    code, out = run_cli(
+        capsys,
+        raw,
+        "--oref",
+        oref,
+        "--calstis",
+        fake_calstis(tmp_path, body),
+        "--runner",
+        "stistools",
+        "--outdir",
+        tmp_path / "out",
+        "--steps",
+        "DQICORR",
+        "--no-html",
+    )
+    assert code == 1, out.out
+    assert "parity (stistools.calstis vs cs0.e): products identical in 0/1" in out.out
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["parity"]["DQICORR"]["products"] == "differ"
+    assert summary["configurations"]["DQICORR"]["calstis-vs-cs0"] == "differ"
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    rows = verdicts[(verdicts.comparison == "calstis-vs-cs0") & (verdicts.verdict == "differ")]
+    assert list(zip(rows.extname, rows.imset, rows.worst_x, rows.worst_y, strict=True)) == [
+        ("SCI", 1, 6, 4)  # FITS 1-based
+    ]
