@@ -222,6 +222,8 @@ CASES = [
         finding=_SPLIT + "a path with a blank never reaches cs1.e (returns 2)",
         files=(_SPACE,),
     ),
+    Case("basic2d-print-version", "basic2d", {"input": RAW, "print_version": True}, ["--version"]),
+    Case("basic2d-print-revision", "basic2d", {"input": RAW, "print_revision": True}, ["-r"]),
     # --- stistools.ocrreject -> cs2.e
     Case("ocrreject-default", "ocrreject", {"input": FLT, "output": CRJ}, [FLT, CRJ]),
     Case(
@@ -299,6 +301,12 @@ CASES = [
         finding="scalense given as a number (as CRREJTAB holds it) is put into the argument "
         "list unconverted: subprocess raises TypeError",
         raises=(AssertionError, TypeError),
+    ),
+    Case(
+        "ocrreject-print-version",
+        "ocrreject",
+        {"input": FLT, "output": CRJ, "print_version": True},
+        ["--version"],
     ),
     Case(
         "ocrreject-verbose-timestamps",
