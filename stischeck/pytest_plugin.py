@@ -7,6 +7,10 @@ Options
     ``--stischeck-calstis PATH``  the cs0.e to test (default ``$STISCHECK_CALSTIS``, then PATH)
     ``--stischeck-truth DIR``     stored truth: a corpus (``index.json``) or one case folder
                                   (default ``$STISCHECK_CORPUS``, then ``../shared/calstis-corpus``)
+    ``--stischeck-runner cs0|stistools``  how the calstis fixtures run cs0.e (default cs0)
+Wrapper audit
+    ``pytest --pyargs stischeck.wrapper_audit``: the stistools wrappers' command lines
+    against hstcal's option parsing (`stischeck.wrapper_audit`)
 Markers
     ``calstis``  skipped with "cs0.e not found (PATH, STISCHECK_CALSTIS)" when there is no cs0.e
     ``corpus``   skipped with "calstis corpus not found (...)" when there is no truth
@@ -54,6 +58,13 @@ def pytest_addoption(parser):
         help="stored calstis truth for tests marked corpus: a corpus folder (index.json) or a "
         "case folder (default $STISCHECK_CORPUS, then ../shared/calstis-corpus)",
     )
+    group.addoption(
+        "--stischeck-runner",
+        choices=("cs0", "stistools"),
+        default="cs0",
+        help="how the calstis fixtures run cs0.e: directly (cs0, the default) or through "
+        "stistools.calstis.calstis in a child process (stistools)",
+    )
 
 
 def pytest_configure(config):
@@ -88,6 +99,7 @@ def pytest_configure(config):
         calstis_source=why,
         truth=truth,
         truth_skip=truth_why if truth is None else "",
+        runner=config.getoption("--stischeck-runner", default="cs0") or "cs0",
     )
 
 
@@ -243,7 +255,9 @@ def stischeck_compare(request, tmp_path_factory):
     products (checked first; its manifest's switches are used, as ``compare
     --truth``); ``calstis`` None for this session's cs0.e (skips the test when
     there is none and no truth), False for reference vs truth only, or a path;
-    ``policy`` a `Policy` or a TOML path.
+    ``policy`` a `Policy` or a TOML path; ``runner``
+    ``"cs0"`` or ``"stistools"`` (default ``--stischeck-runner``; with
+    ``"stistools"`` the result also holds the parity with a direct cs0.e run).
     """
     found = request.config.stash[_FOUND]
 
@@ -258,6 +272,7 @@ def stischeck_compare(request, tmp_path_factory):
         outdir=None,
         timeout=600.0,
         steplocal="auto",
+        runner=None,
     ) -> CompareResult:
         from stischeck import config as cfg
         from stischeck.compare.engine import CompareSettings, run_compare
@@ -292,6 +307,7 @@ def stischeck_compare(request, tmp_path_factory):
             jobs=1,
             steplocal=steplocal,
             reference_processes=0,
+            runner=runner or found["runner"],
         )
         result = run_compare(settings, configurations, rootname)
         summary = write_outputs(result)
@@ -316,9 +332,9 @@ def _run_one(side, tmp_path_factory, raw, oref, config, switches, outdir, **cals
                 copy, ref_dir, work, configuration.performed, configuration.expects_products
             )
             return pool.result(handle, timeout_s=float("inf"))
-    from stischeck.runners.calstis import execute_calstis
+    from stischeck.runners.stistools_wrapper import runner_function
 
-    return execute_calstis(
+    return runner_function(calstis_kw["runner"])(
         calstis_kw["cs0"],
         copy,
         ref_dir,
@@ -353,8 +369,9 @@ def stischeck_calstis(request, tmp_path_factory):
     Factory: run this session's cs0.e on a raw file; returns a ``RunOutcome``.
 
     Same arguments as ``stischeck_reference`` plus ``timeout`` (seconds; the
-    process group is killed after it) and ``calstis`` (another cs0.e). Skips the
-    test when there is no cs0.e.
+    process group is killed after it), ``calstis`` (another cs0.e) and
+    ``runner`` (``"cs0"`` or ``"stistools"``; default ``--stischeck-runner``).
+    Skips the test when there is no cs0.e.
     """
     found = request.config.stash[_FOUND]
 
@@ -367,6 +384,7 @@ def stischeck_calstis(request, tmp_path_factory):
         outdir=None,
         timeout=600.0,
         calstis=None,
+        runner=None,
     ):
         cs0 = Path(calstis) if calstis else found["calstis"]
         if cs0 is None:
@@ -381,6 +399,7 @@ def stischeck_calstis(request, tmp_path_factory):
             outdir,
             cs0=cs0,
             timeout=float(timeout),
+            runner=runner or found["runner"],
         )
 
     return run

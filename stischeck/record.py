@@ -103,6 +103,17 @@ def _describe_product(path: Path, stored: str) -> dict:
     )
 
 
+_INVOCATION = {
+    "cs0": "cs0.e <rootname>_raw.fits out/ on a copy of the raw file carrying "
+    "the configuration's switches, environment oref=<oref>/, one work folder per "
+    "configuration",
+    "stistools": "stistools.calstis.calstis('<rootname>_raw.fits', outroot='out/', "
+    "trailer='cs0.trl') in a child Python, cs0.e first on PATH, on a copy of the raw file "
+    "carrying the configuration's switches, environment oref=<oref>/, one work folder per "
+    "configuration",
+}
+
+
 def record_truth(
     raw: Path,
     out: Path,
@@ -113,6 +124,7 @@ def record_truth(
     timeout_s: float = 600.0,
     force: bool = False,
     jobs: int = 1,
+    runner: str = "cs0",
 ) -> RecordResult:
     """
     Run cs0.e over ``configurations`` and write a truth folder at ``out``.
@@ -136,6 +148,9 @@ def record_truth(
         Replace an existing truth, reporting what changed.
     jobs : int
         Configurations run in parallel.
+    runner : str
+        ``"cs0"`` (cs0.e directly) or ``"stistools"`` (through
+        ``stistools.calstis.calstis`` in a child process); the manifest says which.
 
     Returns
     -------
@@ -163,8 +178,8 @@ def record_truth(
         reference_files,
         sha256_uncompressed,
     )
-    from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.outcome import prepare_input
+    from stischeck.runners.stistools_wrapper import runner_function
     from stischeck.truth import MANIFEST
 
     raw, out = Path(raw), Path(out)
@@ -184,6 +199,7 @@ def record_truth(
     # Files only switches no configuration runs would need may be absent; the rest are kept.
     refs = {k: v for k, v in reference_files(raw, header, folder.path).items() if v.get("path")}
     oref_dir = folder.path
+    execute = runner_function(runner)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.record-", dir=out.parent))
@@ -193,7 +209,7 @@ def record_truth(
         def one(config):
             d = work / config.name
             copy = prepare_input(raw, d, config.switch_dict, name=f"{rootname}_raw.fits")
-            return config, execute_calstis(
+            return config, execute(
                 calstis,
                 copy,
                 oref_dir,
@@ -260,9 +276,8 @@ def record_truth(
                 program="cs0.e (hstcal)",
                 path=str(calstis),
                 version=calstis_version(calstis),
-                invocation="cs0.e <rootname>_raw.fits out/ on a copy of the raw file carrying "
-                "the configuration's switches, environment oref=<oref>/, one work folder per "
-                "configuration",
+                invocation=_INVOCATION[runner],
+                runner=runner,
             ),
             libraries=library_versions(),
             raw=dict(

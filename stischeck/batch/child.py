@@ -113,6 +113,7 @@ def _compare(job: dict, folder: Path) -> dict:
         # One data set per worker, one core each: the batch's parallelism is across
         # data sets, and overlapping a data set's own lanes only makes workers contend.
         overlap=False,
+        runner=job.get("runner", "cs0"),
     )
     configurations = configurations_for(header, spec, settings.truth)
     references = ReferenceFolder(settings.oref, "the data set's reference folder")

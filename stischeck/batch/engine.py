@@ -52,6 +52,8 @@ class BatchSettings:
         Rerun every data set, complete or not.
     progress : bool
         Show a progress line on standard error.
+    runner : str
+        How calstis runs: ``"cs0"`` or ``"stistools"`` (as ``stischeck compare --runner``).
     """
 
     datasets: list
@@ -67,6 +69,7 @@ class BatchSettings:
     scheduler: str | None = None
     force: bool = False
     progress: bool = False
+    runner: str = "cs0"
 
 
 @dataclass
@@ -121,13 +124,16 @@ def _options(settings: BatchSettings, hasher) -> dict:
     policy = None
     if settings.policy is not None:
         policy = {"path": str(settings.policy), "sha256": hasher(settings.policy)}
-    return dict(
+    options = dict(
         calstis=calstis,
         configurations=settings.configurations,
         policy=policy,
         timeout_s=settings.timeout_s,
         steplocal=settings.steplocal,
     )
+    if settings.runner != "cs0":  # keys of batches run before --runner existed stay valid
+        options["runner"] = settings.runner
+    return options
 
 
 def _report_expected(settings: BatchSettings) -> bool:
@@ -176,6 +182,7 @@ def _job(settings: BatchSettings, ds, key: dict) -> dict:
         dataset_timeout_s=settings.dataset_timeout_s,
         steplocal=settings.steplocal,
         html=settings.html,
+        runner=settings.runner,
         key=key,
     )
 

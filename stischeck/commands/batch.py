@@ -5,6 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
+from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 
@@ -48,6 +49,7 @@ def add_parser(subparsers) -> None:
         "--no-truth", action="store_true", help="ignore corpus-like truth folders beside raw files"
     )
     add_selection_options(p)
+    add_runner_option(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
     p.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="per cs0.e run, s (default 600)"
@@ -154,6 +156,7 @@ def run(args) -> int:
         scheduler=args.scheduler,
         force=args.force,
         progress=sys.stderr.isatty(),
+        runner=args.runner,
     )
     # A batch stopped by SIGTERM stops its data sets' processes, as after Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)

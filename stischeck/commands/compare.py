@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 
@@ -39,6 +40,7 @@ def add_parser(subparsers) -> None:
         "--truth", metavar="DIR", help="stored products laid out like the corpus (<STEP>/...)"
     )
     add_selection_options(p)
+    add_runner_option(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
@@ -119,6 +121,7 @@ def run(args) -> int:
         jobs=max(1, args.jobs),
         steplocal=args.steplocal,
         progress=sys.stderr.isatty(),
+        runner=args.runner,
     )
     result = run_compare(settings, configurations, rootname)
     summary = write_outputs(result)

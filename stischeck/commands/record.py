@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 
@@ -32,6 +33,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     add_selection_options(p)
+    add_runner_option(p)
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
     p.add_argument("--force", action="store_true", help="replace an existing truth folder")
@@ -70,12 +72,14 @@ def run(args) -> int:
         timeout_s=args.timeout,
         force=args.force,
         jobs=max(1, args.jobs),
+        runner=args.runner,
     )
     version = result.manifest["calstis"]["version"]
     n = sum(len(s["products"]) for s in result.manifest["steps"])
     sys.stdout.write(
         f"stischeck record: {n} products of {len(configurations)} configurations "
-        f"(cs0.e {version}) in {result.out}\n"
+        f"(cs0.e {version}{', through stistools' if args.runner == 'stistools' else ''}) "
+        f"in {result.out}\n"
     )
     if args.force:
         if result.changes:

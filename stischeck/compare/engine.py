@@ -22,6 +22,8 @@ COMPARISONS = (
     ("calstis", "truth"),
     ("steplocal-reference", "steplocal-calstis"),
 )
+#: With ``runner="stistools"``: the wrapper's products against cs0.e run directly (parity).
+PARITY = ("calstis", "cs0")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class CompareSettings:
     #: Run the sides and the comparisons at once (False: one after the other, one core
     #: at a time, as `stischeck batch` runs each data set while others use the cores).
     overlap: bool = True
+    #: How calstis is run: ``"cs0"`` (cs0.e directly) or ``"stistools"`` (through
+    #: ``stistools.calstis.calstis`` in a child process, with a parity run of cs0.e).
+    runner: str = "cs0"
 
 
 @dataclass
@@ -56,6 +61,8 @@ class CompareRun:
     rows: list = field(default_factory=list)  # verdict rows (dicts)
     frames: list = field(default_factory=list)  # tidy diff DataFrames
     wall_s: float = 0.0
+    #: config -> what the stistools wrapper changed besides the products (runner stistools).
+    parity: dict = field(default_factory=dict)
 
 
 def hdu_rows(result) -> list:
@@ -136,7 +143,9 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
 
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.reference import ReferencePool
+    from stischeck.runners.stistools_wrapper import runner_function
 
+    execute = runner_function(settings.runner)
     run = CompareRun(settings, configurations, rootname)
     t_start = time.perf_counter()
     runs_dir = settings.outdir / "runs"
@@ -160,7 +169,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     _expects_products(config),
                 )
             )
-        calstis_jobs = {}
+        calstis_jobs, parity_jobs = {}, {}
         if settings.calstis is not None:
             submit = lane.submit if settings.overlap else _run_now
             order = list(configurations)
@@ -170,7 +179,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                 order.sort(key=lambda c: (-len(c.performed), c.name))
             for config in order:
                 calstis_jobs[config.name] = submit(
-                    execute_calstis,
+                    execute,
                     settings.calstis,
                     inputs[config.name],
                     settings.oref,
@@ -179,6 +188,17 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     expects_products=_expects_products(config),
                     performed=config.performed,
                 )
+                if execute is not execute_calstis:
+                    parity_jobs[config.name] = submit(
+                        execute_calstis,
+                        settings.calstis,
+                        inputs[config.name],
+                        settings.oref,
+                        runs_dir / config.name / "cs0",
+                        timeout_s=settings.timeout_s,
+                        expects_products=config.expects_products,
+                        performed=config.performed,
+                    )
 
         # Only now, with cs0.e running: the imports hold the interpreter lock for a while.
         threading.Thread(target=_warm_imports, daemon=True).start()
@@ -197,19 +217,19 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
         for config in reference_results():
             future = calstis_jobs.get(config.name)
             if future is None or future.done():
-                _finish(run, config, future)
+                _finish(run, config, future, parity_jobs.get(config.name))
                 progress.step(config.name)
             else:
                 pending[future] = config
             for f in [f for f in pending if f.done()]:
                 c = pending.pop(f)
-                _finish(run, c, f)
+                _finish(run, c, f, parity_jobs.get(c.name))
                 progress.step(c.name)
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for f in done:
                 c = pending.pop(f)
-                _finish(run, c, f)
+                _finish(run, c, f, parity_jobs.get(c.name))
                 progress.step(c.name)
 
         if settings.calstis is not None and settings.steplocal != "never":
@@ -280,11 +300,31 @@ def _run_now(fn, *args, **kwargs):
     return future
 
 
-def _finish(run: CompareRun, config, calstis_future) -> None:
-    """Record calstis's outcome for ``config`` (if it ran) and compare its products."""
+def _finish(run: CompareRun, config, calstis_future, parity_future=None) -> None:
+    """Record calstis's outcome for ``config`` (if it ran) and compare its products.
+
+    With a parity run (``runner="stistools"``), the direct cs0.e run is recorded
+    as side ``"cs0"``, its products are compared with the wrapper's
+    (``calstis-vs-cs0``), and what the wrapper changed besides the products
+    goes into ``run.parity``.
+    """
+    comparisons = COMPARISONS[:3]
     if calstis_future is not None:
         run.runs[config.name, "calstis"] = calstis_future.result()
-    rows, frames = _compare_config(run, config, COMPARISONS[:3])
+    if parity_future is not None:
+        from stischeck.runners.stistools_wrapper import parity
+
+        direct = replace(parity_future.result(), side="cs0")
+        run.runs[config.name, "cs0"] = direct
+        wrapped = run.runs[config.name, "calstis"]
+        work = run.settings.outdir / "runs" / config.name
+        raw_copy = next(iter(sorted((work / "input").glob("*.fits"))), work / "input")
+        if direct.ok and wrapped.ok:
+            run.parity[config.name] = parity(
+                raw_copy, direct, wrapped, work / "cs0", work / "calstis"
+            )
+        comparisons = (*comparisons, PARITY)
+    rows, frames = _compare_config(run, config, comparisons)
     run.rows.extend(rows)
     run.frames.extend(frames)
 

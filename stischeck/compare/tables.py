@@ -84,6 +84,27 @@ def summarize(run) -> dict:
         attribution=attribution,
         moved=moved,
         headline=headline(_rows_of(run, first, primary)) if first else [],
+        **_parity_summary(run, per_config),
+    )
+
+
+def _parity_summary(run, per_config: dict) -> dict:
+    """``parity``: per configuration, the wrapper's products vs cs0.e's, and what else changed.
+
+    Only with ``runner="stistools"``; the verdict is the ``calstis-vs-cs0``
+    comparison (``identical``: every product bit for bit, headers included).
+    """
+    if getattr(run.settings, "runner", "cs0") != "stistools" or run.settings.calstis is None:
+        return {}
+    return dict(
+        runner="stistools",
+        parity={
+            name: dict(
+                products=entry.get("calstis-vs-cs0", "not compared"),
+                wrapper_changes=list(run.parity.get(name, [])),
+            )
+            for name, entry in per_config.items()
+        },
     )
 
 
@@ -322,6 +343,7 @@ def provenance(run) -> dict:
         calstis=dict(
             path=str(s.calstis) if s.calstis else None,
             version=calstis_version(s.calstis) if s.calstis else None,
+            runner=getattr(s, "runner", "cs0"),
         ),
         libraries=library_versions(),
         raw=dict(path=str(s.raw), sha256=sha256(s.raw), rootname=run.rootname),
@@ -448,6 +470,14 @@ def format_text(run, summary) -> str:
             notes.append(f"step-local: {att}")
         notes += [f"moved: {moved}"] if moved not in (None, "none") else []
         lines.append(f"  {name:<10} {parts}" + (f"  [{'; '.join(notes)}]" if notes else ""))
+    if summary.get("parity"):
+        parity = summary["parity"]
+        same = [n for n, p in parity.items() if p["products"] in ("identical", "empty")]
+        changes = sorted({c for p in parity.values() for c in p["wrapper_changes"]})
+        lines.append(
+            f"  parity (stistools.calstis vs cs0.e): products identical in {len(same)}/"
+            f"{len(parity)} configurations; wrapper changes: {'; '.join(changes) or 'none'}"
+        )
     recorded = [c.name for c in run.configurations if c.origin == "truth manifest"]
     if recorded:
         lines.append(f"  switches of {', '.join(recorded)} as recorded in the truth manifest")
