@@ -20,9 +20,10 @@ from reference_impl.errors import InputFileError, NotImplementedStepError, Refer
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import reffiles
+from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
-from reference_impl.numerics import header_float
+from reference_impl.numerics import DoubleKeyword, header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
@@ -699,17 +700,7 @@ _PART_A = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
 _BASIC_2D = ("DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "LORSCORR", "GLINCORR", "LFLGCORR")
 
 
-class _DoubleCard(float):
-    """A double keyword's value whose card text is calstis's ``%#20.12E`` (astropy uses ``str``).
-
-    calstis re-reads such keywords in the next stage with hstio's parser, which
-    is not correctly rounded: ``5.165040387731E+04`` and ``51650.40387731`` can
-    give different doubles, and the difference reaches V_HELIO of the ``_crj``
-    (hstio/numeric.c; found by tests/differential/test_synthetic_vs_live_calstis.py).
-    """
-
-    def __str__(self) -> str:
-        return f"{float(self):.12E}"
+_DoubleCard = DoubleKeyword
 
 
 def _double_keyword(x: float) -> float:
@@ -725,10 +716,11 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     """
     primary = exposure.primary_header.copy()
     for key, value in product.primary_keywords.items():
-        primary[key] = value
+        put_keyword(primary, key, value)
     for line in product.history:
         primary.add_history(line)
-    primary["NEXTEND"] = 3 * len(product.imsets)
+    if product.suffix == "crj" or "NEXTEND" not in primary:
+        put_keyword(primary, "NEXTEND", 3 * len(product.imsets))
     parts = []
     for out in product.imsets:
         headers = {}
@@ -739,7 +731,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
         ):
             header = out.headers[ext].copy()
             for key, value in {**out.all_keywords, **extra}.items():
-                header[key] = value
+                put_keyword(header, key, value)
             headers[ext] = header
         parts.append((out.imset, headers))
     return exposure_from_parts(exposure.path, primary, parts)
@@ -787,27 +779,33 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     expstart = min(rim.info.expstart_mjd for rim in good)
     expend = max(rim.info.expend_mjd for rim in good)
 
+    # In calstis2's order (crrej_do.c, then cr_history.c): keywords the header
+    # lacks are appended in this order.
     primary_keywords = {
         "TEXPTIME": header_float(result.exptot_s),
         "SKYSUM": header_float(result.skysum_dn),
-        "TEXPSTRT": _double_keyword(expstart),
-        "TEXPEND": _double_keyword(expend),
-        "INITGUES": params.initial,
-        "SKYSUB": params.skysub,
-        "CRSIGMAS": params.sigmas_text,
-        "MEANEXP": header_float(np.float32(meanexp)),
-        "CRRADIUS": header_float(params.radius_pix),
-        "CRTHRESH": header_float(params.thresh),
-        "SCALENSE": header_float(params.scalense_percent),
-        "BADINPDQ": params.badinpdq,
-        "CRMASK": params.crmask,
-        "CRCORR": "COMPLETE",
-        "CAL_VER": CAL_VER,
     }
     if result.exptot_s > 0:
         primary_keywords["REJ_RATE"] = header_float(
             np.float32(np.float32(result.n_rejected) / result.exptot_s)
         )
+    primary_keywords.update(
+        {
+            "TEXPSTRT": _double_keyword(expstart),
+            "TEXPEND": _double_keyword(expend),
+            "INITGUES": params.initial,
+            "SKYSUB": params.skysub,
+            "CRSIGMAS": params.sigmas_text,
+            "MEANEXP": header_float(np.float32(meanexp)),
+            "CRRADIUS": header_float(params.radius_pix),
+            "CRTHRESH": header_float(params.thresh),
+            "SCALENSE": header_float(params.scalense_percent),
+            "BADINPDQ": params.badinpdq,
+            "CRMASK": params.crmask,
+            "CRCORR": "COMPLETE",
+            "CAL_VER": CAL_VER,
+        }
+    )
     first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
     sci_keywords = {
         "EXPTIME": header_float(result.exptot_s),

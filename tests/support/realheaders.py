@@ -1,0 +1,349 @@
+"""Graft real STIS raw headers onto synthetic science frames that calstis calibrates.
+
+The real headers come from the eleven public STIS CCD target-acquisition raw
+files kept in ``tests/data/tastis/`` (from spacetelescope/stistools, commit
+6d983cc, ``lib/stistools/tests/data/tastis/``). A grafted raw file has the
+real file's primary header and its SCI/ERR/DQ extension headers, every card in
+order (blank cards, section-title cards, blank-padded strings, GROUPS,
+DATAMIN/DATAMAX, HISTORY/COMMENT), with the values calstis needs taken from
+the synthetic data set (OBSMODE ACCUM, switches, reference files, amp, gain,
+binning, geometry, exposure times), so that calstis calibrates it like any
+ACCUM exposure. Synthetic keywords the real header lacks go in after the
+synthetic keyword that precedes them.
+
+``python -m tests.support.realheaders OUT_DIR`` writes the whole test set
+(`CASES`); `graft` makes one file.
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+__all__ = [
+    "CASES",
+    "Case",
+    "TASTIS",
+    "acq_oref",
+    "crds_ccdtab",
+    "crds_bpixtab",
+    "graft",
+    "write_case",
+]
+
+TASTIS = Path(__file__).resolve().parents[1] / "data" / "tastis"
+
+#: Cards whose value always comes from the real header (identity of the real file
+#: kept where calstis does not care) -- none: every shared keyword takes the
+#: synthetic value, so the science stays consistent.
+_STRUCTURAL = {
+    "SIMPLE",
+    "XTENSION",
+    "BITPIX",
+    "NAXIS",
+    "NAXIS1",
+    "NAXIS2",
+    "EXTEND",
+    "PCOUNT",
+    "GCOUNT",
+    "BZERO",
+    "BSCALE",
+}
+#: Real cards removed from a grafted header: the synthetic file decides whether
+#: an extension is null, so the null-extension cards follow it.
+_NULL_CARDS = {"NPIX1", "NPIX2", "PIXVALUE"}
+#: Synthetic-only keywords of the generator's own (not real STIS keywords).
+_SYNTH_ONLY = {"SYNTHETC", "SYN_CASE", "SYN_SEED", "SYN_VER"}
+
+
+#: Keywords whose real value is kept (identity of the real observation; calstis
+#: reads none of them for an ACCUM CCD exposure that is not a BIAS or DARK).
+_KEEP_REAL = {
+    "DATE",
+    "FILETYPE",
+    "TELESCOP",
+    "INSTRUME",
+    "EQUINOX",
+    "PRIMESI",
+    "TARGNAME",
+    "RA_TARG",
+    "DEC_TARG",
+    "PROPOSID",
+    "LINENUM",
+    "PR_INV_L",
+    "PR_INV_F",
+    "PR_INV_M",
+    "QUALCOM1",
+    "QUALCOM2",
+    "QUALCOM3",
+    "QUALITY",
+    "POSTARG1",
+    "POSTARG2",
+    "OVERFLOW",
+    "OPUS_VER",
+    "CAL_VER",
+    "PROCTIME",
+    "CSYS_VER",
+    "CFSTATUS",
+}
+
+
+def _quoted_length(image: str) -> int:
+    """Characters between the quotes of a string card as written (blank padding included)."""
+    start = image.index("'", 10) + 1
+    k = start
+    while True:
+        k = image.index("'", k)
+        if image[k + 1 : k + 2] == "'":
+            k += 2
+            continue
+        return k - start
+
+
+def _card(key: str, value, comment: str, real: fits.Card | None = None) -> fits.Card:
+    """A card with the real card's blank padding of string values, as OPUS writes them."""
+    if isinstance(value, str) and real is not None and isinstance(real.value, str):
+        value = value.ljust(_quoted_length(real.image))
+    return fits.Card(key, value, comment)
+
+
+def _graft_header(real: fits.Header, synth: fits.Header) -> fits.Header:
+    """The real header's cards in order, with the synthetic header's values."""
+    out = fits.Header()
+    for card in real.cards:
+        key = card.keyword
+        if key in _STRUCTURAL or key in _NULL_CARDS:
+            continue
+        take = key in synth and key not in ("HISTORY", "COMMENT", "") and key not in _KEEP_REAL
+        if take and not (
+            isinstance(synth[key], str) and str(card.value).strip() == synth[key].strip()
+        ):
+            out.append(_card(key, synth[key], card.comment, card), useblanks=False, end=True)
+        else:
+            # The real card as it was written (padding, format and all).
+            out.append(fits.Card.fromstring(card.image), useblanks=False, end=True)
+    previous = None
+    for key in synth:
+        if not key or key in ("HISTORY", "COMMENT") or key in _STRUCTURAL or key in _SYNTH_ONLY:
+            continue
+        if key not in out:
+            card = fits.Card(key, synth[key], synth.comments[key])
+            if previous is not None:
+                out.insert(previous, card, after=True)
+            else:
+                out.append(card, useblanks=False, end=True)
+        previous = key
+    return out
+
+
+def graft(synth_raw: Path, real_raw: Path, out: Path, *, bitpix16: bool = True) -> Path:
+    """
+    Write ``out``: the synthetic raw file's data under the real file's headers.
+
+    Parameters
+    ----------
+    synth_raw : Path
+        A ``stischeck synth`` raw file (ACCUM, calibratable).
+    real_raw : Path
+        A real STIS raw file whose headers are grafted (its first imset's
+        SCI/ERR/DQ headers serve every imset).
+    out : Path
+        The grafted raw file.
+    bitpix16 : bool
+        Store SCI as BITPIX 16 with BZERO 32768 (as real raw files are).
+    """
+    with fits.open(real_raw) as real, fits.open(synth_raw) as syn:
+        primary = _graft_header(real[0].header, syn[0].header)
+        primary["FILENAME"] = out.name
+        hdus = [fits.PrimaryHDU(header=primary)]
+        hdus[0].header["BITPIX"] = 16  # as real raw files (dataless: no effect on data)
+        real_ext = {h.name: h.header for h in real[1:4]}
+        for hdu in syn[1:]:
+            name = hdu.name
+            header = _graft_header(real_ext[name], hdu.header)
+            data = hdu.data
+            new = fits.ImageHDU(data=data, header=header, name=name)
+            if name == "SCI" and bitpix16 and data is not None:
+                new = fits.ImageHDU(
+                    data=np.asarray(data, dtype=np.uint16), header=header, name=name
+                )
+            for key in ("NPIX1", "NPIX2", "PIXVALUE"):
+                if key in hdu.header:
+                    new.header[key] = (hdu.header[key], hdu.header.comments[key])
+            if "DATAMIN" in new.header and data is not None:
+                new.header["DATAMIN"] = float(np.min(data))
+                new.header["DATAMAX"] = float(np.max(data))
+            new.header["EXTVER"] = hdu.ver
+            hdus.append(new)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fits.HDUList(hdus).writeto(out, overwrite=True)
+    return out
+
+
+def crds_ccdtab(path: Path, rows: list[dict]) -> Path:
+    """A CCDTAB laid out as CRDS serves it (16j1600do_ccd.fits): int16 key columns with
+    TNULL = -32767, float32 values, per-row PEDIGREE and DESCRIP 67A, no BLEV_CLIP column.
+
+    Each row: CCDAMP, CCDGAIN, CCDOFFST, BINAXIS1, BINAXIS2, ATODGAIN, CCDBIAS, READNSE,
+    SATURATE, and optionally PEDIGREE, DESCRIP.
+    """
+
+    def col(name, fmt, values, **kw):
+        return fits.Column(name=name, format=fmt, array=np.array(values), **kw)
+
+    cols = [col("CCDAMP", "1A", [r["CCDAMP"] for r in rows])]
+    for name in ("CCDGAIN", "CCDOFFST", "BINAXIS1", "BINAXIS2"):
+        cols.append(col(name, "1I", np.array([r[name] for r in rows], np.int16), null=-32767))
+    for name in ("ATODGAIN", "CCDBIAS", "READNSE", "SATURATE"):
+        cols.append(col(name, "1E", np.array([r[name] for r in rows], np.float32)))
+    cols.append(
+        col("PEDIGREE", "67A", [r.get("PEDIGREE", "INFLIGHT 01/05/2009 01/05/2009") for r in rows])
+    )
+    cols.append(
+        col(
+            "DESCRIP",
+            "67A",
+            [r.get("DESCRIP", "gain and read noise from flight data") for r in rows],
+        )
+    )
+    table = fits.BinTableHDU.from_columns(cols)
+    primary = fits.PrimaryHDU()
+    primary.header["FILETYPE"] = "CCD PARAMETERS TABLE"
+    primary.header["USEAFTER"] = "Jan 01 1997 00:00:00"
+    primary.header["PEDIGREE"] = "INFLIGHT 01/05/2009 01/05/2009"
+    primary.header["DESCRIP"] = "Updated read noise and gain values for all amps"
+    primary.header.add_history("Real-layout CCDTAB written by tests/support/realheaders.py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([primary, table]).writeto(path, overwrite=True)
+    return path
+
+
+def crds_bpixtab(path: Path, runs: list[tuple[int, int, int, int, int]]) -> Path:
+    """A BPIXTAB laid out as CRDS serves it (h1v11475o_bpx.fits, written by IDL): PIX1, PIX2,
+    LENGTH, AXIS, VALUE all 1I with TNULL = -32767, no OPT_ELEM column; SIZAXIS1/2 1024."""
+    arr = np.array(runs, dtype=np.int16).reshape(-1, 5)
+    cols = [
+        fits.Column(name=n, format="1I", array=arr[:, k], null=-32767)
+        for k, n in enumerate(("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE"))
+    ]
+    table = fits.BinTableHDU.from_columns(cols)
+    table.header["SIZAXIS1"] = 1024
+    table.header["SIZAXIS2"] = 1024
+    primary = fits.PrimaryHDU()
+    primary.header["FILETYPE"] = "BAD PIXEL TABLE"
+    primary.header["PEDIGREE"] = "INFLIGHT 01/01/2011 01/03/2011"
+    primary.header["DESCRIP"] = "Bad pixel table for the STIS CCD"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([primary, table]).writeto(path, overwrite=True)
+    return path
+
+
+def acq_oref(oref: Path) -> Path:
+    """The reference tables the real ACQ files name (CCDTAB, BPIXTAB), in real layouts.
+
+    With every switch OMIT calstis still opens the CCDTAB; with DQICORR the BPIXTAB.
+    """
+    rows = [
+        dict(
+            CCDAMP=amp,
+            CCDGAIN=gain,
+            CCDOFFST=3,
+            BINAXIS1=1,
+            BINAXIS2=1,
+            ATODGAIN=atod,
+            CCDBIAS=1500.0,
+            READNSE=rn,
+            SATURATE=33000.0 if gain == 1 else 65000.0,
+        )
+        for amp in "ABCD"
+        for gain, atod, rn in ((1, 1.002, 5.3), (4, 4.008, 7.5))
+    ]
+    for name in ("16j1600do_ccd.fits", "q4a1311fo_ccd.fits"):
+        crds_ccdtab(oref / name, rows)
+    crds_bpixtab(
+        oref / "h1v11475o_bpx.fits",
+        [(500, 520, 1, 1, 16), (540, 500, 3, 2, 16), (100, 100, 5, 1, 256)],
+    )
+    return oref
+
+
+@dataclass(frozen=True)
+class Case:
+    """One real-header case: a synthetic data set and the real file whose headers it wears."""
+
+    name: str
+    real: str
+    synth: dict
+
+
+#: The real-header test set (>= 20 cases).
+CASES = [
+    Case("ff4x4-crs1-d-g1", "ocmv0lw6q", dict(binning=(4, 4), subarray=None, crsplit=1)),
+    Case("ff4x4-crs2-d-g4", "o4er06llq", dict(binning=(4, 4), subarray=None, crsplit=2, gain=4)),
+    Case("ff4x4-crs3-a-g1", "ocoa03q2q", dict(binning=(4, 4), subarray=None, crsplit=3, amp="A")),
+    Case(
+        "ff4x4-crs4-c-g4",
+        "oc7w11viq",
+        dict(binning=(4, 4), subarray=None, crsplit=4, amp="C", gain=4),
+    ),
+    Case("ff4x2-crs2-b-g1", "octka7jeq", dict(binning=(4, 2), subarray=None, crsplit=2, amp="B")),
+    Case("ff2x4-crs1-d-g4", "octr11h4q", dict(binning=(2, 4), subarray=None, crsplit=1, gain=4)),
+    Case("sub16-crs1-d-g1", "octr11hrq", dict(subarray=(505, 16), crsplit=1)),
+    Case("sub16-crs2-d-g4", "ocu252cmq", dict(subarray=(505, 16), crsplit=2, gain=4)),
+    Case("sub16-crs3-a-g1", "ocui04xeq", dict(subarray=(300, 16), crsplit=3, amp="A")),
+    Case("sub16-crs4-b-g4", "ocyw05afq", dict(subarray=(700, 16), crsplit=4, amp="B", gain=4)),
+    Case("sub16-crs2-c-g1", "od3v01bfq", dict(subarray=(505, 16), crsplit=2, amp="C")),
+    Case(
+        "sub16-crs1-spec", "ocmv0lw6q", dict(subarray=(505, 16), crsplit=1, obstype="SPECTROSCOPIC")
+    ),
+    Case(
+        "sub16-crs2-spec-g4",
+        "o4er06llq",
+        dict(subarray=(505, 16), crsplit=2, obstype="SPECTROSCOPIC", gain=4),
+    ),
+    Case("sub16-rpt2", "ocoa03q2q", dict(subarray=(505, 16), crsplit=1, nrptexp=2)),
+    Case("sub16-crs2-expscorr", "oc7w11viq", dict(subarray=(505, 16), crsplit=2, expscorr=True)),
+    Case(
+        "sub16-crs2-side1",
+        "octka7jeq",
+        dict(subarray=(505, 16), crsplit=2, expstart_mjd=51650.0, occdhtav_c=None),
+    ),
+    Case("sub16-crs3-sat", "octr11h4q", dict(subarray=(505, 16), crsplit=3, n_saturated=3)),
+    Case("sub16-crs1-drop", "octr11hrq", dict(subarray=(505, 16), crsplit=1, dropouts=2)),
+    Case("sub32-crs2-d-g1", "ocu252cmq", dict(subarray=(497, 32), crsplit=2)),
+    Case(
+        "ff4x4-crs2-spec",
+        "ocui04xeq",
+        dict(binning=(4, 4), subarray=None, crsplit=2, obstype="SPECTROSCOPIC"),
+    ),
+    Case(
+        "ff4x4-crs1-b-g4",
+        "ocyw05afq",
+        dict(binning=(4, 4), subarray=None, crsplit=1, amp="B", gain=4),
+    ),
+    Case("sub16-crs4-d-g1", "od3v01bfq", dict(subarray=(505, 16), crsplit=4)),
+]
+
+
+def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
+    """Write the case's synthetic data set to ``out_dir`` and graft the real headers on it."""
+    from stischeck.synth import SynthParams, write_dataset
+
+    params = SynthParams(seed=seed, **case.synth)
+    work = out_dir / "synth"
+    paths = write_dataset(params, work, overwrite=True)
+    raw = Path(paths.raw)
+    out = out_dir / raw.name
+    graft(raw, TASTIS / f"{case.real}_raw.fits", out)
+    (out_dir / "oref").mkdir(exist_ok=True)
+    for f in (work / "oref").iterdir():
+        f.replace(out_dir / "oref" / f.name)
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator's command line
+    root = Path(sys.argv[1])
+    for case in CASES:
+        sys.stdout.write(f"{case.name} {write_case(case, root / case.name)}\n")
