@@ -276,12 +276,18 @@ class Case:
     name: str
     real: str
     synth: dict
+    compress: bool = False  # BIASFILE tile-compressed RICE_1, DARKFILE GZIP_2
 
 
 #: The real-header test set (>= 20 cases).
 CASES = [
     Case("ff4x4-crs1-d-g1", "ocmv0lw6q", dict(binning=(4, 4), subarray=None, crsplit=1)),
-    Case("ff4x4-crs2-d-g4", "o4er06llq", dict(binning=(4, 4), subarray=None, crsplit=2, gain=4)),
+    Case(
+        "ff4x4-crs2-d-g4",
+        "o4er06llq",
+        dict(binning=(4, 4), subarray=None, crsplit=2, gain=4),
+        compress=True,
+    ),
     Case("ff4x4-crs3-a-g1", "ocoa03q2q", dict(binning=(4, 4), subarray=None, crsplit=3, amp="A")),
     Case(
         "ff4x4-crs4-c-g4",
@@ -291,7 +297,9 @@ CASES = [
     Case("ff4x2-crs2-b-g1", "octka7jeq", dict(binning=(4, 2), subarray=None, crsplit=2, amp="B")),
     Case("ff2x4-crs1-d-g4", "octr11h4q", dict(binning=(2, 4), subarray=None, crsplit=1, gain=4)),
     Case("sub16-crs1-d-g1", "octr11hrq", dict(subarray=(505, 16), crsplit=1)),
-    Case("sub16-crs2-d-g4", "ocu252cmq", dict(subarray=(505, 16), crsplit=2, gain=4)),
+    Case(
+        "sub16-crs2-d-g4", "ocu252cmq", dict(subarray=(505, 16), crsplit=2, gain=4), compress=True
+    ),
     Case("sub16-crs3-a-g1", "ocui04xeq", dict(subarray=(300, 16), crsplit=3, amp="A")),
     Case("sub16-crs4-b-g4", "ocyw05afq", dict(subarray=(700, 16), crsplit=4, amp="B", gain=4)),
     Case("sub16-crs2-c-g1", "od3v01bfq", dict(subarray=(505, 16), crsplit=2, amp="C")),
@@ -327,8 +335,69 @@ CASES = [
 ]
 
 
+def _binned_full_frame(hdul, b1: int, b2: int) -> None:
+    """Bin an unbinned full-frame 1024x1024 reference image to the science's binning."""
+    for hdu in hdul[1:]:
+        if hdu.data is None:
+            continue
+        ny, nx = hdu.data.shape
+        blocks = hdu.data.reshape(ny // b2, b2, nx // b1, b1)
+        if hdu.name == "DQ":
+            data = np.bitwise_or.reduce(np.bitwise_or.reduce(blocks, axis=3), axis=1)
+        else:
+            data = blocks.astype(np.float64).mean(axis=(1, 3)).astype(np.float32)
+        hdu.data = data
+        hdu.header["LTM1_1"] = 1.0 / b1
+        hdu.header["LTM2_2"] = 1.0 / b2
+        hdu.header["LTV1"] = (1.0 - 1.0 / b1) / 2.0
+        hdu.header["LTV2"] = (1.0 - 1.0 / b2) / 2.0
+
+
+def _shrink_oref(oref: Path, binning: tuple[int, int]) -> None:
+    """Make the reference images small to store: ERR zero; full-frame images binned."""
+    for path in sorted(oref.glob("*.fits")):
+        if path.name.split("_")[-1] not in (
+            "bia.fits",
+            "drk.fits",
+            "pfl.fits",
+            "dfl.fits",
+            "lfl.fits",
+        ):
+            continue
+        with fits.open(path) as hdul:
+            hdul = fits.HDUList([h.copy() for h in hdul])
+        for hdu in hdul[1:]:
+            if hdu.name == "ERR" and hdu.data is not None:
+                hdu.data = np.zeros_like(hdu.data)
+        sci = hdul["SCI"]
+        if sci.data.shape == (1024, 1024) and binning != (1, 1):
+            _binned_full_frame(hdul, *binning)
+        hdul.writeto(path, overwrite=True)
+
+
+def _tile_compress(path: Path, compression: str) -> None:
+    """Rewrite a reference image with its SCI, ERR and DQ tile-compressed (CRDS style)."""
+    with fits.open(path) as hdul:
+        out = [hdul[0].copy()]
+        for hdu in hdul[1:]:
+            if hdu.data is None:
+                out.append(hdu.copy())
+                continue
+            kwargs = {}
+            if compression == "GZIP_2" or hdu.data.dtype.kind != "f":
+                kwargs["quantize_level"] = 0.0  # lossless
+            out.append(
+                fits.CompImageHDU(
+                    data=hdu.data, header=hdu.header, compression_type=compression, **kwargs
+                )
+            )
+        fits.HDUList(out).writeto(path, overwrite=True)
+
+
 def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
     """Write the case's synthetic data set to ``out_dir`` and graft the real headers on it."""
+    import shutil
+
     from stischeck.synth import SynthParams, write_dataset
 
     params = SynthParams(seed=seed, **case.synth)
@@ -337,13 +406,21 @@ def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
     raw = Path(paths.raw)
     out = out_dir / raw.name
     graft(raw, TASTIS / f"{case.real}_raw.fits", out)
-    (out_dir / "oref").mkdir(exist_ok=True)
+    oref = out_dir / "oref"
+    oref.mkdir(exist_ok=True)
     for f in (work / "oref").iterdir():
-        f.replace(out_dir / "oref" / f.name)
+        f.replace(oref / f.name)
+    shutil.rmtree(work)
+    _shrink_oref(oref, params.binning)
+    if case.compress:
+        for path in oref.glob("*_bia.fits"):
+            _tile_compress(path, "RICE_1")
+        for path in oref.glob("*_drk.fits"):
+            _tile_compress(path, "GZIP_2")
     return out
 
 
 if __name__ == "__main__":  # pragma: no cover - the generator's command line
     root = Path(sys.argv[1])
-    for case in CASES:
-        sys.stdout.write(f"{case.name} {write_case(case, root / case.name)}\n")
+    for k, case in enumerate(CASES):
+        sys.stdout.write(f"{case.name} {write_case(case, root / case.name, seed=140 + k)}\n")
