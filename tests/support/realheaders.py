@@ -277,6 +277,7 @@ class Case:
     real: str
     synth: dict
     compress: bool = False  # BIASFILE tile-compressed RICE_1, DARKFILE GZIP_2
+    wildcard_first: bool = False  # a CCDTAB wildcard row (-1) ahead of the exact rows
 
 
 #: The real-header test set (>= 20 cases).
@@ -296,13 +297,18 @@ CASES = [
     ),
     Case("ff4x2-crs2-b-g1", "octka7jeq", dict(binning=(4, 2), subarray=None, crsplit=2, amp="B")),
     Case("ff2x4-crs1-d-g4", "octr11h4q", dict(binning=(2, 4), subarray=None, crsplit=1, gain=4)),
-    Case("sub16-crs1-d-g1", "octr11hrq", dict(subarray=(505, 16), crsplit=1)),
+    Case("sub16-crs1-d-g1", "octr11hrq", dict(subarray=(505, 16), crsplit=1), wildcard_first=True),
     Case(
         "sub16-crs2-d-g4", "ocu252cmq", dict(subarray=(505, 16), crsplit=2, gain=4), compress=True
     ),
     Case("sub16-crs3-a-g1", "ocui04xeq", dict(subarray=(300, 16), crsplit=3, amp="A")),
     Case("sub16-crs4-b-g4", "ocyw05afq", dict(subarray=(700, 16), crsplit=4, amp="B", gain=4)),
-    Case("sub16-crs2-c-g1", "od3v01bfq", dict(subarray=(505, 16), crsplit=2, amp="C")),
+    Case(
+        "sub16-crs2-c-g1",
+        "od3v01bfq",
+        dict(subarray=(505, 16), crsplit=2, amp="C"),
+        wildcard_first=True,
+    ),
     Case(
         "sub16-crs1-spec", "ocmv0lw6q", dict(subarray=(505, 16), crsplit=1, obstype="SPECTROSCOPIC")
     ),
@@ -394,6 +400,73 @@ def _tile_compress(path: Path, compression: str) -> None:
         fits.HDUList(out).writeto(path, overwrite=True)
 
 
+def _real_layout_tables(oref: Path, *, wildcard_first: bool) -> None:
+    """Rewrite the synthetic tables as CRDS lays them out (../shared/docs/real-stis-files.md).
+
+    CCDTAB: ``CCDAMP 1A``, int16 keys with ``TNULL``, per-row PEDIGREE/DESCRIP 67A, no
+    BLEV_CLIP column (calstis's default 50 applies, getccdtab.c), a later duplicate of
+    every row marked DUMMY (calstis takes the first matching row, getccdtab.c), and
+    optionally a wildcard row (-1 for gain, offset and binning) first. BPIXTAB: all 1I
+    with TNULL, no OPT_ELEM. CRREJTAB: ``CRSPLIT 1I``, ``SCALENSE 8A`` (a string),
+    ``SKYSUB 4A``, ``CRSIGMAS 20A``, ``BADINPDQ 1I``, ``CRMASK 1L``.
+    """
+    for path in oref.glob("*_ccd.fits"):
+        with fits.open(path) as hdul:
+            t = hdul[1].data
+            rows = [
+                {
+                    name: (t[name][k].strip() if isinstance(t[name][k], str) else t[name][k])
+                    for name in t.columns.names
+                    if name != "BLEV_CLIP"
+                }
+                for k in range(len(t))
+            ]
+        dummies = [
+            {**r, "ATODGAIN": r["ATODGAIN"] * 2, "PEDIGREE": "DUMMY", "DESCRIP": "never used"}
+            for r in rows
+        ]
+        first = []
+        if wildcard_first:
+            seen: dict = {}
+            for r in rows:  # one wildcard row per amp: the first row of that amp
+                seen.setdefault(r["CCDAMP"], r)
+            first = [
+                {
+                    **r,
+                    "CCDGAIN": -1,
+                    "CCDOFFST": -1,
+                    "BINAXIS1": -1,
+                    "BINAXIS2": -1,
+                    "READNSE": r["READNSE"] + 0.25,
+                    "DESCRIP": "wildcard row, any gain/binning",
+                }
+                for r in seen.values()
+            ]
+        crds_ccdtab(path, first + rows + dummies)
+    for path in oref.glob("*_bpx.fits"):
+        with fits.open(path) as hdul:
+            t = hdul[1].data
+            runs = list(zip(t["PIX1"], t["PIX2"], t["LENGTH"], t["AXIS"], t["VALUE"], strict=True))
+        crds_bpixtab(path, runs)
+    for path in oref.glob("*_crr.fits"):
+        with fits.open(path) as hdul:
+            primary = hdul[0].copy()
+            t = hdul[1].data
+            cols = [
+                fits.Column("CRSPLIT", "1I", array=t["CRSPLIT"].astype(np.int16), null=-32767),
+                fits.Column("MEANEXP", "1E", array=t["MEANEXP"]),
+                fits.Column("SCALENSE", "8A", array=np.array([f"{v:.1f}" for v in t["SCALENSE"]])),
+                fits.Column("INITGUES", "8A", array=t["INITGUES"]),
+                fits.Column("SKYSUB", "4A", array=t["SKYSUB"]),
+                fits.Column("CRSIGMAS", "20A", array=t["CRSIGMAS"]),
+                fits.Column("CRRADIUS", "1E", array=t["CRRADIUS"]),
+                fits.Column("CRTHRESH", "1E", array=t["CRTHRESH"]),
+                fits.Column("BADINPDQ", "1I", array=t["BADINPDQ"].astype(np.int16), null=-32767),
+                fits.Column("CRMASK", "1L", array=t["CRMASK"].astype(bool)),
+            ]
+        fits.HDUList([primary, fits.BinTableHDU.from_columns(cols)]).writeto(path, overwrite=True)
+
+
 def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
     """Write the case's synthetic data set to ``out_dir`` and graft the real headers on it."""
     import shutil
@@ -412,6 +485,7 @@ def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
         f.replace(oref / f.name)
     shutil.rmtree(work)
     _shrink_oref(oref, params.binning)
+    _real_layout_tables(oref, wildcard_first=case.wildcard_first)
     if case.compress:
         for path in oref.glob("*_bia.fits"):
             _tile_compress(path, "RICE_1")
