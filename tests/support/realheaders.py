@@ -360,7 +360,7 @@ def _binned_full_frame(hdul, b1: int, b2: int) -> None:
 
 
 def _shrink_oref(oref: Path, binning: tuple[int, int]) -> None:
-    """Make the reference images small to store: ERR zero; full-frame images binned."""
+    """Make the reference images small to store: ERR zero, SCI rounded, full frames binned."""
     for path in sorted(oref.glob("*.fits")):
         if path.name.split("_")[-1] not in (
             "bia.fits",
@@ -372,9 +372,13 @@ def _shrink_oref(oref: Path, binning: tuple[int, int]) -> None:
             continue
         with fits.open(path) as hdul:
             hdul = fits.HDUList([h.copy() for h in hdul])
+        step = 1 / 4096 if path.name.endswith("fl.fits") else 1 / 16
         for hdu in hdul[1:]:
             if hdu.name == "ERR" and hdu.data is not None:
                 hdu.data = np.zeros_like(hdu.data)
+            if hdu.name == "SCI" and hdu.data is not None:
+                # Fewer significant bits: the files gzip small (both sides read the same values).
+                hdu.data = (np.round(hdu.data / step) * step).astype(np.float32)
         sci = hdul["SCI"]
         if sci.data.shape == (1024, 1024) and binning != (1, 1):
             _binned_full_frame(hdul, *binning)
