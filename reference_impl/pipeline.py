@@ -20,6 +20,7 @@ from reference_impl.errors import InputFileError, NotImplementedStepError, Refer
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import reffiles
+from reference_impl.io.hstio_header import clean as clean_header
 from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
@@ -714,7 +715,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     Header values pass through their written (rounded) form, as calstis
     re-reads them in the next stage (spec §14).
     """
-    primary = exposure.primary_header.copy()
+    primary = clean_header(exposure.primary_header.copy())  # as hstio reads it back
     for key, value in product.primary_keywords.items():
         put_keyword(primary, key, value)
     for line in product.history:
@@ -729,7 +730,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
             ("ERR", out.err_keywords),
             ("DQ", out.dq_keywords),
         ):
-            header = out.headers[ext].copy()
+            header = clean_header(out.headers[ext].copy())
             for key, value in {**out.all_keywords, **extra}.items():
                 put_keyword(header, key, value)
             headers[ext] = header

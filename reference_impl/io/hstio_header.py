@@ -10,6 +10,7 @@ headers (tests/unit/test_hstio_header.py).
   (BITPIX, BSCALE, BZERO, DATAMAX, DATAMIN, DATATYPE, DATE, EXTEND, GCOUNT, GROUPS,
   NAXIS, NAXISn, ORIGIN, PCOUNT, PDTYPEn, PSIZE, PSIZEn, PTYPEn, SIMPLE, XTENSION,
   and the two ``COMMENT   FITS (Flexible Image Transport System)`` cards);
+- blank cards just before END are free space to cfitsio: never read;
 - a header written starts with cfitsio's structural cards, then ``ORIGIN`` and
   ``DATE``; blank cards before the first non-blank card are dropped;
 - every other card is copied as read: blank cards, section titles, padded strings;
@@ -75,9 +76,17 @@ def is_reserved(card) -> bool:
 
 
 def clean(header):
-    """Remove the cards hstio does not copy from ``header`` (a copy the caller owns), in place."""
+    """Remove the cards hstio does not copy from ``header`` (a copy the caller owns), in place.
+
+    The reserved keywords, and the blank cards just before END: cfitsio counts those
+    as free header space, not as keywords, so hstio never reads them (found by
+    experiment with cs0.e 3.5.0 on the real ACQ file octr11h4q, whose last DQ header
+    ends with two blank cards).
+    """
     for k in [k for k, card in enumerate(header.cards) if is_reserved(card)][::-1]:
         del header[k]
+    while len(header) and not card_image(header.cards[-1]).strip():
+        del header[-1]
     return header
 
 
@@ -102,10 +111,13 @@ def hstio_value(value) -> str:
 
 
 #: Comments calstis gives the keywords it adds to a header that lacks them
-#: (crrej_do.c); every other keyword is added with an empty comment (``putKeyX(..., "")``).
+#: (crrej_do.c; IMSET_OK: do2d.c, found by experiment with cs0.e 3.5.0 on a real ACQ/PEAK
+#: file whose SCI is all zero); every other keyword is added with an empty comment
+#: (``putKeyX(..., "")``).
 ADDED_COMMENTS = {
     "SKYSUM": "Total sky level (DN)",
     "REJ_RATE": "Cosmic ray impact rate (pixels/sec)",
+    "IMSET_OK": "is the current imset good?",
 }
 
 
