@@ -280,10 +280,12 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     cr_rejection = cr_switch and info.n_imsets >= 2
     if cr_switch and not cr_rejection:
         messages.append("CRCORR needs two or more imsets; CR rejection omitted")
-    if not cr_rejection and not any(info.performs(s) for s in _CS1_SWITCHES):
-        return RunResult([], messages, "No calibration switch was set to PERFORM.")
-
+    # cs0.e checks the reference files (the CCDTAB always) before it finds that no
+    # switch is PERFORM: a real ACQ file with every switch OMIT and no CCDTAB is an
+    # error (exit 2), not "nothing to do" (found by experiment with cs0.e 3.5.0).
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
+    if not cr_rejection and not any(info.performs(s) for s in _CS1_SWITCHES):
+        return RunResult([], messages, _nothing_to_do(info))
     for switch in ("ATODCORR", "SHADCORR", "PHOTCORR"):
         if info.performs(switch):
             raise NotImplementedStepError(
@@ -296,6 +298,15 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
             return RunResult([], messages, _NOTHING_RUNNABLE)
         return RunResult([product], messages)
     return _calibrate_with_cr_rejection(raw, found, performed, messages)
+
+
+def _nothing_to_do(info) -> str:
+    """cs0.e's reason for writing nothing, saying what a target acquisition is."""
+    text = "No calibration switch was set to PERFORM."
+    if info.obsmode in ("ACQ", "ACQ/PEAK"):
+        kind = "peak-up acquisition" if info.obsmode == "ACQ/PEAK" else "target acquisition"
+        text += f" (OBSMODE = {info.obsmode}, a {kind} with every switch OMIT: no product)"
+    return text
 
 
 _NOTHING_RUNNABLE = (
