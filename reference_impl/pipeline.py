@@ -20,6 +20,7 @@ from reference_impl.errors import InputFileError, NotImplementedStepError, Refer
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import reffiles
+from reference_impl.io.hstio_header import add_history
 from reference_impl.io.hstio_header import clean as clean_header
 from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
@@ -75,6 +76,8 @@ class OutputImset:
     err_keywords: dict = field(default_factory=dict)
     dq_keywords: dict = field(default_factory=dict)
     all_keywords: dict = field(default_factory=dict)  # set in SCI, ERR and DQ
+    #: What the steps did, for the primary HISTORY (blev_done, drift, noise_done).
+    notes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +125,7 @@ class _StepPlan:
     bias_path: Path | None = None
     dark_path: Path | None = None
     flat_paths: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (used parts only)
+    flat_all: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (every named flat)
     pedigrees: dict = field(default_factory=dict)  # Path -> (pedigree, descrip)
 
 
@@ -203,6 +207,7 @@ def _plan(found: dict, perform: set[str], statflag: bool) -> _StepPlan:
             path = found.get(keyword)
             if path is None:
                 continue
+            plan.flat_all[keyword] = path
             if reffiles.is_dummy(pedigree(path)):
                 any_dummy = True
             else:
@@ -402,7 +407,7 @@ def _calstis1(
         out_imsets.append(out)
         if n_good == 1:
             first_good_is_imset1 = rim.info.extver == 1
-            primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history))
+            primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history, out.notes))
 
     if not first_good_is_imset1:
         # calstis makes its primary-header changes on the first good imset, but
@@ -436,8 +441,11 @@ def _helio_keywords(raw: RawExposure, rim: RawImset) -> dict:
     return {"V_HELIO": _double_keyword(velocity)}
 
 
-def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict:
-    """Primary keywords and HISTORY written on the first good imset (do2d.c, history1.c)."""
+def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str], notes: dict) -> dict:
+    """Primary keywords and HISTORY written on the first good imset (do2d.c, history1.c).
+
+    ``notes`` are the first good imset's step notes (OutputImset.notes).
+    """
     info = raw.info
     keywords = {
         "ATODGAIN": header_float(ccd.atodgain),
@@ -447,6 +455,12 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     if info.n_imsets == 1 and info.switches.get("CRCORR") == "PERFORM":
         keywords["CRCORR"] = "SKIPPED"
     history.append("CCD parameters table ...")
+    history += _table_history(
+        info.references.get("CCDTAB", ""),
+        ccd.row_pedigree if ccd.row_pedigree is not None else ccd.pedigree,
+        ccd.descrip,
+        ccd.row_descrip or "",
+    )
     state = {
         "DQICORR": plan.dqicorr,
         "BLEVCORR": plan.blevcorr,
@@ -457,11 +471,69 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     for switch, value in state.items():
         if value == "PERFORM":
             keywords[switch] = "COMPLETE"
-            history.append(f"{switch} complete ...")
         elif value == "DUMMY":
             keywords[switch] = "SKIPPED"
-            history.append(f"{switch} skipped due to dummy reference file ...")
+        else:
+            value = None
+        if value is not None:
+            history += _step_history(raw, plan, switch, value, notes)
+        if switch == "BLEVCORR" and notes.get("noise_done"):
+            history.append("Uncertainty array initialized.")  # noiseHistory, after blevHistory
     return keywords
+
+
+def _table_history(name: str, pedigree: str, descrip: str, descrip2: str = "") -> list[str]:
+    """tabhistory.c: the table's name, PEDIGREE, DESCRIP and the row's DESCRIP (when set)."""
+    lines = [f"  reference table {name.strip()}"]
+    lines += [f"    {text.strip()}" for text in (pedigree, descrip, descrip2) if text.strip()]
+    return lines
+
+
+def _image_history(name: str, pedigree: str, descrip: str) -> list[str]:
+    """imghistory.c: the image's name, PEDIGREE and DESCRIP (when set)."""
+    lines = [f"  reference image {name.strip()}"]
+    lines += [f"    {text.strip()}" for text in (pedigree, descrip) if text.strip()]
+    return lines
+
+
+def _step_history(raw, plan: _StepPlan, switch: str, value: str, notes: dict) -> list[str]:
+    """history1.c: a step's HISTORY lines (UpdateSwitch, then the reference files used)."""
+    refs = raw.info.references
+    status = "complete ..." if value == "PERFORM" else "skipped due to dummy reference file ..."
+
+    def pedigree_of(path: Path | None) -> tuple[str, str]:
+        if path is None:
+            return "", ""
+        if path not in plan.pedigrees:
+            plan.pedigrees[path] = reffiles.read_pedigree(path)
+        return plan.pedigrees[path]
+
+    if switch == "BLEVCORR":  # blevHistory: no reference file
+        lines = [
+            "BLEVCORR complete; bias level from overscan was subtracted."
+            if notes.get("blev_done")
+            else "BLEVCORR complete, but default bias level was subtracted.",
+            "BLEVCORR includes correction for drift along lines."
+            if notes.get("drift")
+            else "BLEVCORR does not include correction for drift along lines.",
+        ]
+        return lines
+    lines = [f"{switch} {status}"]
+    if switch == "DQICORR":
+        lines.append("  values checked for saturation")
+        if plan.bpix_path is not None:
+            lines.append("  DQ array initialized ...")
+            lines += _table_history(refs.get("BPIXTAB", ""), *pedigree_of(plan.bpix_path))
+    elif switch in ("BIASCORR", "DARKCORR"):
+        keyword = "BIASFILE" if switch == "BIASCORR" else "DARKFILE"
+        path = plan.bias_path if switch == "BIASCORR" else plan.dark_path
+        lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
+    elif switch == "FLATCORR":
+        for keyword in ("PFLTFILE", "DFLTFILE", "LFLTFILE"):
+            if not reffiles.is_blank_name(refs.get(keyword)):
+                path = plan.flat_paths.get(keyword) or plan.flat_all.get(keyword)
+                lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
+    return lines
 
 
 def _cut(ref, rim_info, shape, *, average: bool, what: str) -> Imset:
@@ -638,11 +710,14 @@ def _calibrate_imset(
         if result.used_default_bias:
             messages.append("No bias level data, or singular fit; bias from CCDTAB subtracted")
         err_init_bias = 0.0
+        out.notes["blev_done"] = result.trimmed and not result.used_default_bias
+        out.notes["drift"] = bool(result.drift_corrected)
     else:
         err_init_bias = float(ccd.ccdbias)
 
+    out.notes["noise_done"] = bool(needs_error_init(current.err))
     # Without keep_err the ERR array is dropped after this run: no need to fill it.
-    if keep_err and needs_error_init(current.err):
+    if keep_err and out.notes["noise_done"]:
         current = init_errors(
             current, bias_dn=err_init_bias, gain_e_per_dn=ccd.atodgain, readnoise_e=ccd.readnse
         )
@@ -730,7 +805,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     for key, value in product.primary_keywords.items():
         put_keyword(primary, key, value)
     for line in product.history:
-        primary.add_history(line)
+        add_history(primary, line)
     if product.suffix == "crj" or "NEXTEND" not in primary:
         put_keyword(primary, "NEXTEND", 3 * len(product.imsets))
     parts = []
@@ -830,7 +905,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     crj = Product(
         "crj",
         primary_keywords,
-        ["CRCORR complete ..."],
+        [],  # calstis2 writes no HISTORY (cr_history.c sets keywords only)
         [
             OutputImset(
                 Imset(result.sci, result.err, result.dq), first.headers, sci_keywords=sci_keywords

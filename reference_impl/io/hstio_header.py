@@ -15,7 +15,8 @@ headers (tests/unit/test_hstio_header.py).
   ``DATE``; blank cards before the first non-blank card are dropped;
 - every other card is copied as read: blank cards, section titles, padded strings;
 - a keyword calstis sets is rewritten in place in hstio's format, its comment kept,
-  or appended at the very end of the header when absent.
+  or appended at the very end of the header when absent; HISTORY cards too go at
+  the very end (``addHistoryKw``), after keywords appended before them.
 """
 
 import datetime
@@ -27,6 +28,7 @@ from reference_impl.numerics import DoubleKeyword
 
 __all__ = [
     "RESERVED_CARDS",
+    "add_history",
     "card_image",
     "clean",
     "date_card",
@@ -147,6 +149,17 @@ def put(header, key: str, value) -> None:
         return
     image = f"{f'{key:8}= {field}':30} / {comment}"
     header.append(fits.Card.fromstring(image[:80].ljust(80)), useblanks=False, end=True)
+
+
+def add_history(header, text: str) -> None:
+    """Append a HISTORY card at the very end, as hstio's addHistoryKw does.
+
+    astropy's ``add_history`` would put it after the last HISTORY card, before
+    keywords appended since.
+    """
+    from astropy.io import fits
+
+    header.append(fits.Card("HISTORY", text), useblanks=False, end=True)
 
 
 def delete(header, key: str) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 
 from reference_impl.io.hstio_header import (
     RESERVED_CARDS,
+    add_history,
     card_image,
     clean,
     date_card,
@@ -234,7 +235,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
         # extensions (a PEAKUP table) included; calstis2 writes 3 (cr_history.c).
         put(primary, "NEXTEND", 3 * len(product.imsets))
     for line in product.history:
-        primary.add_history(line)
+        add_history(primary, line)
     hdus = [([*_primary_structural(), *strip_leading_blanks(list(primary.cards))], None)]
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers

@@ -136,6 +136,11 @@ class CCDParameters:
         Virtual-overscan outlier clip (default 50.0 when the column is absent).
     row : int
         1-based row number of the match, for messages.
+    pedigree, descrip : str
+        The table's PEDIGREE and DESCRIP (primary header), for HISTORY.
+    row_pedigree, row_descrip : str or None
+        The row's PEDIGREE and DESCRIP columns, None when the table has none
+        (rowpedigree.c; the row's PEDIGREE replaces the table's in HISTORY).
     """
 
     atodgain: np.float32
@@ -144,6 +149,10 @@ class CCDParameters:
     saturate: np.float32
     blev_clip: np.float32
     row: int
+    pedigree: str = ""
+    descrip: str = ""
+    row_pedigree: str | None = None
+    row_descrip: str | None = None
 
 
 def _same_int(table_value, wanted: int) -> bool:
@@ -201,11 +210,22 @@ def read_ccdtab(
                 saturate=np.float32(data["SATURATE"][k]),
                 blev_clip=np.float32(data["BLEV_CLIP"][k] if has_clip else 50.0),
                 row=k + 1,
+                pedigree=str(primary.get("PEDIGREE", "")).strip(),
+                descrip=str(primary.get("DESCRIP", "")).strip(),
+                row_pedigree=_row_text(data, "PEDIGREE", k),
+                row_descrip=_row_text(data, "DESCRIP", k),
             )
     raise ReferenceFileError(
         f"{path.name}: no CCDTAB row matches CCDAMP={ccdamp} CCDGAIN={ccdgain} "
         f"CCDOFFST={ccdoffst} BINAXIS1={binaxis1} BINAXIS2={binaxis2}"
     )
+
+
+def _row_text(data: dict, column: str, k: int) -> str | None:
+    """A string cell with trailing blanks and NULs removed; None without the column."""
+    if column not in data:
+        return None
+    return str(data[column][k]).rstrip(" \0")
 
 
 @dataclass(frozen=True)

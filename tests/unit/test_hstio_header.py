@@ -181,3 +181,36 @@ def test_nextend_is_copied_from_a_raw_file_with_a_peakup_table(tmp_path):
     out = write_product(product, exposure.primary_header, product_path(raw, tmp_path / "o/", "flt"))
     with fits.open(out) as hdul:
         assert len(hdul) == 4 and hdul[0].header["NEXTEND"] == 4
+
+
+def test_history_goes_at_the_very_end_after_keywords_added_before_it():
+    """hstio addHistoryKw appends: a crj's part-b HISTORY follows calstis2's SKYSUM ..."""
+    from reference_impl.io.hstio_header import add_history
+
+    header = _header("HISTORY CCD parameters table ...", "ATODGAIN=        1.0020000E+00 /")
+    put(header, "SKYSUM", 1.5)
+    add_history(header, "DARKCORR complete ...")
+    assert [c.keyword for c in header.cards] == ["HISTORY", "ATODGAIN", "SKYSUM", "HISTORY"]
+
+
+def test_acquisition_history_says_the_default_bias_was_subtracted(tmp_path):
+    """history1.c blevHistory: a 100x100 ACQ imset has no overscan (found with cs0.e 3.5.0)."""
+    from tests.support.realheaders import acq_oref
+
+    oref = acq_oref(tmp_path / "oref")
+    raw = tmp_path / "ocmv0lw6q_raw.fits"
+    with fits.open(TASTIS / "ocmv0lw6q_raw.fits") as hdul:
+        hdul[0].header["BLEVCORR"] = "PERFORM"
+        hdul.writeto(raw)
+    exposure = read_raw(raw)
+    (product,) = calibrate(exposure, oref_dir=oref).products
+    assert product.history == [
+        "CCD parameters table ...",
+        "  reference table oref$16j1600do_ccd.fits",
+        "    INFLIGHT 01/05/2009 01/05/2009",
+        "    Updated read noise and gain values for all amps",
+        "    gain and read noise from flight data",
+        "BLEVCORR complete, but default bias level was subtracted.",
+        "BLEVCORR does not include correction for drift along lines.",
+        "Uncertainty array initialized.",
+    ]
