@@ -138,10 +138,9 @@ def put(header, key: str, value) -> None:
         k = header.index(key)
         old = card_image(header.cards[k])
         if isinstance(value, str) or len(field) > 20:
-            comment = header.cards[k].comment
-            image = f"{key:8}= {field}"
-            if comment:
-                image = f"{image:30} / {comment}"
+            # putStringKw: the value, then putKwComm puts " / " and the old comment
+            # (empty or not) at column 31 or right after the value.
+            image = f"{f'{key:8}= {field}':30} / {header.cards[k].comment}"
         else:
             image = f"{key:8}= {field} {old[31:]}"
         del header[k]

@@ -214,3 +214,10 @@ def test_acquisition_history_says_the_default_bias_was_subtracted(tmp_path):
         "BLEVCORR does not include correction for drift along lines.",
         "Uncertainty array initialized.",
     ]
+
+
+def test_a_string_rewritten_in_place_gets_a_slash_even_without_comment():
+    """keyword.c putKwComm writes `` / `` whatever the comment (found with cs0.e 3.5.0)."""
+    header = _header("DQICORR = 'PERFORM '")
+    put(header, "DQICORR", "COMPLETE")
+    assert header.cards[0].image.rstrip() == "DQICORR = 'COMPLETE'           /"
