@@ -69,3 +69,34 @@ def test_crrejtab_with_string_scalense_and_logical_crmask(tmp_path):
     params, meanexp = read_crrejtab(path, n_imsets=2, exptot_s=1200.0, obstype="IMAGING")
     assert params.scalense_percent == np.float32(5.0) and params.crmask is True
     assert params.sigmas_text == "6,5,4.0" and meanexp == 600.0
+
+
+def test_tile_compressed_reference_images_read_as_their_plain_values(tmp_path):
+    """cfitsio reads RICE_1 / GZIP_2 tiles like a plain image; so does the reference."""
+    from reference_impl.io.reffiles import ReferenceStream, read_reference_image
+
+    rng = np.random.default_rng(14)
+    sci = rng.normal(1500.0, 3.0, (40, 64)).astype(np.float32)
+    dq = np.zeros((40, 64), np.int16)
+    dq[3, 5] = 16
+    for compression, kwargs in (("RICE_1", {}), ("GZIP_2", {"quantize_level": 0.0})):
+        path = tmp_path / f"{compression}_bia.fits"
+        hdus = [fits.PrimaryHDU()]
+        for name, data in (("SCI", sci), ("ERR", np.zeros_like(sci)), ("DQ", dq)):
+            extra = kwargs if data.dtype.kind == "f" else {"quantize_level": 0.0}
+            hdu = fits.CompImageHDU(data=data, compression_type=compression, **extra)
+            hdu.header["EXTNAME"], hdu.header["LTV2"] = name, -100.0
+            hdus.append(hdu)
+        fits.HDUList(hdus).writeto(path)
+        with fits.open(path) as hdul:
+            expected = np.asarray(hdul["SCI"].data, np.float32)
+        if compression == "GZIP_2":
+            np.testing.assert_array_equal(expected, sci)  # lossless
+        ref = read_reference_image(path, what="bias image")
+        assert ref.imset.sci.shape == (40, 64) and ref.imset.dq[3, 5] == 16
+        np.testing.assert_array_equal(ref.imset.sci, expected)
+        assert ref.placement == read_reference_image(path, what="bias image").placement
+        with ReferenceStream(path, what="flat") as stream:
+            np.testing.assert_array_equal(stream.sci, expected)
+            assert np.all(np.concatenate([b for _, b in stream.err_blocks()]) == 0)
+            assert stream.dq()[3, 5] == 16
