@@ -498,7 +498,32 @@ def write_case(case: Case, out_dir: Path, *, seed: int = 14) -> Path:
     return out
 
 
-if __name__ == "__main__":  # pragma: no cover - the generator's command line
-    root = Path(sys.argv[1])
+def main(argv=None) -> int:
+    """``python -m tests.support.realheaders OUT_DIR [--record TRUTH_DIR]``.
+
+    Writes every case to ``OUT_DIR/<case>/``; with ``--record``, runs
+    ``stischeck record RAW --out TRUTH_DIR/<case> --oref OUT_DIR/<case>/oref
+    --steps FLATCORR`` on each (cs0.e from ``$STISCHECK_CALSTIS`` or PATH), which
+    is how tests/data/realheaders was made.
+    """
+    import argparse
+
+    from stischeck.cli import main as cli_main
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.realheaders")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--record", type=Path, metavar="TRUTH_DIR")
+    args = parser.parse_args(argv)
     for k, case in enumerate(CASES):
-        sys.stdout.write(f"{case.name} {write_case(case, root / case.name, seed=140 + k)}\n")
+        raw = write_case(case, args.out / case.name, seed=140 + k)
+        sys.stdout.write(f"{case.name} {raw}\n")
+        if args.record:
+            out = args.record / case.name
+            argv = ["record", str(raw), "--out", str(out), "--oref", str(raw.parent / "oref")]
+            if cli_main([*argv, "--steps", "FLATCORR"]) != 0:
+                return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator's command line
+    sys.exit(main())
