@@ -4,23 +4,11 @@ Layout as hstio writes it: a primary header, then SCI, ERR, DQ for each imset;
 ERR or DQ arrays that are constant become null extensions (``NAXIS = 0`` with
 ``NPIX1``, ``NPIX2``, ``PIXVALUE``; spec §14). SCI is never written null.
 
-Header cards as hstio (hstcal ``hstio/hstio.c``, ``hstio/keyword.c``) writes them:
-
-- the reserved keywords hstio drops from every header it reads (``reservedKwds``:
-  BITPIX, BSCALE, BZERO, DATAMAX, DATAMIN, DATATYPE, DATE, EXTEND, GCOUNT, GROUPS,
-  NAXIS, NAXISn, ORIGIN, PCOUNT, PDTYPEn, PSIZE, PSIZEn, PTYPEn, SIMPLE, XTENSION, and
-  the two ``COMMENT   FITS (Flexible Image Transport System)`` cards) are not copied;
-- every header starts with cfitsio's structural cards (its own comments; a dataless
-  primary has ``BITPIX = 16``, hstio's default SHORT_IMG), the primary then with the
-  two FITS COMMENT cards, and every header with ``ORIGIN = 'HSTIO/CFITSIO March 2010'``
-  and ``DATE`` (the local date of writing, in cfitsio's card layout);
-- blank cards before the first non-blank card are dropped (``putHeader``);
-- every other card is copied as read (blank cards, section titles such as
-  ``/ World Coordinate System and Related Parameters``, padded strings, HISTORY);
-- a keyword calstis writes is rewritten in place in hstio's format (ints ``%12d``
-  ending in column 30, float keywords ``%#14.7E``, doubles ``%#20.12E``, strings
-  padded to 8 characters, the card's comment kept), or appended at the end of the
-  header when the header lacks it (``addXxxKw``).
+Header cards as hstio writes them (`reference_impl.io.hstio_header`): cfitsio's
+structural cards (a dataless primary has ``BITPIX = 16``), ORIGIN and DATE, then
+the source header's cards as read bar hstio's reserved keywords (GROUPS,
+DATAMIN/DATAMAX, BSCALE/BZERO, ...), the keywords calstis sets rewritten in place
+in hstio's format or appended, and HISTORY at the very end.
 """
 
 import warnings
@@ -44,23 +32,6 @@ from reference_impl.numerics import is_constant, row_blocks
 from reference_impl.pipeline import Product
 
 __all__ = ["product_path", "write_product"]
-
-_STRUCTURAL = (
-    "SIMPLE",
-    "XTENSION",
-    "BITPIX",
-    "NAXIS",
-    "NAXIS1",
-    "NAXIS2",
-    "PCOUNT",
-    "GCOUNT",
-    "EXTEND",
-    "BSCALE",
-    "BZERO",
-    "NPIX1",
-    "NPIX2",
-    "PIXVALUE",
-)
 
 
 def product_path(raw_path: Path, outroot: Path | str | None, suffix: str) -> Path:
