@@ -221,3 +221,27 @@ def test_a_string_rewritten_in_place_gets_a_slash_even_without_comment():
     header = _header("DQICORR = 'PERFORM '")
     put(header, "DQICORR", "COMPLETE")
     assert header.cards[0].image.rstrip() == "DQICORR = 'COMPLETE'           /"
+
+
+def test_blank_cards_before_the_first_keyword_are_dropped():
+    """hstio.c putHeader skips leading blank cards (checked with cs0.e 3.5.0: blank cards
+    between a raw SCI header's BZERO and INHERIT are gone from its _flt)."""
+    from reference_impl.io.products import _image_hdu
+
+    header = _header(
+        "BZERO   =                32768", "", "", "INHERIT =                    T / inherit"
+    )
+    cards, _ = _image_hdu(np.ones((2, 3), np.float32), header, "SCI", 1, allow_null=False)
+    keys = [c.keyword for c in cards]
+    assert keys[:10] == [
+        "XTENSION",
+        "BITPIX",
+        "NAXIS",
+        "NAXIS1",
+        "NAXIS2",
+        "PCOUNT",
+        "GCOUNT",
+        "ORIGIN",
+        "DATE",
+        "INHERIT",
+    ]
