@@ -15,6 +15,7 @@ __all__ = [
     "nint",
     "f32",
     "header_float",
+    "DoubleKeyword",
     "sequential_sum",
     "BLOCK_ROWS",
     "is_constant",
@@ -50,6 +51,20 @@ def header_float(x: float) -> float:
     uses there is this rounded one (spec §14).
     """
     return float(f"{float(x):.7E}")
+
+
+class DoubleKeyword(float):
+    """A double keyword's value whose card text is calstis's ``%#20.12E`` (astropy uses ``str``).
+
+    calstis re-reads such keywords in the next stage with hstio's parser, which
+    is not correctly rounded: ``5.165040387731E+04`` and ``51650.40387731`` can
+    give different doubles, and the difference reaches V_HELIO of the ``_crj``
+    (hstio/numeric.c; found by tests/differential/test_synthetic_vs_live_calstis.py).
+    The product writer formats it as a double (hstio_header.hstio_value).
+    """
+
+    def __str__(self) -> str:
+        return f"{float(self):.12E}"
 
 
 def sequential_sum(values: NDArray, dtype=np.float64) -> float:

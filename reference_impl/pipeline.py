@@ -20,9 +20,12 @@ from reference_impl.errors import InputFileError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import atodtab, phottables, reffiles
+from reference_impl.io.hstio_header import add_history
+from reference_impl.io.hstio_header import clean as clean_header
+from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
-from reference_impl.numerics import header_float
+from reference_impl.numerics import DoubleKeyword, header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.atodcorr import apply_atod, select_atod_row
 from reference_impl.steps.biascorr import subtract_bias
@@ -81,6 +84,8 @@ class OutputImset:
     err_keywords: dict = field(default_factory=dict)
     dq_keywords: dict = field(default_factory=dict)
     all_keywords: dict = field(default_factory=dict)  # set in SCI, ERR and DQ
+    #: What the steps did, for the primary HISTORY (blev_done, drift, noise_done).
+    notes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -136,6 +141,7 @@ class _StepPlan:
     shad_path: Path | None = None
     phot_path: Path | None = None
     tds_path: Path | None = None
+    flat_all: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (every named flat)
     pedigrees: dict = field(default_factory=dict)  # Path -> (pedigree, descrip)
 
 
@@ -230,6 +236,7 @@ def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = Tru
             path = found.get(keyword)
             if path is None:
                 continue
+            plan.flat_all[keyword] = path
             if reffiles.is_dummy(pedigree(path)):
                 any_dummy = True
             else:
@@ -313,10 +320,12 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     cr_rejection = cr_switch and info.n_imsets >= 2
     if cr_switch and not cr_rejection:
         messages.append("CRCORR needs two or more imsets; CR rejection omitted")
-    if not cr_rejection and not any(info.performs(s) for s in _CS1_SWITCHES):
-        return RunResult([], messages, "No calibration switch was set to PERFORM.")
-
+    # cs0.e checks the reference files (the CCDTAB always) before it finds that no
+    # switch is PERFORM: a real ACQ file with every switch OMIT and no CCDTAB is an
+    # error (exit 2), not "nothing to do" (found by experiment with cs0.e 3.5.0).
     found = _check_references(raw, oref_dir, cr_rejection=cr_rejection)
+    if not cr_rejection and not any(info.performs(s) for s in _CS1_SWITCHES):
+        return RunResult([], messages, _nothing_to_do(info))
     performed = {s for s in _CS1_SWITCHES if info.performs(s)}
     if not cr_rejection:
         product = _calstis1(raw, found, performed, info.statflag, messages, "flt")
@@ -324,6 +333,15 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
             return RunResult([], messages, _NOTHING_RUNNABLE)
         return RunResult([product], messages)
     return _calibrate_with_cr_rejection(raw, found, performed, messages)
+
+
+def _nothing_to_do(info) -> str:
+    """cs0.e's reason for writing nothing, saying what a target acquisition is."""
+    text = "No calibration switch was set to PERFORM."
+    if info.obsmode in ("ACQ", "ACQ/PEAK"):
+        kind = "peak-up acquisition" if info.obsmode == "ACQ/PEAK" else "target acquisition"
+        text += f" (OBSMODE = {info.obsmode}, a {kind} with every switch OMIT: no product)"
+    return text
 
 
 _NOTHING_RUNNABLE = (
@@ -422,7 +440,7 @@ def _calstis1(
         out_imsets.append(out)
         if n_good == 1:
             first_good_is_imset1 = rim.info.extver == 1
-            primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history))
+            primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history, out.notes))
             primary_keywords.update(_photometry_updates(raw, rim, ccd, plan, history, messages))
 
     if not first_good_is_imset1:
@@ -457,8 +475,11 @@ def _helio_keywords(raw: RawExposure, rim: RawImset) -> dict:
     return {"V_HELIO": _double_keyword(velocity)}
 
 
-def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict:
-    """Primary keywords and HISTORY written on the first good imset (do2d.c, history1.c)."""
+def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str], notes: dict) -> dict:
+    """Primary keywords and HISTORY written on the first good imset (do2d.c, history1.c).
+
+    ``notes`` are the first good imset's step notes (OutputImset.notes).
+    """
     info = raw.info
     keywords = {
         "ATODGAIN": header_float(ccd.atodgain),
@@ -468,6 +489,12 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     if info.n_imsets == 1 and info.switches.get("CRCORR") == "PERFORM":
         keywords["CRCORR"] = "SKIPPED"
     history.append("CCD parameters table ...")
+    history += _table_history(
+        info.references.get("CCDTAB", ""),
+        ccd.row_pedigree if ccd.row_pedigree is not None else ccd.pedigree,
+        ccd.descrip,
+        ccd.row_descrip or "",
+    )
     state = {
         "DQICORR": plan.dqicorr,
         "ATODCORR": plan.atodcorr,
@@ -480,13 +507,14 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str]) -> dict
     for switch, value in state.items():
         if value == "PERFORM":
             keywords[switch] = "COMPLETE"
-            history.append(f"{switch} complete ...")
-        elif value == "DUMMY":
+        elif value in ("DUMMY", "IGNORED"):
             keywords[switch] = "SKIPPED"
-            history.append(f"{switch} skipped due to dummy reference file ...")
-        elif value == "IGNORED":
-            keywords[switch] = "SKIPPED"
-            history.append(f"{switch} not performed ...")
+        else:
+            value = None
+        if value is not None:
+            history += _step_history(raw, plan, switch, value, notes)
+        if switch == "BLEVCORR" and notes.get("noise_done"):
+            history.append("Uncertainty array initialized.")  # noiseHistory, after blevHistory
     return keywords
 
 
@@ -510,7 +538,7 @@ def _detector_temperature(rim: RawImset) -> float:
 def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> dict:
     """PHOTCORR on the first good imset (do2d.c, dophot.c, history1.c photHistory)."""
     if plan.photcorr == "DUMMY":
-        history.append("PHOTCORR skipped due to dummy reference file ...")
+        history += _step_history(raw, plan, "PHOTCORR", "DUMMY", {})
         return {"PHOTCORR": "SKIPPED"}
     if plan.photcorr != "PERFORM":
         return {}
@@ -541,11 +569,84 @@ def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> di
             messages.append(f"PHOTCORR: {result.message}")
     if result is None or result.skipped:
         keywords["PHOTCORR"] = "SKIPPED"
-        history.append("PHOTCORR not performed ...")
+        history += _step_history(raw, plan, "PHOTCORR", "IGNORED", {})
     else:
         keywords["PHOTCORR"] = "COMPLETE"
-        history.append("PHOTCORR complete ...")
+        history += _step_history(raw, plan, "PHOTCORR", "PERFORM", {})
     return keywords
+
+
+def _table_history(name: str, pedigree: str, descrip: str, descrip2: str = "") -> list[str]:
+    """tabhistory.c: the table's name, PEDIGREE, DESCRIP and the row's DESCRIP (when set)."""
+    lines = [f"  reference table {name.strip()}"]
+    lines += [f"    {text.strip()}" for text in (pedigree, descrip, descrip2) if text.strip()]
+    return lines
+
+
+def _image_history(name: str, pedigree: str, descrip: str) -> list[str]:
+    """imghistory.c: the image's name, PEDIGREE and DESCRIP (when set)."""
+    lines = [f"  reference image {name.strip()}"]
+    lines += [f"    {text.strip()}" for text in (pedigree, descrip) if text.strip()]
+    return lines
+
+
+def _step_history(raw, plan: _StepPlan, switch: str, value: str, notes: dict) -> list[str]:
+    """history1.c: a step's HISTORY lines (UpdateSwitch, then the reference files used)."""
+    refs = raw.info.references
+    status = {
+        "PERFORM": "complete ...",
+        "DUMMY": "skipped due to dummy reference file ...",
+        "IGNORED": "not performed ...",  # UpdateSwitch: no reference files logged then
+    }[value]
+
+    def pedigree_of(path: Path | None) -> tuple[str, str]:
+        if path is None:
+            return "", ""
+        if path not in plan.pedigrees:
+            plan.pedigrees[path] = reffiles.read_pedigree(path)
+        return plan.pedigrees[path]
+
+    if switch == "BLEVCORR":  # blevHistory: no reference file
+        lines = [
+            "BLEVCORR complete; bias level from overscan was subtracted."
+            if notes.get("blev_done")
+            else "BLEVCORR complete, but default bias level was subtracted.",
+            "BLEVCORR includes correction for drift along lines."
+            if notes.get("drift")
+            else "BLEVCORR does not include correction for drift along lines.",
+        ]
+        return lines
+    lines = [f"{switch} {status}"]
+    if value == "IGNORED":
+        return lines
+    if switch == "DQICORR":
+        lines.append("  values checked for saturation")
+        if plan.bpix_path is not None:
+            lines.append("  DQ array initialized ...")
+            lines += _table_history(refs.get("BPIXTAB", ""), *pedigree_of(plan.bpix_path))
+    elif switch in ("BIASCORR", "DARKCORR"):
+        keyword = "BIASFILE" if switch == "BIASCORR" else "DARKFILE"
+        path = plan.bias_path if switch == "BIASCORR" else plan.dark_path
+        lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
+    elif switch == "FLATCORR":
+        for keyword in ("PFLTFILE", "DFLTFILE", "LFLTFILE"):
+            if not reffiles.is_blank_name(refs.get(keyword)):
+                path = plan.flat_paths.get(keyword) or plan.flat_all.get(keyword)
+                lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
+    # atodHistory, shadHistory, photHistory (history1.c). Their file-level
+    # PEDIGREE/DESCRIP are logged; HISTORY is not compared by the shipped policy and
+    # these three steps' lines have not been checked card by card against cs0.e.
+    elif switch == "ATODCORR":
+        lines += _table_history(refs.get("ATODTAB", ""), *pedigree_of(plan.atod_path))
+    elif switch == "SHADCORR":
+        lines += _image_history(refs.get("SHADFILE", ""), *pedigree_of(plan.shad_path))
+    elif switch == "PHOTCORR":
+        lines += _table_history(refs.get("IMPHTTAB", ""), *pedigree_of(plan.phot_path))
+        if plan.tdscorr == "PERFORM":
+            lines += _table_history(refs.get("TDSTAB", ""), *pedigree_of(plan.tds_path))
+        else:
+            lines.append("  Note:  Time-dependent sensitivity was not included with PHOTCORR")
+    return lines
 
 
 def _cut(ref, rim_info, shape, *, average: bool, what: str) -> Imset:
@@ -729,11 +830,14 @@ def _calibrate_imset(
         if result.used_default_bias:
             messages.append("No bias level data, or singular fit; bias from CCDTAB subtracted")
         err_init_bias = 0.0
+        out.notes["blev_done"] = result.trimmed and not result.used_default_bias
+        out.notes["drift"] = bool(result.drift_corrected)
     else:
         err_init_bias = float(ccd.ccdbias)
 
+    out.notes["noise_done"] = bool(needs_error_init(current.err))
     # Without keep_err the ERR array is dropped after this run: no need to fill it.
-    if keep_err and needs_error_init(current.err):
+    if keep_err and out.notes["noise_done"]:
         current = init_errors(
             current, bias_dn=err_init_bias, gain_e_per_dn=ccd.atodgain, readnoise_e=ccd.readnse
         )
@@ -847,17 +951,7 @@ _PART_A = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
 _BASIC_2D = ("DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "LORSCORR", "GLINCORR", "LFLGCORR")
 
 
-class _DoubleCard(float):
-    """A double keyword's value whose card text is calstis's ``%#20.12E`` (astropy uses ``str``).
-
-    calstis re-reads such keywords in the next stage with hstio's parser, which
-    is not correctly rounded: ``5.165040387731E+04`` and ``51650.40387731`` can
-    give different doubles, and the difference reaches V_HELIO of the ``_crj``
-    (hstio/numeric.c; found by tests/differential/test_synthetic_vs_live_calstis.py).
-    """
-
-    def __str__(self) -> str:
-        return f"{float(self):.12E}"
+_DoubleCard = DoubleKeyword
 
 
 class _FloatCard(float):
@@ -883,12 +977,13 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     Header values pass through their written (rounded) form, as calstis
     re-reads them in the next stage (spec §14).
     """
-    primary = exposure.primary_header.copy()
+    primary = clean_header(exposure.primary_header.copy())  # as hstio reads it back
     for key, value in product.primary_keywords.items():
-        primary[key] = value
+        put_keyword(primary, key, value)
     for line in product.history:
-        primary.add_history(line)
-    primary["NEXTEND"] = 3 * len(product.imsets)
+        add_history(primary, line)
+    if product.suffix == "crj" or "NEXTEND" not in primary:
+        put_keyword(primary, "NEXTEND", 3 * len(product.imsets))
     parts = []
     for out in product.imsets:
         headers = {}
@@ -897,9 +992,9 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
             ("ERR", out.err_keywords),
             ("DQ", out.dq_keywords),
         ):
-            header = out.headers[ext].copy()
+            header = clean_header(out.headers[ext].copy())
             for key, value in {**out.all_keywords, **extra}.items():
-                header[key] = value
+                put_keyword(header, key, value)
             headers[ext] = header
         parts.append((out.imset, headers))
     return exposure_from_parts(exposure.path, primary, parts)
@@ -947,27 +1042,33 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     expstart = min(rim.info.expstart_mjd for rim in good)
     expend = max(rim.info.expend_mjd for rim in good)
 
+    # In calstis2's order (crrej_do.c, then cr_history.c): keywords the header
+    # lacks are appended in this order.
     primary_keywords = {
         "TEXPTIME": _float_keyword(result.exptot_s),
         "SKYSUM": header_float(result.skysum_dn),
-        "TEXPSTRT": _double_keyword(expstart),
-        "TEXPEND": _double_keyword(expend),
-        "INITGUES": params.initial,
-        "SKYSUB": params.skysub,
-        "CRSIGMAS": params.sigmas_text,
-        "MEANEXP": header_float(np.float32(meanexp)),
-        "CRRADIUS": header_float(params.radius_pix),
-        "CRTHRESH": header_float(params.thresh),
-        "SCALENSE": header_float(params.scalense_percent),
-        "BADINPDQ": params.badinpdq,
-        "CRMASK": params.crmask,
-        "CRCORR": "COMPLETE",
-        "CAL_VER": CAL_VER,
     }
     if result.exptot_s > 0:
         primary_keywords["REJ_RATE"] = header_float(
             np.float32(np.float32(result.n_rejected) / result.exptot_s)
         )
+    primary_keywords.update(
+        {
+            "TEXPSTRT": _double_keyword(expstart),
+            "TEXPEND": _double_keyword(expend),
+            "INITGUES": params.initial,
+            "SKYSUB": params.skysub,
+            "CRSIGMAS": params.sigmas_text,
+            "MEANEXP": header_float(np.float32(meanexp)),
+            "CRRADIUS": header_float(params.radius_pix),
+            "CRTHRESH": header_float(params.thresh),
+            "SCALENSE": header_float(params.scalense_percent),
+            "BADINPDQ": params.badinpdq,
+            "CRMASK": params.crmask,
+            "CRCORR": "COMPLETE",
+            "CAL_VER": CAL_VER,
+        }
+    )
     first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
     sci_keywords = {
         "EXPTIME": _float_keyword(result.exptot_s),
@@ -981,7 +1082,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
     crj = Product(
         "crj",
         primary_keywords,
-        ["CRCORR complete ..."],
+        [],  # calstis2 writes no HISTORY (cr_history.c sets keywords only)
         [
             OutputImset(
                 Imset(result.sci, result.err, result.dq), first.headers, sci_keywords=sci_keywords

@@ -3,6 +3,12 @@
 Layout as hstio writes it: a primary header, then SCI, ERR, DQ for each imset;
 ERR or DQ arrays that are constant become null extensions (``NAXIS = 0`` with
 ``NPIX1``, ``NPIX2``, ``PIXVALUE``; spec §14). SCI is never written null.
+
+Header cards as hstio writes them (`reference_impl.io.hstio_header`): cfitsio's
+structural cards (a dataless primary has ``BITPIX = 16``), ORIGIN and DATE, then
+the source header's cards as read bar hstio's reserved keywords (GROUPS,
+DATAMIN/DATAMAX, BSCALE/BZERO, ...), the keywords calstis sets rewritten in place
+in hstio's format or appended, and HISTORY at the very end.
 """
 
 import warnings
@@ -10,27 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
+from reference_impl.io.hstio_header import (
+    RESERVED_CARDS,
+    add_history,
+    card_image,
+    clean,
+    date_card,
+    delete,
+    hstio_value,
+    origin_card,
+    put,
+    strip_leading_blanks,
+)
 from reference_impl.numerics import is_constant, row_blocks
 from reference_impl.pipeline import Product
 
 __all__ = ["product_path", "write_product"]
-
-_STRUCTURAL = (
-    "SIMPLE",
-    "XTENSION",
-    "BITPIX",
-    "NAXIS",
-    "NAXIS1",
-    "NAXIS2",
-    "PCOUNT",
-    "GCOUNT",
-    "EXTEND",
-    "BSCALE",
-    "BZERO",
-    "NPIX1",
-    "NPIX2",
-    "PIXVALUE",
-)
 
 
 def product_path(raw_path: Path, outroot: Path | str | None, suffix: str) -> Path:
@@ -58,77 +59,97 @@ def product_path(raw_path: Path, outroot: Path | str | None, suffix: str) -> Pat
     return Path(f"{base}_{suffix}.fits")
 
 
-def _clean(header):
-    """Remove the structural cards from ``header`` (a copy the caller owns), in place."""
-    for key in _STRUCTURAL:
-        while key in header:
-            del header[key]
-    return header
-
-
 _BLOCK = 2880
 _END = b"END" + b" " * 77
 
 
-def _card(keyword: str, value, comment: str = ""):
+def _fixed(keyword: str, value, comment: str):
     from astropy.io import fits
 
-    return fits.Card(keyword, value, comment)
+    return fits.Card.fromstring(f"{keyword:8}= {hstio_value(value)} / {comment}".ljust(80)[:80])
 
 
 def _structural(data: np.ndarray | None, bitpix: int) -> list:
-    """The cards astropy puts first in an IMAGE extension (same values and comments)."""
+    """The cards cfitsio puts first in an IMAGE extension (its comments), ORIGIN and DATE."""
     cards = [
-        _card("XTENSION", "IMAGE", "Image extension"),
-        _card("BITPIX", bitpix, "array data type"),
-        _card("NAXIS", 0 if data is None else data.ndim, "number of array dimensions"),
+        _fixed("XTENSION", "IMAGE", "IMAGE extension"),
+        _fixed("BITPIX", bitpix, "number of bits per data pixel"),
+        _fixed("NAXIS", 0 if data is None else len(_axes(data)), "number of data axes"),
     ]
     if data is not None:
-        cards += [_card(f"NAXIS{k}", n) for k, n in enumerate(reversed(data.shape), start=1)]
-    return cards + [
-        _card("PCOUNT", 0, "number of parameters"),
-        _card("GCOUNT", 1, "number of groups"),
+        cards += [
+            _fixed(f"NAXIS{k}", n, f"length of data axis {k}")
+            for k, n in enumerate(_axes(data), start=1)
+        ]
+    return [
+        *cards,
+        _fixed("PCOUNT", 0, "required keyword; must = 0"),
+        _fixed("GCOUNT", 1, "required keyword; must = 1"),
+        origin_card(),
+        date_card(),
+    ]
+
+
+def _axes(data: np.ndarray) -> list[int]:
+    """NAXISn of an image: hstio writes a one-row image as 1-D (hstio.c, putHeader)."""
+    ny, nx = data.shape
+    return [nx] if ny == 1 else [nx, ny]
+
+
+def _primary_structural() -> list:
+    """The dataless primary as cfitsio and hstio write it: BITPIX 16, COMMENT, ORIGIN, DATE."""
+    from astropy.io import fits
+
+    return [
+        _fixed("SIMPLE", True, "file does conform to FITS standard"),
+        _fixed("BITPIX", 16, "number of bits per data pixel"),
+        _fixed("NAXIS", 0, "number of data axes"),
+        _fixed("EXTEND", True, "FITS dataset may contain extensions"),
+        *(fits.Card.fromstring(c) for c in RESERVED_CARDS),
+        origin_card(),
+        date_card(),
     ]
 
 
 def _image_hdu(data: np.ndarray, header, extname: str, extver: int, *, allow_null: bool):
-    """The header cards and the data (None for a null extension) of one extension."""
-    header = _clean(header)
-    header["EXTNAME"] = extname
-    header["EXTVER"] = extver
+    """The header cards and the data (None for a null extension) of one extension.
+
+    ``header`` already carries the product keywords. EXTNAME is rewritten, EXTVER
+    set if it differs (hstio.c, openOutputImage); a constant ERR or DQ array gets
+    PIXVALUE, NPIX1 and NPIX2 (in that order when added; NPIX2 only for more than
+    one row), a non-constant one loses them (hstio.c, putFloatData/putShortData).
+    """
+    header = clean(header)
+    put(header, "EXTNAME", extname)
+    if header.get("EXTVER") != extver:
+        put(header, "EXTVER", extver)
     bitpix = -32 if data.dtype.kind == "f" else 16
     if allow_null and data.size and np.isfinite(data.flat[0]) and is_constant(data):
         # A null extension keeps the BITPIX of the array it stands for (-32 ERR,
         # 16 DQ), as calstis writes it (pinned by a test).
         value = data.flat[0]
-        header["NPIX1"] = (int(data.shape[1]), "length of constant array axis 1")
-        header["NPIX2"] = (int(data.shape[0]), "length of constant array axis 2")
-        header["PIXVALUE"] = (
-            float(value) if data.dtype.kind == "f" else int(value),
-            "values of pixels in constant array",
-        )
-        return [*_structural(None, bitpix), *header.cards], None
-    return [*_structural(data, bitpix), *header.cards], data
+        pixvalue = np.float32(value) if data.dtype.kind == "f" else int(value)
+        _put_or_add(header, "PIXVALUE", pixvalue, "values of pixels in constant array")
+        _put_or_add(header, "NPIX1", int(data.shape[1]), "length of constant array axis 1")
+        if data.shape[0] > 1:
+            _put_or_add(header, "NPIX2", int(data.shape[0]), "length of constant array axis 2")
+        cards = strip_leading_blanks(list(header.cards))
+        return [*_structural(None, bitpix), *cards], None
+    delete(header, "NPIX1")
+    if data.shape[0] > 1:
+        delete(header, "NPIX2")
+    delete(header, "PIXVALUE")
+    return [*_structural(data, bitpix), *strip_leading_blanks(list(header.cards))], data
 
 
-def _card_image(card) -> str:
-    """The 80 characters of a card: as read from its file if unchanged, else formatted.
-
-    ``Card.image`` would first run astropy's verify-and-fix on every card read
-    from a file (a third of the cost of writing a full-frame product); hstio
-    copies such cards as they are, and so does this. ``_image`` and
-    ``_modified`` are astropy's own cache of that text; without them (another
-    astropy), the public property is used.
-    """
-    image = getattr(card, "_image", None)
-    if image and not getattr(card, "_modified", True):
-        return image
-    return card.image
+def _put_or_add(header, key: str, value, comment: str) -> None:
+    """Hstio's findKw then putXxxKw (comment kept) or addXxxKw (with ``comment``)."""
+    put(header, key, value if key in header else (value, comment))
 
 
 def _write_hdu(stream, cards, data: np.ndarray | None) -> None:
     """One HDU: the card images, END, blank padding; the data big-endian, zero padding."""
-    text = b"".join(_card_image(card).encode("ascii") for card in cards) + _END
+    text = b"".join(card_image(card).encode("ascii") for card in cards) + _END
     stream.write(text + b" " * (-len(text) % _BLOCK))
     if data is None:
         return
@@ -163,15 +184,12 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
 
     Notes
     -----
-    The headers are built with astropy as before, but written directly: the
-    cards astropy's ``ImageHDU``/``PrimaryHDU`` put first (same values and
-    comments), then the header's own cards as astropy formats them, END and
-    padding; the data go out big-endian a block of rows at a time. For every
-    corpus product the file is byte for byte what ``HDUList.writeto`` writes
-    (tests/regression/test_product_writer.py), at a fraction of the cost: its
-    header rebuilding and verification took most of the time of writing a
-    full-frame product. What the writer no longer does is astropy's
-    ``silentfix`` of invalid raw-header cards, which are copied as they are.
+    The headers are those hstio writes (`reference_impl.io.hstio_header`):
+    cfitsio's structural cards, ORIGIN and DATE, then the source header's own
+    cards as read, bar hstio's reserved keywords, with the product keywords
+    rewritten in place in hstio's format; END and padding. The data go out
+    big-endian a block of rows at a time. Invalid raw-header cards are copied
+    as they are, as hstio does.
     """
     from astropy.io import fits
 
@@ -179,30 +197,17 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     if path.exists():
         raise FileExistsError(f"{path}: output file already exists")
     base = product.base_header if product.base_header is not None else primary_header
-    primary = base.copy()
+    primary = clean(base.copy())
     for key, value in product.primary_keywords.items():
-        primary[key] = value
-    primary["FILENAME"] = path.name
-    primary["NEXTEND"] = 3 * len(product.imsets)
+        put(primary, key, value)
+    put(primary, "FILENAME", path.name)
+    if product.suffix == "crj" or "NEXTEND" not in primary:
+        # calstis1 never updates NEXTEND: an _flt keeps the raw file's count, extra
+        # extensions (a PEAKUP table) included; calstis2 writes 3 (cr_history.c).
+        put(primary, "NEXTEND", 3 * len(product.imsets))
     for line in product.history:
-        primary.add_history(line)
-    _clean(primary)
-    hdus = [
-        (
-            [
-                _card("SIMPLE", True, "conforms to FITS standard"),
-                # hstio writes a dataless HDU with BITPIX 16, whatever the raw
-                # primary says (hstio.c openOutputImage: "IMIO would always set
-                # bitpix to 16 when the dimensions are naught"; seen with cs0.e
-                # 3.5.0 on raw primaries with BITPIX 8 and 16).
-                _card("BITPIX", 16, "array data type"),
-                _card("NAXIS", 0, "number of array dimensions"),
-                _card("EXTEND", True),
-                *primary.cards,
-            ],
-            None,
-        )
-    ]
+        add_history(primary, line)
+    hdus = [([*_primary_structural(), *strip_leading_blanks(list(primary.cards))], None)]
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers
         for extname, data, extra, allow_null in (
@@ -210,9 +215,9 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
             ("ERR", np.asarray(out.imset.err, np.float32), out.err_keywords, True),
             ("DQ", np.asarray(out.imset.dq, np.int16), out.dq_keywords, True),
         ):
-            header = headers[extname].copy()
+            header = clean(headers[extname].copy())
             for key, value in {**out.all_keywords, **extra}.items():
-                header[key] = value
+                put(header, key, value)
             hdus.append(_image_hdu(data, header, extname, k, allow_null=allow_null))
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():

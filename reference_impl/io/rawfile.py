@@ -94,6 +94,8 @@ class ExposureInfo:
         ``ROOTNAME`` (lower case).
     obstype : str
         ``IMAGING`` or ``SPECTROSCOPIC``.
+    obsmode : str
+        ``OBSMODE`` (``ACCUM``, ``ACQ``, ``ACQ/PEAK``, ...), upper-cased; blank if absent.
     ccdamp : str
         Readout amplifier, A-D.
     ccdgain, ccdoffst, binaxis1, binaxis2 : int
@@ -134,6 +136,7 @@ class ExposureInfo:
     references: dict[str, str]
     n_imsets: int
     dispaxis: int
+    obsmode: str = ""
 
     @property
     def is_imaging(self) -> bool:
@@ -391,6 +394,7 @@ def exposure_from_parts(path: Path, primary, parts: list) -> RawExposure:
         references=references,
         n_imsets=n_imsets,
         dispaxis=int(dispaxis),
+        obsmode=str(primary.get("OBSMODE", "")).strip().upper(),
     )
     if info.ccdamp not in ("A", "B", "C", "D"):
         raise InputFileError(f"{path.name}: CCDAMP = '{primary.get('CCDAMP')}' is not A-D")

@@ -15,7 +15,15 @@ from reference_impl.binning import match_reference
 from reference_impl.errors import ReferenceFileError, ShapeMismatchError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
-from reference_impl.io.fitsutil import FitsReader, StoredImage, read_primary_header, read_table
+from reference_impl.io.fitsutil import (
+    FitsReader,
+    StoredImage,
+    extension_data,
+    find_hdu,
+    open_fits,
+    read_primary_header,
+    read_table,
+)
 from reference_impl.numerics import BLOCK_ROWS
 from reference_impl.steps.dqicorr import BadPixelRun
 
@@ -128,6 +136,11 @@ class CCDParameters:
         Virtual-overscan outlier clip (default 50.0 when the column is absent).
     row : int
         1-based row number of the match, for messages.
+    pedigree, descrip : str
+        The table's PEDIGREE and DESCRIP (primary header), for HISTORY.
+    row_pedigree, row_descrip : str or None
+        The row's PEDIGREE and DESCRIP columns, None when the table has none
+        (rowpedigree.c; the row's PEDIGREE replaces the table's in HISTORY).
     """
 
     atodgain: np.float32
@@ -136,6 +149,10 @@ class CCDParameters:
     saturate: np.float32
     blev_clip: np.float32
     row: int
+    pedigree: str = ""
+    descrip: str = ""
+    row_pedigree: str | None = None
+    row_descrip: str | None = None
 
 
 def _same_int(table_value, wanted: int) -> bool:
@@ -193,11 +210,22 @@ def read_ccdtab(
                 saturate=np.float32(data["SATURATE"][k]),
                 blev_clip=np.float32(data["BLEV_CLIP"][k] if has_clip else 50.0),
                 row=k + 1,
+                pedigree=str(primary.get("PEDIGREE", "")).strip(),
+                descrip=str(primary.get("DESCRIP", "")).strip(),
+                row_pedigree=_row_text(data, "PEDIGREE", k),
+                row_descrip=_row_text(data, "DESCRIP", k),
             )
     raise ReferenceFileError(
         f"{path.name}: no CCDTAB row matches CCDAMP={ccdamp} CCDGAIN={ccdgain} "
         f"CCDOFFST={ccdoffst} BINAXIS1={binaxis1} BINAXIS2={binaxis2}"
     )
+
+
+def _row_text(data: dict, column: str, k: int) -> str | None:
+    """A string cell with trailing blanks and NULs removed; None without the column."""
+    if column not in data:
+        return None
+    return str(data[column][k]).rstrip(" \0")
 
 
 @dataclass(frozen=True)
@@ -289,14 +317,20 @@ def read_reference_image(path: Path, *, what: str) -> ReferenceImage:
     """
     dtypes = {"SCI": np.float32, "ERR": np.float32, "DQ": np.int16}
     found: dict = {}
+    compressed = False
     with FitsReader(path, error_cls=ReferenceFileError, what=what) as reader:
         primary = reader.primary_header
         for hdu in reader:
             name = hdu.key[0]
             if hdu.key[1] == 1 and name in dtypes and name not in found:
+                if is_tile_compressed(hdu.header):
+                    compressed = True
+                    break
                 found[name] = (hdu.image(dtypes[name]), hdu.header)
                 if len(found) == 3:
                     break  # calstis reads imset 1 only; the rest of the file is not needed
+    if compressed:
+        primary, found = _read_with_astropy(path, what=what, dtypes=dtypes)
     if "SCI" not in found:
         raise ReferenceFileError(f"{path.name}: {what} has no [SCI,1] extension")
     sci, h = found["SCI"]
@@ -311,6 +345,35 @@ def read_reference_image(path: Path, *, what: str) -> ReferenceImage:
         float(h.get("LTM2_2", 1.0)),
     )
     return ReferenceImage(path, Imset(sci, err, dq), placement, primary)
+
+
+def is_tile_compressed(header) -> bool:
+    """True for a tile-compressed image (a ``COMPRESSED_IMAGE`` BINTABLE with ``ZIMAGE = T``)."""
+    return header.get("ZIMAGE") is True
+
+
+def _read_with_astropy(path: Path, *, what: str, dtypes: dict):
+    """Imset 1 of a reference image with tile-compressed extensions, through astropy.
+
+    cfitsio, and so cs0.e, reads a tile-compressed image (RICE_1, GZIP_1/2, ...)
+    like a plain one; astropy's decompression (from cfitsio's code, dithered
+    dequantisation included) gives the same values, bit for bit (checked with
+    cs0.e 3.5.0 on a RICE_1 bias and a GZIP_2 dark, tests/differential/
+    test_real_headers_live.py).
+    """
+    found: dict = {}
+    with open_fits(path, error_cls=ReferenceFileError, what=what) as hdul:
+        primary = hdul[0].header
+        try:
+            for name, dtype in dtypes.items():
+                hdu = find_hdu(hdul, name, 1)
+                if hdu is not None:
+                    found[name] = (extension_data(hdu, dtype), hdu.header)
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            raise ReferenceFileError(
+                f"{path.name}: {what} tile-compressed image could not be read ({err})"
+            ) from None
+    return primary, found
 
 
 class ReferenceStream:
@@ -346,11 +409,20 @@ class ReferenceStream:
         if sci_hdu is None:
             self.close()
             raise ReferenceFileError(f"{self.path.name}: {what} has no [SCI,1] extension")
+        if is_tile_compressed(sci_hdu.header):
+            self.placement = _placement(sci_hdu.header)
+            self._read_whole()
+            self.shape = self.sci.shape
+            return
         self.sci = sci_hdu.image(np.float32)
         self.shape = self.sci.shape
         self.placement = _placement(sci_hdu.header)
         self._err_hdu = next(self._hdus, None)
-        if self._err_hdu is None or self._err_hdu.key != ("ERR", 1):
+        if (
+            self._err_hdu is None
+            or self._err_hdu.key != ("ERR", 1)
+            or is_tile_compressed(self._err_hdu.header)
+        ):
             self._read_whole()
 
     def _read_whole(self) -> None:
@@ -386,7 +458,7 @@ class ReferenceStream:
         if self._whole is not None:
             return self._whole.dq
         hdu = next(self._hdus, None)
-        if hdu is None or hdu.key != ("DQ", 1):
+        if hdu is None or hdu.key != ("DQ", 1) or is_tile_compressed(hdu.header):
             self._read_whole()
             return self._whole.dq
         dq = hdu.image(np.int16)

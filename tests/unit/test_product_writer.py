@@ -1,4 +1,4 @@
-"""The direct product writer writes byte for byte what astropy's HDUList.writeto wrote."""
+"""The product writer writes the header cards calstis writes, in calstis's order."""
 
 import numpy as np
 import pytest
@@ -9,15 +9,28 @@ from reference_impl.io.rawfile import read_raw
 from reference_impl.pipeline import calibrate
 from stischeck import environment
 from tests.support.corpus import all_steps, write_raw_with_switches
-from tests.unit.oracles import products_v1
 
 _CORPUS = environment.find_corpus()
 STEPS = all_steps(_CORPUS) if _CORPUS else []
 
 
+def header_cards(path, *, history: bool = True) -> list[list[str]]:
+    """Every card image of every HDU, bar DATE (the day of writing) and optionally HISTORY."""
+    with fits.open(path) as hdul:
+        return [
+            [
+                c.image
+                for c in hdu.header.cards
+                if c.keyword != "DATE" and (history or c.keyword != "HISTORY")
+            ]
+            for hdu in hdul
+        ]
+
+
 @pytest.mark.corpus
 @pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
-def test_products_are_byte_identical_to_astropys_writer(step, tmp_path):
+def test_products_have_calstis_cards_in_calstis_order(step, tmp_path):
+    """Found by experiment with cs0.e 3.5.0: every card but DATE, byte for byte, HISTORY too."""
     raw_path = write_raw_with_switches(step, tmp_path / "in")
     raw = read_raw(raw_path)
     result = calibrate(raw, oref_dir=step.case_dir / "oref")
@@ -26,10 +39,8 @@ def test_products_are_byte_identical_to_astropys_writer(step, tmp_path):
         ours = write_product(
             product, raw.primary_header, product_path(raw_path, f"{tmp_path}/new/", product.suffix)
         )
-        theirs = products_v1.write_product(
-            product, raw.primary_header, product_path(raw_path, f"{tmp_path}/old/", product.suffix)
-        )
-        assert ours.read_bytes() == theirs.read_bytes(), ours.name
+        truth = step.products[product.suffix]
+        assert header_cards(ours) == header_cards(truth), ours.name
 
 
 def test_null_extensions_keep_the_bitpix_of_their_array(tmp_path):
