@@ -339,8 +339,8 @@ def _nothing_to_do(info) -> str:
     """cs0.e's reason for writing nothing, saying what a target acquisition is."""
     text = "No calibration switch was set to PERFORM."
     if info.obsmode in ("ACQ", "ACQ/PEAK"):
-        kind = "peak-up acquisition" if info.obsmode == "ACQ/PEAK" else "target acquisition"
-        text += f" (OBSMODE = {info.obsmode}, a {kind} with every switch OMIT: no product)"
+        kind = "peak-up target acquisition" if info.obsmode == "ACQ/PEAK" else "target acquisition"
+        text += f" (OBSMODE = {info.obsmode}, a {kind}, every switch OMIT: no product)"
     return text
 
 

@@ -65,13 +65,11 @@ def run(args) -> int:
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
     if result.nothing_to_do:
-        mode = target_acquisition(header)
-        what = f" (a target acquisition, OBSMODE = {mode!r}; cs0.e writes no product either)"
-        print(
-            f"stischeck: {raw_path.name}: nothing to do: "
-            + (f"{result.nothing_to_do.rstrip('.')}{what}" if mode else result.nothing_to_do),
-            file=__import__("sys").stderr,
-        )
+        # The reference names a target acquisition itself; say once that cs0.e does the same.
+        reason = result.nothing_to_do
+        if target_acquisition(header):
+            reason = f"{reason.rstrip('.')}; cs0.e writes no product either"
+        print(f"stischeck: {raw_path.name}: nothing to do: {reason}", file=__import__("sys").stderr)
         return 0
     for product in result.products:
         path = product_path(raw_path, args.outroot, product.suffix)

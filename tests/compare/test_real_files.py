@@ -362,7 +362,8 @@ def test_reference_on_an_acq_file_does_what_cs0_does_nothing(name, synth_set, tm
     code, stdout, err = run(capsys, "reference", raw, "--oref", oref, "--outroot", f"{out}/")
     assert code == 0 and stdout == ""
     assert len(err.strip().splitlines()) == 1
-    assert "nothing to do" in err and "a target acquisition" in err
+    assert "nothing to do" in err and "target acquisition" in err
+    assert err.count("OBSMODE") == 1  # said once, not by the reference and again by the command
     assert list(out.iterdir()) == []
 
 
