@@ -13,7 +13,8 @@ def add_parser(subparsers) -> None:
         "reference",
         help="calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)",
         description="Run the reference 2-D CCD reduction with the switches in RAW's primary "
-        "header and write the products calstis would write (_flt). Reference files "
+        "header and write the products calstis would write: the _flt; with CRCORR on two "
+        "imsets or more the _crj instead, and the _flt beside it with EXPSCORR. Reference files "
         f"(oref$name): {REFERENCE_RULE}; every file the header's switches need is found "
         "before anything runs.",
     )

@@ -25,3 +25,44 @@ def test_an_unknown_switch_names_the_option_and_the_valid_choices(
     assert f"{option}: unknown switch(es) DARKCOR" in err
     assert "choose from DQICORR" in err and "DARKCORR" in err.replace("DARKCOR;", "")
     assert not (tmp_path / "out").exists()
+
+
+def _help(*command) -> str:
+    parser = build_parser()
+    if not command:
+        return parser.format_help()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[command[0]].format_help()
+
+
+def _option_help(command, option) -> str:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    action = next(a for a in sub.choices[command]._actions if option in a.option_strings)
+    return action.help or ""
+
+
+def test_compare_jobs_is_described():
+    assert "calstis runs" in _option_help("compare", "--jobs")
+
+
+def test_compare_timeout_shows_its_default():
+    assert "default %(default)g" in _option_help("compare", "--timeout")
+    assert "(default 600)" in " ".join(_help("compare").split())
+
+
+def test_info_has_a_description():
+    text = " ".join(_help("info").split())
+    assert "Print where cs0.e was found" in text
+
+
+def test_reference_help_names_the_crj_it_writes_too():
+    text = " ".join(_help("reference").split())
+    assert "_crj" in text and "_flt" in text
+
+
+def test_no_arguments_prints_the_help_and_exits_0(capsys):
+    code = main([])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.startswith("usage: stischeck") and "compare" in out
+    assert err == ""
