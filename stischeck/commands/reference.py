@@ -35,6 +35,13 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="replace existing products (calstis refuses, as does the default)",
     )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print information about the run (the CR rejection's count and sky); "
+        "warnings are printed always",
+    )
     p.set_defaults(func=run)
 
 
@@ -65,6 +72,8 @@ def run(args) -> int:
     result = calibrate(raw, oref_dir=oref.path)
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
+    for note in result.notes if args.verbose else ():
+        print(f"stischeck: info: {note}", file=__import__("sys").stderr)
     if result.nothing_to_do:
         mode = target_acquisition(header)
         what = f" (a target acquisition, OBSMODE = {mode!r}; cs0.e writes no product either)"

@@ -66,3 +66,24 @@ def test_no_arguments_prints_the_help_and_exits_0(capsys):
     assert code == 0
     assert out.startswith("usage: stischeck") and "compare" in out
     assert err == ""
+
+
+DEMO_OREF = DEMO_RAW.parent / "oref"
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_reference_says_the_cr_rejection_count_as_information_not_a_warning(
+    verbose, tmp_path, capsys
+):
+    argv = ["reference", str(DEMO_RAW), "--oref", f"{DEMO_OREF}/", "--outroot", f"{tmp_path}/"]
+    code = main(argv + (["--verbose"] if verbose else []))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip().endswith("_crj.fits")
+    assert "warning" not in err
+    info = [line for line in err.splitlines() if "CR rejection:" in line]
+    if verbose:
+        assert len(info) == 1 and info[0].startswith("stischeck: info: CR rejection: ")
+        assert "pixels rejected, sky" in info[0]
+    else:
+        assert info == [], err
