@@ -708,7 +708,9 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
     left_name, right_name = names
     hist = None
     if mags.size:
-        span = 1.05 * max_abs
+        # Spare room on each side: the largest difference (a single bar when
+        # every pixel differs by the same amount) stands clear of the axis edge.
+        span = 1.3 * max_abs
         edges, counts, outside = display.histogram([delta[nonzero & finite]], -span, span, 101)
         hist = HistogramSet(
             edges,
