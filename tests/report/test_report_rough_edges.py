@@ -122,3 +122,51 @@ def test_the_cr_parameters_table_shows_crthresh_as_written_in_float32(demo_folde
     text = _text(write_report(demo_folder, out=demo_folder / "cr.html"))
     assert "CRTHRESH" in text
     assert "0.80000001" not in text
+
+
+def _flag_a_hot_rejected_pixel(folder, *, x=5, y=7, value=-2000.0, dq=8208):
+    """Make one pixel of BLEVCORR's products (both sides) a negative flagged HOTPIX|DATAREJECT."""
+    from astropy.io import fits
+
+    for side in ("calstis", "reference"):
+        (path,) = (folder / "runs" / "BLEVCORR" / side).rglob("*_flt.fits")
+        with fits.open(path, mode="update") as hdul:
+            hdul["SCI", 1].data[y - 1, x - 1] = value
+            hdul["DQ", 1].data[y - 1, x - 1] = dq
+    return x, y
+
+
+def test_negative_flagged_pixels_are_counted_by_flag_and_explained(tiny_folder):
+    x, y = _flag_a_hot_rejected_pixel(tiny_folder)
+    model = build_model(load_folder(tiny_folder))
+    row = next(n for n in model.negatives if (n.config, n.side) == ("BLEVCORR", "calstis"))
+    assert row.flagged_dq.get(8208) == 1 and row.flagged_min == -2000.0
+    text = dict(model.negative_text)["BLEVCORR"]
+    assert "flagged pixel" in text and "8208 (HOTPIX|DATAREJECT)" in text
+    assert "hot pixel" in text and "rejected as a cosmic ray in every imset" in text
+
+
+def test_the_most_negative_flagged_pixel_is_followed_and_its_flags_explain_it(tiny_folder):
+    x, y = _flag_a_hot_rejected_pixel(tiny_folder)
+    model = build_model(load_folder(tiny_folder))
+    flagged = [w for w in model.waterfalls if (w.x, w.y) == (x, y)]
+    assert flagged, [w.why for w in model.waterfalls]
+    (wf,) = flagged
+    assert "flagged" in wf.why and "HOTPIX|DATAREJECT" in wf.why
+    words = " ".join(wf.explanation)
+    assert "DQ 8208: HOTPIX|DATAREJECT" in words and "SKYSUM" in words
+    assert "× ERR above zero" not in words  # a negative value is not "above zero"
+    good = [w for w in model.waterfalls if w.why.startswith("most negative good pixel")]
+    assert good  # the good pixels are still followed
+
+
+def test_a_bright_pixel_is_not_described_as_scattering_around_zero(tiny_folder):
+    from stischeck.report import write_report
+
+    # raw [13, 11] holds 5000 DN (FITS x 9 after the 4 overscan columns are trimmed)
+    model = build_model(load_folder(tiny_folder), pixels=[(9, 11)])
+    (wf,) = [w for w in model.waterfalls if w.why == "requested with --pixel"]
+    words = " ".join(wf.explanation)
+    assert "scatters around zero" not in words
+    assert "a bright pixel, far above the noise" in words
+    write_report(tiny_folder, pixels=["9,11"])
