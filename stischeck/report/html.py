@@ -466,8 +466,9 @@ class _Page:
                 _plot(png, f"histograms of {s.name} {title}"),
                 '<p class="small muted">Histogram of SCI'
                 + (", one line per imset (a colour each, named in the legend)" if several else "")
-                + ", log counts, the same bins on both sides; the shaded band is the image "
-                f"stretch{zero}.</p>",
+                + ", log counts"
+                + (", the same bins on both sides" if len(p.hist.series) > 1 else "")
+                + f"; the shaded band is the image stretch{zero}.</p>",
             )
         for d in p.diffs:
             self.diff(d)

@@ -27,8 +27,8 @@ def dq_names(value: int) -> str:
 _FLAG_REASONS = {
     "DATAREJECT": "DATAREJECT (8192) in a _crj: rejected as a cosmic ray in every imset, so "
     "calstis wrote the sky (SKYSUM) in its place, with ERR 0 at that step; the pixel's own "
-    "charge is gone, "
-    "and the dark and bias subtracted afterwards take it below zero",
+    "charge is gone, and the dark that DARKCORR subtracts from the _crj afterwards (over the "
+    "whole exposure) takes it below zero",
     "HOTPIX": "HOTPIX (16): a hot pixel, whose dark current in the dark reference is large; "
     "DARKCORR subtracts all of it, so wherever this exposure's value does not hold that much "
     "charge (the sky put in place of a rejected pixel, or a pixel hotter in the reference "

@@ -170,3 +170,12 @@ def test_a_bright_pixel_is_not_described_as_scattering_around_zero(tiny_folder):
     assert "scatters around zero" not in words
     assert "a bright pixel, far above the noise" in words
     write_report(tiny_folder, pixels=["9,11"])
+
+
+def test_a_single_panel_histogram_does_not_speak_of_both_sides(tiny_folder):
+    from stischeck.report import write_report
+
+    captions = _histogram_captions(_text(write_report(tiny_folder)))
+    raw = captions[0]  # the RAW section shows the input alone
+    assert "both sides" not in raw
+    assert any("the same bins on both sides" in c for c in captions[1:])
