@@ -72,8 +72,6 @@ def run(args) -> int:
     result = calibrate(raw, oref_dir=oref.path)
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
-    for note in result.notes if args.verbose else ():
-        print(f"stischeck: info: {note}", file=__import__("sys").stderr)
     if result.nothing_to_do:
         mode = target_acquisition(header)
         what = f" (a target acquisition, OBSMODE = {mode!r}; cs0.e writes no product either)"
@@ -91,4 +89,6 @@ def run(args) -> int:
             path.unlink()
         write_product(product, raw.primary_header, path)
         print(path)
+    for note in result.notes if args.verbose else ():
+        print(f"stischeck: info: {note}", file=__import__("sys").stderr)
     return 0
