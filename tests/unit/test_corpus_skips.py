@@ -23,10 +23,10 @@ def test_corpus_step_tests_skip_with_the_corpus_reason_without_a_corpus(tmp_path
     env = dict(os.environ, STISCHECK_CORPUS=str(empty))
     env.pop("STISCHECK_CALSTIS", None)
     files = ["tests/regression/test_corpus_reference.py", "tests/unit/test_product_writer.py"]
+    argv = [sys.executable, "-m", "pytest", "-q", "-rs", "-m", "corpus", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-m", "corpus", "-p", "no:cacheprovider", *files],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [*argv, *files], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "empty parameter set" not in out
