@@ -112,11 +112,14 @@ class RunResult:
         Warnings calstis would print, in words.
     nothing_to_do : str or None
         Why no product was written, when that is the outcome.
+    notes : list of str
+        Information about a normal run (the CR rejection's pixel count and sky), not warnings.
     """
 
     products: list[Product]
     messages: list[str]
     nothing_to_do: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -1000,7 +1003,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     return exposure_from_parts(exposure.path, primary, parts)
 
 
-def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs: bool):
+def _calstis2(blv: RawExposure, found: dict, notes: list[str], *, flag_inputs: bool):
     """Cosmic-ray rejection of the part-a imsets (calstis2): the ``_crj`` and flagged inputs.
 
     With ``flag_inputs`` False (no EXPSCORR ``_flt`` will be made from them)
@@ -1090,7 +1093,7 @@ def _calstis2(blv: RawExposure, found: dict, messages: list[str], *, flag_inputs
         ],
         blv.primary_header,
     )
-    messages.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
+    notes.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
     if not flag_inputs:
         return crj, None
     # The inputs carry the CR flags of the last iteration (crrej_loop.c).
@@ -1123,19 +1126,20 @@ def _calibrate_with_cr_rejection(
             return RunResult([], messages, _NOTHING_RUNNABLE)
         blv = _materialize(raw, product)
         del product
-    crj, flagged_blv = _calstis2(blv, found, messages, flag_inputs=make_flt)
+    notes: list[str] = []
+    crj, flagged_blv = _calstis2(blv, found, notes, flag_inputs=make_flt)
     if not basic:
-        return RunResult([crj], messages)
+        return RunResult([crj], messages, notes=notes)
     crj_tmp = _materialize(blv, crj)
     del blv, crj  # the combined image lives on in crj_tmp; the part-a imsets are done
     products = []
     final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj", consume=True)
     if final is None:
-        return RunResult([], messages, _NOTHING_RUNNABLE)
+        return RunResult([], messages, _NOTHING_RUNNABLE, notes)
     products.append(final)
     del crj_tmp
     if make_flt:
         flt = _calstis1(flagged_blv, found, basic, raw.info.statflag, messages, "flt", consume=True)
         if flt is not None:
             products.append(flt)
-    return RunResult(products, messages)
+    return RunResult(products, messages, notes=notes)

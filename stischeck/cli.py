@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_ERROR
+        return EXIT_OK
     try:
         return int(args.func(args))
     except BrokenPipeError:

@@ -42,8 +42,21 @@ def add_parser(subparsers) -> None:
     add_selection_options(p)
     add_runner_option(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        metavar="N",
+        help="calstis runs (and comparisons) at a time, beside the reference's worker "
+        "(default %(default)s: the smaller of 2 and the CPU count)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds each run may take before it is killed (default %(default)g)",
+    )
     p.add_argument(
         "--steplocal",
         choices=("auto", "always", "never"),

@@ -7,7 +7,14 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> None:
     """Register ``info``."""
-    p = subparsers.add_parser("info", help="show cs0.e, library versions and corpus location")
+    p = subparsers.add_parser(
+        "info",
+        help="show cs0.e, library versions and corpus location",
+        description="Print where cs0.e was found (--calstis, $STISCHECK_CALSTIS, PATH) and the "
+        "version it reports, the versions of the libraries stischeck uses, and where the "
+        "calstis corpus is ($STISCHECK_CORPUS, ../shared/calstis-corpus); one 'name: value' "
+        "line each, exit 0.",
+    )
     p.add_argument("--calstis", metavar="PATH", help="cs0.e to report on")
     p.set_defaults(func=run)
 

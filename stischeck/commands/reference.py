@@ -13,7 +13,8 @@ def add_parser(subparsers) -> None:
         "reference",
         help="calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)",
         description="Run the reference 2-D CCD reduction with the switches in RAW's primary "
-        "header and write the products calstis would write (_flt). Reference files "
+        "header and write the products calstis would write: the _flt; with CRCORR on two "
+        "imsets or more the _crj instead, and the _flt beside it with EXPSCORR. Reference files "
         f"(oref$name): {REFERENCE_RULE}; every file the header's switches need is found "
         "before anything runs.",
     )
@@ -33,6 +34,13 @@ def add_parser(subparsers) -> None:
         "--overwrite",
         action="store_true",
         help="replace existing products (calstis refuses, as does the default)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print information about the run (the CR rejection's count and sky); "
+        "warnings are printed always",
     )
     p.set_defaults(func=run)
 
@@ -79,4 +87,6 @@ def run(args) -> int:
             path.unlink()
         write_product(product, raw.primary_header, path)
         print(path)
+    for note in result.notes if args.verbose else ():
+        print(f"stischeck: info: {note}", file=__import__("sys").stderr)
     return 0

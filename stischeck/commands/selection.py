@@ -5,6 +5,9 @@ options; this module registers them and turns them into the keyword arguments
 of `stischeck.config.configurations_for`.
 """
 
+from stischeck.config import CALIBRATION_SWITCHES
+from stischeck.errors import UsageError
+
 __all__ = ["add_selection_options", "selection"]
 
 
@@ -37,6 +40,17 @@ def _names(text: str) -> list:
     return [s.strip().upper() for s in text.split(",") if s.strip()]
 
 
+def _checked(option: str, names: list) -> list:
+    """``names`` if each is a calibration switch; else a `UsageError` naming ``option``."""
+    unknown = [n for n in names if n not in CALIBRATION_SWITCHES]
+    if unknown:
+        raise UsageError(
+            f"{option}: unknown switch(es) {', '.join(unknown)}; choose from "
+            f"{', '.join(CALIBRATION_SWITCHES)}"
+        )
+    return names
+
+
 def selection(args) -> dict:
     """
     The selection options as `stischeck.config.configurations_for` keyword arguments.
@@ -49,6 +63,8 @@ def selection(args) -> dict:
     """
     return dict(
         steps=_names(args.steps) if args.steps else None,
-        only=[s.strip().upper() for s in args.only] if args.only else None,
-        switches=[_names(s) for s in args.switches] if args.switches else None,
+        only=_checked("--only", [s.strip().upper() for s in args.only]) if args.only else None,
+        switches=[_checked("--switches", _names(s)) for s in args.switches]
+        if args.switches
+        else None,
     )

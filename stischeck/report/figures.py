@@ -16,6 +16,8 @@ __all__ = [
     "colorbar_png",
     "histogram_png",
     "negatives_png",
+    "zero_line_shown",
+    "half_line_shown",
     "MASK_COLOURS",
     "SIDE_COLOURS",
 ]
@@ -87,13 +89,35 @@ def colorbar_png(cmap: str = "viridis") -> bytes:
     return _png(index, _lut(cmap))
 
 
-#: Line colours of the imsets of each side (first imset darkest).
+#: Line colours of the imsets of each side: distinct hues near the side's colour (blues and
+#: greens for calstis, reds and oranges for the reference), each pair far apart in lightness
+#: and hue so that imset 1 and imset 2 are told apart at a glance (and in grey print).
 _SHADES = {
-    "calstis": ("#1f4e9c", "#5b9bd5", "#0b2a5a", "#9cc3ea"),
-    "truth": ("#1f4e9c", "#5b9bd5", "#0b2a5a", "#9cc3ea"),
-    "reference": ("#c0392b", "#e8837a", "#7b1d14", "#f3b3ab"),
-    "input": ("#333333", "#8a8a8a", "#000000", "#b5b5b5"),
+    "calstis": ("#1f4e9c", "#17becf", "#2ca02c", "#7f7f7f"),
+    "truth": ("#1f4e9c", "#17becf", "#2ca02c", "#7f7f7f"),
+    "reference": ("#c0392b", "#ff9f1c", "#8c564b", "#e377c2"),
+    "input": ("#222222", "#9467bd", "#8c8c00", "#17becf"),
 }
+
+
+def zero_line_shown(hist) -> bool:
+    """Whether `histogram_png` draws the dashed zero line: a linear x axis that holds zero."""
+    return not hist.log_x and float(hist.edges[0]) < 0.0 < float(hist.edges[-1])
+
+
+def _negatives_ymax(series: dict) -> float:
+    top = 0.0
+    for values in series.values():
+        y = [100.0 * v for v in values if v is not None and v == v]
+        if y:
+            top = max(top, max(y))
+    # Scale to the data (a few per cent is common); one half only when it is in range.
+    return max(1.0, top * 1.15) if top < 45.0 else max(55.0, top + 8.0)
+
+
+def half_line_shown(series: dict) -> bool:
+    """Whether `negatives_png` draws the dotted line at one half (50% is on the axis)."""
+    return _negatives_ymax(series) > 50.0
 
 
 def histogram_png(hist, titles: dict, width: int | None = None) -> bytes:
@@ -133,7 +157,7 @@ def histogram_png(hist, titles: dict, width: int | None = None) -> bytes:
                 title=title,
                 xlabel=hist.xlabel,
                 band=hist.stretch if hist.shade else None,
-                zero_line=not hist.log_x,
+                zero_line=zero_line_shown(hist),
             )
         )
     n = len(panels)
@@ -155,11 +179,8 @@ def negatives_png(labels: list, series: dict) -> bytes:
 
     x = np.arange(len(labels), dtype=float)
     lines = []
-    top = 0.0
     for k, (side, values) in enumerate(series.items()):
         y = np.array([np.nan if v is None else 100.0 * v for v in values], dtype=float)
-        if np.isfinite(y).any():
-            top = max(top, float(np.nanmax(y)))
         lines.append(
             Series(
                 side,
@@ -172,8 +193,7 @@ def negatives_png(labels: list, series: dict) -> bytes:
                 width=1.6,
             )
         )
-    # Scale to the data (a few per cent is common); mark one half when it is in range.
-    ymax = max(1.0, top * 1.15) if top < 45.0 else max(55.0, top + 8.0)
+    ymax = _negatives_ymax(series)
     panel = Panel(
         lines,
         xlim=(-0.4, len(labels) - 0.6),
@@ -181,6 +201,6 @@ def negatives_png(labels: list, series: dict) -> bytes:
         ylim=(0.0, ymax),
         xticks=[float(v) for v in x],
         xtick_labels={float(v): name for v, name in zip(x, labels, strict=True)},
-        hline=50.0 if ymax > 50.0 else None,
+        hline=50.0 if half_line_shown(series) else None,
     )
     return draw_chart(panel, width=640, height=240, ylabel="negative good pixels (%)")

@@ -11,6 +11,8 @@ import html
 import json
 import math
 
+import numpy as np
+
 from stischeck.compare.tables import ERR_INITIALISATION, STATISTICS_ONLY
 from stischeck.report import display, figures
 from stischeck.report.model import VERDICT_RANK
@@ -458,11 +460,15 @@ class _Page:
                 for side in p.hist.series
             }
             png = figures.histogram_png(p.hist, titles)
+            zero = ", the dashed line zero" if figures.zero_line_shown(p.hist) else ""
+            several = p.n_imsets > 1
             self.w(
                 _plot(png, f"histograms of {s.name} {title}"),
-                '<p class="small muted">Histogram of SCI, one line per imset (shades of the '
-                "side's colour), log counts, the same bins on both sides; the shaded band is the "
-                "image stretch, the dashed line zero.</p>",
+                '<p class="small muted">Histogram of SCI'
+                + (", one line per imset (a colour each, named in the legend)" if several else "")
+                + ", log counts"
+                + (", the same bins on both sides" if len(p.hist.series) > 1 else "")
+                + f"; the shaded band is the image stretch{zero}.</p>",
             )
         for d in p.diffs:
             self.diff(d)
@@ -533,7 +539,8 @@ class _Page:
                 "RdBu_r",
                 _g(-d.limit, 4),
                 _g(d.limit, 4),
-                f"DN, Δ = {_e(right)} − {_e(left)}; white = equal",
+                f"DN, Δ = {_e(right)} − {_e(left)}; the pale grey centre of the bar = equal "
+                "(Δ = 0)",
             )
         )
         if d.sigma_image is not None:
@@ -734,10 +741,11 @@ class _Page:
         self.w("</table>")
         labels, series = _negative_series(m.negatives, [s.name for s in m.sections], (left, right))
         if labels:
+            half = "; the dotted line is one half" if figures.half_line_shown(series) else ""
             self.w(
                 _plot(figures.negatives_png(labels, series), "share of negative good pixels"),
                 '<p class="small muted">Share of negative good pixels in each step\'s main '
-                "product (_crj where there is one); the dotted line is one half.</p>",
+                f"product (_crj where there is one){half}.</p>",
             )
         if m.negative_text:
             self.w('<ul class="explain">')
@@ -985,8 +993,24 @@ def _kw(value) -> str:
     if isinstance(value, bool):
         return "T" if value else "F"
     if isinstance(value, float):
-        return f"{value:.8g}"
+        return _float_text(value)
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    """
+    A header float at its own precision.
+
+    calstis writes float32 keywords (``%.8g`` of a float32: ``0.80000001``); they are
+    shown as the float32's shortest repr (``0.8``), other values at 8 significant digits.
+    """
+    text = f"{value:.8g}"
+    if math.isfinite(value) and abs(value) < 3.4e38:
+        single = np.float32(value)
+        if f"{float(single):.8g}" == text:
+            short = str(single)
+            return short[:-2] if short.endswith(".0") else short
+    return text
 
 
 def _pct(x) -> str:

@@ -219,6 +219,15 @@ class NegativeRow:
     min_value: float
     median_good: float
     info: dict = field(default_factory=dict)  # MEANBLEV, MEANDARK, floor (DN) from the headers
+    #: Negative flagged (not good) pixels: DQ value -> count, most common first.
+    flagged_dq: dict = field(default_factory=dict)
+    #: The most negative flagged pixel's SCI (DN); NaN when none is negative.
+    flagged_min: float = float("nan")
+
+    @property
+    def n_flagged_negative(self) -> int:
+        """Negative pixels that carry an SDQFLAGS bit (left out of the good-pixel share)."""
+        return self.n_negative - self.n_good_negative
 
     @property
     def fraction(self) -> float:
@@ -708,7 +717,9 @@ def _diff_map(extname, imset, left, right, names) -> DiffMap | None:
     left_name, right_name = names
     hist = None
     if mags.size:
-        span = 1.05 * max_abs
+        # Spare room on each side: the largest difference (a single bar when
+        # every pixel differs by the same amount) stands clear of the axis edge.
+        span = 1.3 * max_abs
         edges, counts, outside = display.histogram([delta[nonzero & finite]], -span, span, 101)
         hist = HistogramSet(
             edges,
@@ -900,6 +911,8 @@ def _negative_row(config, product, side, data: ProductData) -> NegativeRow:
     sdq = np.int16(data.sdqflags & 0x7FFF)  # DQ is int16; SDQFLAGS never uses the sign bit
     total = sum(imset.sci.size for imset in data.imsets)
     step = max(1, -(-total // _MEDIAN_SAMPLE))
+    flagged_dq: dict = {}
+    flagged_mins = []
     for imset in data.imsets:
         sci = imset.sci
         good = (imset.dq & sdq) == 0
@@ -914,6 +927,14 @@ def _negative_row(config, product, side, data: ProductData) -> NegativeRow:
         n_neg += int(np.count_nonzero(neg))
         n_good += int(np.count_nonzero(good))
         n_good_neg += int(np.count_nonzero(neg & good))
+        bad_neg = neg & ~good
+        if bad_neg.any():
+            values, counts = np.unique(
+                imset.dq[bad_neg].astype(np.int32) & 0xFFFF, return_counts=True
+            )
+            for v, c in zip(values.tolist(), counts.tolist(), strict=True):
+                flagged_dq[v] = flagged_dq.get(v, 0) + c
+            flagged_mins.append(float(sci[bad_neg].min()))
         # an evenly spaced sample for the median: exact enough for a display statistic
         flat_sci, flat_good = sci.ravel()[::step], good.ravel()[::step]
         samples.append(flat_sci[flat_good])
@@ -931,6 +952,8 @@ def _negative_row(config, product, side, data: ProductData) -> NegativeRow:
         min_value=min(finite_mins) if finite_mins else float("nan"),
         median_good=float(np.median(allgood)) if allgood.size else float("nan"),
         info=_info(data, product),
+        flagged_dq=dict(sorted(flagged_dq.items(), key=lambda kv: (-kv[1], kv[0]))),
+        flagged_min=min(flagged_mins) if flagged_mins else float("nan"),
     )
 
 
@@ -961,23 +984,47 @@ def _final_product(folder: CompareFolder, products: _Products, sides: tuple):
     return None
 
 
-def _most_negative(data: ProductData, n: int) -> list:
-    imset = data.imsets[0]
-    sci = imset.sci
-    good = np.isfinite(sci) & ((imset.dq.astype(np.int32) & data.sdqflags) == 0)
-    pool = good if good.any() else np.isfinite(sci)
-    values = np.where(pool, sci, np.inf).ravel()
-    k = min(n, int(np.count_nonzero(pool)))
+#: Number of most negative flagged pixels the waterfall follows besides the good ones.
+N_FLAGGED_PIXELS = 2
+
+
+def _lowest(sci: np.ndarray, pool: np.ndarray, n: int) -> list:
+    """Flat indices of the (at most) ``n`` most negative pixels of ``pool``, lowest first."""
+    values = np.where(pool & (sci < 0), sci, np.inf).ravel()
+    k = min(n, int(np.count_nonzero(np.isfinite(values))))
     if k == 0:
         return []
     idx = np.argpartition(values, k - 1)[:k] if values.size > k else np.arange(values.size)
-    idx = idx[np.argsort(values[idx], kind="stable")]
+    return [int(i) for i in idx[np.argsort(values[idx], kind="stable")] if values[i] < 0]
+
+
+def _most_negative(data: ProductData, n: int) -> list:
+    """
+    The pixels the waterfall follows, most negative first.
+
+    The ``n`` most negative good pixels of imset 1, then the most negative flagged ones
+    (``N_FLAGGED_PIXELS``) when they go lower than every good pixel: those are the image's
+    lowest values, and the narrative says why.
+
+    Returns
+    -------
+    list of (x, y, good)
+        FITS [x, y], 1-based; ``good``: no SDQFLAGS bit.
+    """
+    imset = data.imsets[0]
+    sci = imset.sci
+    finite = np.isfinite(sci)
+    good = finite & ((imset.dq.astype(np.int32) & data.sdqflags) == 0)
+    picks = [(i, True) for i in _lowest(sci, good, n)]
+    lowest_good = float(sci.ravel()[picks[0][0]]) if picks else 0.0
+    flagged = [
+        i for i in _lowest(sci, finite & ~good, N_FLAGGED_PIXELS) if sci.ravel()[i] < lowest_good
+    ]
+    picks += [(i, False) for i in flagged]
     out = []
-    for i in idx:
-        if values[i] >= 0:
-            break
-        y, x = divmod(int(i), sci.shape[1])
-        out.append((x + 1, y + 1, bool(good.ravel()[i])))
+    for i, is_good in picks:
+        y, x = divmod(i, sci.shape[1])
+        out.append((x + 1, y + 1, is_good))
     return out
 
 
@@ -1121,8 +1168,15 @@ def build_model(folder: CompareFolder, pixels=None) -> ReportModel:
         for k, (x, y, good) in enumerate(_most_negative(f_data, N_NEGATIVE_PIXELS), start=1):
             if any((x, y) == (t[0], t[1]) for t in tracked):
                 continue
-            kind = "good pixel" if good else "pixel (no good pixel is negative)"
-            tracked.append((x, y, f"most negative {kind} #{k} of the final product"))
+            if good:
+                why = f"most negative good pixel #{k} of the final product"
+            else:
+                dq = int(f_data.imsets[0].dq[y - 1, x - 1]) & 0xFFFF
+                why = (
+                    f"most negative flagged pixel of the final product, below every good one "
+                    f"(DQ {dq}: {narrative.dq_names(dq)})"
+                )
+            tracked.append((x, y, why))
         pixel_note = (
             f"Coordinates are FITS [x, y], 1-based, in the final product {final_label}"
             f" (trimmed: LTV1 = {final_ltv[0]:g}, LTV2 = {final_ltv[1]:g}); for each earlier "

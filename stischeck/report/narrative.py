@@ -23,6 +23,31 @@ def dq_names(value: int) -> str:
     return "|".join(_NAMES.get(1 << k, f"BIT{1 << k}") for k in range(16) if value & (1 << k))
 
 
+#: Why a pixel with this DQ bit can read far below zero, in words (spec §12.6 for 8192).
+_FLAG_REASONS = {
+    "DATAREJECT": "DATAREJECT (8192) in a _crj: rejected as a cosmic ray in every imset, so "
+    "calstis wrote the sky (SKYSUM) in its place, with ERR 0 at that step; the pixel's own "
+    "charge is gone, and the dark that DARKCORR subtracts from the _crj afterwards (over the "
+    "whole exposure) takes it below zero",
+    "HOTPIX": "HOTPIX (16): a hot pixel, whose dark current in the dark reference is large; "
+    "DARKCORR subtracts all of it, so wherever this exposure's value does not hold that much "
+    "charge (the sky put in place of a rejected pixel, or a pixel hotter in the reference "
+    "than now) it lands far below zero",
+    "SATPIXEL": "SATPIXEL (256): saturated, so its value is not the charge it collected",
+    "DETECTORPROB": "DETECTORPROB (4): a bad detector pixel or one beyond the aperture; its "
+    "value is not a measurement of light",
+    "CALIBDEFECT": "CALIBDEFECT (512): a bad pixel in a reference file, so the correction "
+    "subtracted or divided there is not trustworthy",
+}
+
+
+def flag_reasons(value: int) -> list:
+    """The `_FLAG_REASONS` of the bits set in ``value``, in bit order (DATAREJECT first)."""
+    names = dq_names(value).split("|") if value else []
+    order = ["DATAREJECT", "HOTPIX", "SATPIXEL", "CALIBDEFECT", "DETECTORPROB"]
+    return [_FLAG_REASONS[n] for n in order if n in names]
+
+
 def _fmt(v) -> str:
     if v is None:
         return "—"
@@ -174,10 +199,17 @@ def explain_pixel(
             if blev.floor
             else ""
         )
+        lowest = min(blev.sci) if blev.sci else 0.0
+        if blev.floor and lowest > 5 * blev.floor:
+            tail = (
+                f" That is {lowest / blev.floor:.0f} × the read-noise floor: a bright pixel, "
+                "far above the noise."
+            )
+        else:
+            tail = " For a pixel with little light that scatters around zero."
         out.append(
             f"BLEVCORR subtracted the electronic bias level, {_each(blev.removed)} DN, leaving "
-            f"{_each(blev.sci)} DN: the light in the pixel plus read noise{floor}. For a pixel "
-            "with little light that scatters around zero."
+            f"{_each(blev.sci)} DN: the light in the pixel plus read noise{floor}.{tail}"
         )
     first_negative = next((r for r in rows if r.per_imset < 0), None)
     if first_negative is not None:
@@ -206,7 +238,20 @@ def explain_pixel(
             f"({_fmt(last.per_imset)} DN per imset); its noise grows as √{last.ncombine}, its "
             f"signal as {last.ncombine}."
         )
-    if err and math.isfinite(err) and err > 0 and value < 0:
+    flags = _or(last.dq)
+    reasons = flag_reasons(flags) if value < 0 else []
+    if reasons:
+        dark = next((r for r in rows if added.get(r.config) == "DARKCORR" and r.removed), None)
+        dark_text = (
+            f" DARKCORR subtracted {_fmt(dark.removed[0])} DN of dark here."
+            if dark is not None and dark.removed and dark.removed[0] > 0
+            else ""
+        )
+        out.append(
+            f"It is a flagged pixel (DQ {flags}: {dq_names(flags)}), left out of the good "
+            "pixels, and its flags say why it is this low: " + "; ".join(reasons) + "." + dark_text
+        )
+    if err and math.isfinite(err) and err > 0 and value < 0 and not reasons:
         z = abs(value / err)
         extreme = _expected_extreme(n_good)
         floor = (
@@ -244,7 +289,7 @@ def explain_pixel(
                 f"It is {z:.1f} × ERR below zero (ERR {_fmt(err)} DN{floor}): more than noise "
                 f"explains.{where} Check the DQ flags and that step's reference file.{dark_note}"
             )
-    elif err and math.isfinite(err) and err > 0:
+    elif err and math.isfinite(err) and err > 0 and value >= 0:
         out.append(f"It ends {value / err:.1f} × ERR above zero (ERR {_fmt(err)} DN).")
     flat = by_step.get("FLATCORR") or next(
         (r for r in rows if added.get(r.config) == "FLATCORR"), None
@@ -253,8 +298,7 @@ def explain_pixel(
         out.append(
             "Dividing by the flat changes the size of a value, not its sign: it stays negative."
         )
-    flags = _or(last.dq)
-    if flags:
+    if flags and not reasons:
         out.append(f"DQ at the end: {flags} ({dq_names(flags)}).")
     return out
 
@@ -265,6 +309,41 @@ def _pct(x: float) -> str:
     if p == 0 or p >= 0.1:
         return f"{p:.1f}%"
     return f"{p:.2g}%"
+
+
+def _flagged_text(row, prev=None) -> str:
+    """
+    A sentence on the negative flagged pixels of a `NegativeRow`, and why; or ``""``.
+
+    When the previous step's row (``prev``) had negative flagged pixels with the same flags,
+    the reasons are not repeated.
+    """
+    n = row.n_flagged_negative
+    if n <= 0:
+        return ""
+    if (
+        prev is not None
+        and prev.n_flagged_negative == n
+        and set(prev.flagged_dq) == set(row.flagged_dq)
+    ):
+        return (
+            f" The same {n:,} flagged pixel{'s' if n != 1 else ''} stay negative (down to "
+            f"{_fmt(row.flagged_min)} DN), for the reasons given above."
+        )
+    common = ", ".join(
+        f"{value} ({dq_names(value) or 'none'}) × {count:,}"
+        for value, count in list(row.flagged_dq.items())[:3]
+    )
+    bits = 0
+    for value in row.flagged_dq:
+        bits |= value
+    reasons = flag_reasons(bits)
+    why = (" Why such pixels go low: " + "; ".join(reasons) + ".") if reasons else ""
+    return (
+        f" Besides, {n:,} flagged pixel{'s' if n != 1 else ''} (an SDQFLAGS bit in DQ, so not "
+        f"counted as good) {'are' if n != 1 else 'is'} negative, down to "
+        f"{_fmt(row.flagged_min)} DN; DQ {common}.{why}"
+    )
 
 
 def explain_negatives(negatives: list, sections: list, side: str) -> list:
@@ -290,7 +369,11 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
             continue
         row = rows[0]  # the main product: _crj before _flt
         step = section.added
-        now = f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
+        now = (
+            f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
+            if row.n_good_negative
+            else "none of the good pixels"
+        )
         was = f" (was {_pct(prev.good_fraction)})" if prev is not None else ""
         floor = row.info.get("floor")
         median = row.median_good
@@ -310,7 +393,8 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
             if floor and median > 2 * floor:
                 tail = (
                     f" Here most pixels hold light (median good pixel {_fmt(median)} DN, "
-                    f"{median / floor:.1f} × the floor), so only {now} are negative."
+                    f"{median / floor:.1f} × the floor), so "
+                    f"{'only ' if row.n_good_negative else ''}{now} are negative."
                 )
             else:
                 tail = (
@@ -345,8 +429,8 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
             text = (
                 "DARKCORR subtracted the dark image scaled by EXPTIME / ATODGAIN (MEANDARK "
                 f"{row.info.get('MEANDARK', float('nan')):.2f} DN): every pixel is lowered by its "
-                f"expected dark current, so more pixels go below zero: {now}{was}; the median "
-                f"good pixel is {_fmt(median)} DN."
+                "expected dark current, which moves pixels towards and below zero: "
+                f"{now}{was}; the median good pixel is {_fmt(median)} DN."
             )
         elif step == "FLATCORR":
             text = (
@@ -355,6 +439,7 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
             )
         else:
             text = f"{now} are negative{was}."
+        text += _flagged_text(row, prev)
         out.append((section.name, text))
         prev = row
     return out

@@ -6,11 +6,13 @@ reference (`stischeck.compare.engine.run_compare`, exact policy: SCI/ERR 0
 ulp, DQ identical, keywords equal) and returns the rows that are not
 identical. `save_reproducer` copies the raw file, ``oref/``, each
 configuration's switches, both products and the exact commands into
-``reports/repro/<test>-<hash>/``.
+``<reports>/repro/<test>-<hash>/``, where ``<reports>`` is `reports_dir`: a
+temporary folder, or ``$STISCHECK_TEST_REPORTS`` when the figures are to be kept.
 """
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -23,9 +25,20 @@ from stischeck.config import cumulative_sequence
 from stischeck.diff import default_policy
 from stischeck.synth import SynthParams, write_dataset
 
-REPO = Path(__file__).resolve().parents[2]
-REPRO_DIR = REPO / "reports" / "repro"
-LOG_DIR = REPO / "reports" / "differential"
+#: Where the hunts' logs, figures and reproducers are kept (else a temporary folder).
+KEEP_ENV = "STISCHECK_TEST_REPORTS"
+
+
+def reports_dir(tmp_path_factory) -> Path:
+    """``$STISCHECK_TEST_REPORTS`` if set (created), else a temporary folder of this session."""
+    kept = os.environ.get(KEEP_ENV)
+    if kept:
+        path = Path(kept)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.getbasetemp() / "reports"
+
+
 _KEEP = ("configuration", "product", "extname", "imset", "verdict", "n_differ", "max_ulp",
          "dq_bits", "detail")  # fmt: skip
 
@@ -146,9 +159,10 @@ def null_dq_crash_expected(params: SynthParams, run) -> bool:
         )
 
 
-def log_example(test: str, result: SyntheticComparison) -> None:
-    """Append one line per example to ``reports/differential/<test>.jsonl`` (for the figures)."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
+def log_example(test: str, result: SyntheticComparison, reports: Path) -> None:
+    """Append one line per example to ``<reports>/differential/<test>.jsonl`` (the figures)."""
+    log_dir = reports / "differential"
+    log_dir.mkdir(parents=True, exist_ok=True)
     line = {
         "params": result.params.to_dict(),
         "hash": params_hash(result.params),
@@ -158,13 +172,13 @@ def log_example(test: str, result: SyntheticComparison) -> None:
         "bad": result.bad[:20],
         "wall_s": round(result.wall_s, 2),
     }
-    with (LOG_DIR / f"{test}.jsonl").open("a") as f:
+    with (log_dir / f"{test}.jsonl").open("a") as f:
         f.write(json.dumps(line, default=str) + "\n")
 
 
-def save_reproducer(test: str, result: SyntheticComparison, calstis: Path) -> Path:
-    """Copy everything needed to replay a disagreement; return the bundle folder."""
-    bundle = REPRO_DIR / f"{test}-{params_hash(result.params)}"
+def save_reproducer(test: str, result: SyntheticComparison, calstis: Path, reports: Path) -> Path:
+    """Copy everything needed to replay a disagreement into ``reports``; return the bundle."""
+    bundle = reports / "repro" / f"{test}-{params_hash(result.params)}"
     if bundle.exists():
         shutil.rmtree(bundle)
     bundle.mkdir(parents=True)

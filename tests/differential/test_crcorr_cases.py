@@ -7,18 +7,19 @@ synthetic CRREJTAB has three rows per CRSPLIT (MEANEXP 60 s: INITGUES
 minimum, sigmas 5,4; 600 s: median, 6,5,4; above: median, 5,4, BADINPDQ 256),
 so the three full-frame CRSPLIT cases pick one row each; the case checks the
 row through the ``_crj`` header calstis wrote. The figures of every case
-(n_differ, max ulp per product and extension) go to
-``reports/crcorr_cases.csv``.
+(n_differ, max ulp per product and extension) go to ``crcorr_cases.csv`` in a
+temporary folder, or in ``$STISCHECK_TEST_REPORTS`` to keep them.
 """
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
 from stischeck.synth import SynthParams
-from tests.differential.synthetic_runs import LOG_DIR, compare_dataset, save_reproducer
+from tests.differential.synthetic_runs import compare_dataset, reports_dir, save_reproducer
 
 pytestmark = pytest.mark.calstis
 
@@ -101,20 +102,33 @@ def _figures(name, result) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def figures_file():
+def reports(tmp_path_factory):
+    return reports_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def figures_file(reports):
     rows: list[dict] = []
     yield rows
     if rows:
-        LOG_DIR.parent.mkdir(parents=True, exist_ok=True)
-        path = LOG_DIR.parent / "crcorr_cases.csv"
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_figures(rows, reports)
+
+
+def write_figures(rows: list, reports: Path) -> Path:
+    """Write the cases' figures to ``<reports>/crcorr_cases.csv``; return its path."""
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / "crcorr_cases.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_crcorr_case_reference_equals_live_calstis(name, calstis_path, tmp_path, figures_file):
+def test_crcorr_case_reference_equals_live_calstis(
+    name, calstis_path, tmp_path, figures_file, reports
+):
     params, (initgues, sigmas) = CASES[name]
     result = compare_dataset(params, calstis_path, tmp_path / name)
     figures_file.extend(_figures(name, result))
@@ -135,5 +149,5 @@ def test_crcorr_case_reference_equals_live_calstis(name, calstis_path, tmp_path,
         with fits.open(final.products["flt"]) as flt:
             assert any(np.count_nonzero(flt["DQ", k].data & 8192) for k in (1, 2))
     if not result.agree:
-        bundle = save_reproducer(f"crcorr_{name}", result, calstis_path)
+        bundle = save_reproducer(f"crcorr_{name}", result, calstis_path, reports)
         pytest.fail(f"{name}: reference and cs0.e differ\n{result.summary()}\nreproducer: {bundle}")

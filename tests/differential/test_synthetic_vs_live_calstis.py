@@ -4,9 +4,10 @@ Each example draws data-set parameters (tests/strategies.py), writes the data
 set with stischeck.synth, and runs the cumulative ladder RAW, +DQICORR ...
 +FLATCORR on both sides; the exact policy must hold everywhere (SCI/ERR 0 ulp,
 DQ identical, keywords equal). A failure is shrunk by hypothesis; the final,
-shrunk example leaves a reproducer bundle in ``reports/repro/<test>-<hash>/``
+shrunk example leaves a reproducer bundle in ``<reports>/repro/<test>-<hash>/``
 (raw, oref, switches, both products, COMMANDS.sh), named in the failure text.
-Every example is logged to ``reports/differential/<test>.jsonl``.
+Every example is logged to ``<reports>/differential/<test>.jsonl``. ``<reports>`` is
+a temporary folder of the session, or ``$STISCHECK_TEST_REPORTS`` to keep them.
 
 Found disagreements are pinned below with ``@example``:
 
@@ -41,7 +42,12 @@ from stischeck.config import explicit
 from stischeck.runners.calstis import execute_calstis
 from stischeck.runners.outcome import prepare_input
 from stischeck.synth import SynthParams, write_dataset
-from tests.differential.synthetic_runs import compare_dataset, log_example, save_reproducer
+from tests.differential.synthetic_runs import (
+    compare_dataset,
+    log_example,
+    reports_dir,
+    save_reproducer,
+)
 from tests.strategies import budget, dataset_params
 
 pytestmark = pytest.mark.calstis
@@ -110,12 +116,13 @@ def test_cs0_segfaults_on_a_null_dq_cr_input_with_sky_mode(
 def _check(params, test, calstis_path, tmp_path_factory):
     work = tmp_path_factory.mktemp("synth", numbered=True)
     result = compare_dataset(params, calstis_path, work)
-    log_example(test, result)
+    reports = reports_dir(tmp_path_factory)
+    log_example(test, result, reports)
     if result.agree:
         shutil.rmtree(work, ignore_errors=True)  # a thousand full frames would fill the disk
         return
     message = f"{params.name}: reference and cs0.e differ\n{result.summary()}"
     if current_build_context().is_final:
-        bundle = save_reproducer(test, result, calstis_path)
+        bundle = save_reproducer(test, result, calstis_path, reports)
         message += f"\nreproducer: {bundle}"
     raise AssertionError(message)

@@ -15,10 +15,10 @@ from stischeck import environment
 from stischeck.diff import diff_products
 from stischeck.diff.summary import format_summary
 from tests.support.compare import compare_products
-from tests.support.corpus import all_steps, write_raw_with_switches
+from tests.support.corpus import step_params, write_raw_with_switches
 
 _CORPUS = environment.find_corpus()
-STEPS = all_steps(_CORPUS) if _CORPUS else []
+STEPS = step_params(_CORPUS)
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +44,13 @@ def reference_products(tmp_path_factory):
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
+@pytest.mark.parametrize("step", STEPS)
 def test_reference_writes_the_products_calstis_wrote(step, reference_products):
     assert sorted(reference_products(step)) == sorted(step.products)
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
+@pytest.mark.parametrize("step", STEPS)
 def test_reference_matches_corpus_pixels_bit_for_bit(step, reference_products):
     ours = reference_products(step)
     for suffix, truth in step.products.items():
@@ -61,7 +61,7 @@ def test_reference_matches_corpus_pixels_bit_for_bit(step, reference_products):
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
+@pytest.mark.parametrize("step", STEPS)
 def test_reference_product_is_identical_in_every_keyword_and_pixel(step, reference_products):
     """stischeck diff, exact policy: every header keyword (bar the ignore list) and pixel."""
     ours = reference_products(step)

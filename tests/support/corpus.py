@@ -46,6 +46,24 @@ def all_steps(corpus: Path) -> list[CorpusStep]:
     return out
 
 
+def step_params(corpus: Path | None) -> list:
+    """
+    ``pytest.param`` per corpus step (id ``<case>-<step>``) for ``parametrize``.
+
+    Without a corpus, one parameter skipped with the corpus reason, so that the
+    test says why it did not run rather than "got empty parameter set".
+    """
+    import pytest
+
+    from stischeck.pytest_plugin import CORPUS_SKIP_REASON
+
+    if corpus is None:
+        return [
+            pytest.param(None, id="no-corpus", marks=pytest.mark.skip(reason=CORPUS_SKIP_REASON))
+        ]
+    return [pytest.param(step, id=step.id) for step in all_steps(corpus)]
+
+
 def write_raw_with_switches(step: CorpusStep, dest: Path) -> Path:
     """Copy the case's raw file to ``dest`` with the step's switches set (as the corpus did)."""
     dest.mkdir(parents=True, exist_ok=True)
