@@ -20,7 +20,7 @@ from reference_impl.errors import InputFileError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import atodtab, phottables, reffiles
-from reference_impl.io.hstio_header import add_history
+from reference_impl.io.hstio_header import apply_history
 from reference_impl.io.hstio_header import clean as clean_header
 from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
@@ -94,7 +94,8 @@ class Product:
 
     suffix: str
     primary_keywords: dict
-    history: list[str]
+    #: HISTORY text in order, and ``(keyword, value)`` pairs set at that point of it.
+    history: list
     imsets: list[OutputImset]
     #: Primary header of the file this product was made from (raw, _blv_tmp or _crj_tmp).
     base_header: object = None
@@ -141,6 +142,7 @@ class _StepPlan:
     dark_path: Path | None = None
     flat_paths: dict = field(default_factory=dict)  # "PFLTFILE" -> Path (used parts only)
     atod_path: Path | None = None
+    atod_row: object = None  # the ATODTAB row of the first imset (its PEDIGREE/DESCRIP)
     shad_path: Path | None = None
     phot_path: Path | None = None
     tds_path: Path | None = None
@@ -570,13 +572,14 @@ def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> di
                 keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
         if result.message:
             messages.append(f"PHOTCORR: {result.message}")
+    # dophot.c sets the keywords before photHistory logs the step: a keyword the
+    # header lacks is appended after the HISTORY of the steps before PHOTCORR.
+    history += list(keywords.items())
     if result is None or result.skipped:
-        keywords["PHOTCORR"] = "SKIPPED"
         history += _step_history(raw, plan, "PHOTCORR", "IGNORED", {})
-    else:
-        keywords["PHOTCORR"] = "COMPLETE"
-        history += _step_history(raw, plan, "PHOTCORR", "PERFORM", {})
-    return keywords
+        return {"PHOTCORR": "SKIPPED"}
+    history += _step_history(raw, plan, "PHOTCORR", "PERFORM", {})
+    return {"PHOTCORR": "COMPLETE"}
 
 
 def _table_history(name: str, pedigree: str, descrip: str, descrip2: str = "") -> list[str]:
@@ -640,7 +643,12 @@ def _step_history(raw, plan: _StepPlan, switch: str, value: str, notes: dict) ->
     # PEDIGREE/DESCRIP are logged; HISTORY is not compared by the shipped policy and
     # these three steps' lines have not been checked card by card against cs0.e.
     elif switch == "ATODCORR":
-        lines += _table_history(refs.get("ATODTAB", ""), *pedigree_of(plan.atod_path))
+        pedigree, descrip = pedigree_of(plan.atod_path)
+        row = plan.atod_row
+        if row is not None and row.has_pedigree:
+            pedigree = row.pedigree
+        descrip2 = row.descrip or "" if row is not None else ""
+        lines += _table_history(refs.get("ATODTAB", ""), pedigree, descrip, descrip2)
     elif switch == "SHADCORR":
         lines += _image_history(refs.get("SHADFILE", ""), *pedigree_of(plan.shad_path))
     elif switch == "PHOTCORR":
@@ -940,6 +948,8 @@ def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Im
             f"{plan.atod_path.name}"
         )
     row = rows[k]
+    if plan.atod_row is None:
+        plan.atod_row = row  # RowPedigree: the row's PEDIGREE/DESCRIP go into HISTORY
     if reffiles.is_dummy(row.pedigree):
         plan.atodcorr = "DUMMY"
         return current
@@ -983,8 +993,7 @@ def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
     primary = clean_header(exposure.primary_header.copy())  # as hstio reads it back
     for key, value in product.primary_keywords.items():
         put_keyword(primary, key, value)
-    for line in product.history:
-        add_history(primary, line)
+    apply_history(primary, product.history)
     if product.suffix == "crj" or "NEXTEND" not in primary:
         put_keyword(primary, "NEXTEND", 3 * len(product.imsets))
     parts = []

@@ -62,6 +62,8 @@ def read_atodtab(path: Path) -> list[AtodRow]:
                     ref_key_value=float(record[names["REF_KEY_VALUE"]]),
                     pedigree=_text(record[names["PEDIGREE"]]) if "PEDIGREE" in names else "",
                     atod=values[:nelem].copy() if 0 < nelem <= values.size else None,
+                    has_pedigree="PEDIGREE" in names,
+                    descrip=_text(record[names["DESCRIP"]]) if "DESCRIP" in names else None,
                 )
             )
         return rows

@@ -29,6 +29,7 @@ from reference_impl.numerics import DoubleKeyword
 __all__ = [
     "RESERVED_CARDS",
     "add_history",
+    "apply_history",
     "card_image",
     "clean",
     "date_card",
@@ -159,6 +160,19 @@ def add_history(header, text: str) -> None:
     from astropy.io import fits
 
     header.append(fits.Card("HISTORY", text), useblanks=False, end=True)
+
+
+def apply_history(header, entries) -> None:
+    """Append HISTORY text and set ``(keyword, value)`` pairs, in the order calstis does.
+
+    A step sets its keywords before its HISTORY is logged (dophot.c before
+    photHistory): a keyword the header lacks lands after the HISTORY written so far.
+    """
+    for entry in entries:
+        if isinstance(entry, tuple):
+            put(header, *entry)
+        else:
+            add_history(header, entry)
 
 
 def delete(header, key: str) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from reference_impl.io.hstio_header import (
     RESERVED_CARDS,
-    add_history,
+    apply_history,
     card_image,
     clean,
     date_card,
@@ -205,8 +205,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
         # calstis1 never updates NEXTEND: an _flt keeps the raw file's count, extra
         # extensions (a PEAKUP table) included; calstis2 writes 3 (cr_history.c).
         put(primary, "NEXTEND", 3 * len(product.imsets))
-    for line in product.history:
-        add_history(primary, line)
+    apply_history(primary, product.history)
     hdus = [([*_primary_structural(), *strip_leading_blanks(list(primary.cards))], None)]
     for k, out in enumerate(product.imsets, start=1):
         headers = out.headers

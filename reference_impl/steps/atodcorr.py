@@ -55,6 +55,11 @@ class AtodRow:
     atod : ndarray of float32 or None
         The first NELEM values of the ATOD column (None when the row's array
         is shorter than NELEM: calstis stops if that row is chosen).
+    has_pedigree : bool
+        The table has a PEDIGREE column (then the row's value replaces the
+        header's in HISTORY, rowpedigree.c).
+    descrip : str or None
+        The row's DESCRIP (HISTORY's second description), None without the column.
     """
 
     ccdamp: str
@@ -63,6 +68,8 @@ class AtodRow:
     ref_key_value: float
     pedigree: str
     atod: NDArray[np.float32] | None
+    has_pedigree: bool = False
+    descrip: str | None = None
 
 
 def select_atod_row(rows, *, ccdamp: str, ccdgain: int, key_value) -> int | None:

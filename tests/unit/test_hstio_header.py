@@ -245,3 +245,15 @@ def test_blank_cards_before_the_first_keyword_are_dropped():
         "DATE",
         "INHERIT",
     ]
+
+
+def test_apply_history_sets_a_keyword_after_the_history_logged_before_it():
+    # dophot.c sets PHOTFLAM before photHistory: a header without it gets it after
+    # the HISTORY of the earlier steps, before PHOTCORR's own lines.
+    from astropy.io import fits
+
+    from reference_impl.io.hstio_header import apply_history
+
+    header = fits.Header([("PHOTCORR", "PERFORM")])
+    apply_history(header, ["SHADCORR complete ...", ("PHOTFLAM", 1.5), "PHOTCORR complete ..."])
+    assert [c.keyword for c in header.cards] == ["PHOTCORR", "HISTORY", "PHOTFLAM", "HISTORY"]
