@@ -778,7 +778,8 @@ def _colour_limit(magnitudes: np.ndarray) -> float:
     return limit if limit > 0 else 1.0
 
 
-def _cr_params(datas: dict, stats) -> list:
+def _primary_keyword_rows(datas: dict, stats, keywords) -> list:
+    """``(keyword, {side: value}, differs)`` for each of ``keywords`` either side's primary has."""
     differs = set()
     if not stats.empty:
         kw = stats[(stats["extname"] == "PRIMARY") & stats["statistic"].str.startswith("keyword:")]
@@ -786,13 +787,18 @@ def _cr_params(datas: dict, stats) -> list:
             if str(r.get("within")).lower() in ("false", "0"):
                 differs.add(str(r["statistic"]).split(":", 1)[1])
     rows = []
-    for key in CR_KEYWORDS:
+    for key in keywords:
         values = {
             side: (d.primary.get(key) if d is not None else None) for side, d in datas.items()
         }
         if all(v is None for v in values.values()):
             continue
         rows.append((key, values, key in differs))
+    return rows
+
+
+def _cr_params(datas: dict, stats) -> list:
+    rows = _primary_keyword_rows(datas, stats, CR_KEYWORDS)
     nc = {side: (d.ncombine if d is not None else None) for side, d in datas.items()}  # SCI header
     rows.append(("NCOMBINE", nc, False))
     return rows
@@ -802,21 +808,7 @@ def _phot_params(datas: dict, stats) -> list:
     """The photometry keywords of both sides, when either side's product has PHOTFLAM."""
     if not any(d is not None and "PHOTFLAM" in d.primary for d in datas.values()):
         return []
-    differs = set()
-    if not stats.empty:
-        kw = stats[(stats["extname"] == "PRIMARY") & stats["statistic"].str.startswith("keyword:")]
-        for r in kw.to_dict("records"):
-            if str(r.get("within")).lower() in ("false", "0"):
-                differs.add(str(r["statistic"]).split(":", 1)[1])
-    rows = []
-    for key in PHOT_KEYWORDS:
-        values = {
-            side: (d.primary.get(key) if d is not None else None) for side, d in datas.items()
-        }
-        if all(v is None for v in values.values()):
-            continue
-        rows.append((key, values, key in differs))
-    return rows
+    return _primary_keyword_rows(datas, stats, PHOT_KEYWORDS)
 
 
 def _product_section(folder, products, config, suffix, sides, is_first_crj) -> ProductSection:
