@@ -147,7 +147,9 @@ def run_job(job: dict) -> dict:
     t0 = time.perf_counter()
     try:
         _clear(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        from stischeck.outdir import claim_outdir
+
+        claim_outdir(folder, "batch")  # the log below is this run's, the folder its own
         with _stderr_to(folder / LOG_FILE):
             result = _compare(job, folder)
     except Exception as err:  # noqa: BLE001 - every failure is this data set's row

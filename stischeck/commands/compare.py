@@ -59,6 +59,7 @@ def run(args) -> int:
     from stischeck.environment import find_calstis
     from stischeck.errors import CalstisError, InputFileError, UsageError
     from stischeck.inputs import read_raw_header
+    from stischeck.outdir import finish_outdir
 
     if args.pixel and not args.no_html:
         from stischeck.report import parse_pixels
@@ -100,13 +101,41 @@ def run(args) -> int:
         steplocal=args.steplocal,
         progress=sys.stderr.isatty(),
     )
-    result = run_compare(settings, configurations, rootname)
-    summary = write_outputs(result)
+    try:
+        result = run_compare(settings, configurations, rootname)
+        summary = write_outputs(result)
+    except BaseException as err:
+        # Whatever stopped it, the folder says so: half a run is never read as a result.
+        finish_outdir(outdir, "interrupted" if isinstance(err, KeyboardInterrupt) else "failed")
+        raise
     sys.stdout.write(format_text(result, summary))
     sys.stdout.flush()
     if not args.no_html:
         _write_report(outdir, args.pixel)
+        finish_outdir(outdir, "complete")
+    if summary["exit_code"] == 2:
+        # The reason is in the tables too, but whoever reads stderr must see it.
+        print(f"stischeck: {error_reason(result)}", file=sys.stderr)
     return summary["exit_code"]
+
+
+def error_reason(result) -> str:
+    """One line: why a comparison could not be made (the first error, and how many more)."""
+    errors = [
+        f"{name} {side}: {o.message}"
+        for (name, side), o in sorted(result.runs.items())
+        if o.status == "error"
+    ]
+    errors += [
+        f"{r['configuration']} {r['comparison']}: {r['detail']}"
+        for r in result.rows
+        if r["verdict"] == "error" and r.get("detail")
+    ]
+    if not errors:
+        return f"{result.rootname}: could not compare (see {result.settings.outdir}/verdicts.csv)"
+    first = " ".join(errors[0].split())
+    more = f" (and {len(errors) - 1} more error(s), see {result.settings.outdir}/runs.csv)"
+    return f"{result.rootname}: {first}" + (more if len(errors) > 1 else "")
 
 
 def _write_report(outdir: Path, pixels) -> None:
