@@ -5,6 +5,7 @@ ERR or DQ arrays that are constant become null extensions (``NAXIS = 0`` with
 ``NPIX1``, ``NPIX2``, ``PIXVALUE``; spec §14). SCI is never written null.
 """
 
+import os
 import warnings
 from pathlib import Path
 
@@ -211,10 +212,22 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
                 header[key] = value
             hdus.append(_image_hdu(data, header, extname, k, allow_null=allow_null))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # Long raw-header comments are truncated on write, as hstio does.
-        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-        with path.open("xb") as stream:
-            for cards, data in hdus:
-                _write_hdu(stream, cards, data)
+    # Written under a temporary name and renamed when complete: a full disk or a
+    # kill never leaves a truncated product under the final name.
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with warnings.catch_warnings():
+            # Long raw-header comments are truncated on write, as hstio does.
+            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            with partial.open("xb") as stream:
+                for cards, data in hdus:
+                    _write_hdu(stream, cards, data)
+        if path.exists():
+            raise FileExistsError(f"{path}: output file already exists")
+        partial.rename(path)
+    except BaseException as err:
+        partial.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, FileExistsError):
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     return path

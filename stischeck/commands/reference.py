@@ -11,7 +11,7 @@ def add_parser(subparsers) -> None:
         "reference",
         help="calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)",
         description="Run the reference 2-D CCD reduction with the switches in RAW's primary "
-        "header and write the products calstis would write (_flt).",
+        "header and write the products calstis would write (_flt, and _crj with CRCORR).",
     )
     p.add_argument("raw", help="STIS CCD _raw.fits or _raw.fits.gz (never modified)")
     p.add_argument(
@@ -38,6 +38,7 @@ def run(args) -> int:
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
+    from stischeck.atomic import OutputError
     from stischeck.errors import InputFileError
 
     raw_path = Path(args.raw)
@@ -51,12 +52,24 @@ def run(args) -> int:
             file=__import__("sys").stderr,
         )
         return 0
-    for product in result.products:
-        path = product_path(raw_path, args.outroot, product.suffix)
-        if path.exists():
-            if not args.overwrite:
-                raise InputFileError(f"{path}: output file already exists (use --overwrite)")
-            path.unlink()
-        write_product(product, raw.primary_header, path)
+    paths = [product_path(raw_path, args.outroot, p.suffix) for p in result.products]
+    for path in paths:
+        if path.exists() and not args.overwrite:
+            raise InputFileError(f"{path}: output file already exists (use --overwrite)")
+    written = []
+    try:
+        for product, path in zip(result.products, paths, strict=True):
+            if path.exists():
+                path.unlink()
+            write_product(product, raw.primary_header, path)
+            written.append(path)
+    except OSError as err:
+        # All products or none: a _crj without its _flt is no cs0.e result either.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise OutputError(
+            f"{err.filename or path}: cannot write the product: {err.strerror or err}"
+        ) from err
+    for path in written:
         print(path)
     return 0

@@ -45,7 +45,10 @@ def main(argv: list[str]) -> int:
         Path(args.a), Path(args.b), policy=policy, step=args.step, n_worst=args.worst
     )
     if args.csv:
-        result.to_frame().to_csv(args.csv, index=False)
+        from stischeck.atomic import write_text
+
+        # Complete or not at all: a full disk or a missing folder is one line, no half CSV.
+        write_text(args.csv, result.to_frame().to_csv(index=False), what="CSV")
     text = format_summary(result, detail=args.detail)
     sys.stdout.write(text.splitlines()[0] + "\n" if args.quiet else text)
     return result.exit_code

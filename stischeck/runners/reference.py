@@ -70,13 +70,21 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
         log.write_text("\n".join(lines) + "\n")
     except ReferenceImplError as err:
         result.update(status="error", message=f"reference: {' '.join(str(err).split())}")
-        log.write_text(result["message"] + "\n")
+        _log(log, result["message"])
+    except OSError as err:
+        where = err.filename or outdir
+        result.update(
+            status="error",
+            message=f"reference: {where}: cannot write ({err.strerror or err})",
+            products={},
+        )
+        _log(log, result["message"])
     except Exception as err:  # noqa: BLE001 - a bug in the reference is reported, not raised
         result.update(
             status="error",
             message=f"reference crashed ({type(err).__name__}: {' '.join(str(err).split())})",
         )
-        log.write_text(result["message"] + "\n")
+        _log(log, result["message"])
     result["wall_s"] = time.perf_counter() - t0
     result["peak_rss_mib"] = _peak_rss_mib() if measured else None
     if result["status"] == "ok":
@@ -95,6 +103,14 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
             if problem:
                 result.update(status="error", message=f"reference: {problem}")
     return result
+
+
+def _log(log: Path, message: str) -> None:
+    """Write the run's log; a log that cannot be written (a full disk) loses only itself."""
+    try:
+        log.write_text(message + "\n")
+    except OSError:
+        pass
 
 
 class _Done:
