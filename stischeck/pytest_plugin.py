@@ -195,7 +195,9 @@ def _configuration(raw: Path, config, switches):
     """One Configuration: a ladder name (cumulative, as the corpus folders) or explicit switches."""
     from stischeck import config as cfg
     from stischeck.inputs import read_raw_header
+    from stischeck.validate import check_raw
 
+    check_raw(raw)
     header = read_raw_header(raw)
     if switches is not None:
         return cfg.explicit(list(switches), header)
@@ -248,6 +250,9 @@ def stischeck_compare(request, tmp_path_factory):
                 raise ValueError("stischeck_compare: calstis=False needs truth=DIR")
         else:
             cs0 = Path(calstis)
+        from stischeck.validate import check_raw
+
+        check_raw(raw)
         header = read_raw_header(raw)
         rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
         configurations = cfg.configurations_for(header, steps=steps, truth=truth)

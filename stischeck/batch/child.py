@@ -81,8 +81,10 @@ def _compare(job: dict, folder: Path) -> dict:
     from stischeck.compare.tables import write_outputs
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.inputs import read_raw_header
+    from stischeck.validate import check_raw
 
     raw = Path(job["raw"])
+    check_raw(raw)
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     settings = CompareSettings(

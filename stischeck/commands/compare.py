@@ -65,12 +65,17 @@ def run(args) -> int:
         from stischeck.report import parse_pixels
 
         parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
+    from stischeck.validate import validate_raw
+
     raw = Path(args.raw)
-    header = read_raw_header(raw)
-    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():
         raise InputFileError(f"{oref}: --oref is not a directory")
+    damaged = validate_raw(raw)
+    if damaged:
+        raise InputFileError(_rejected(args, raw, oref, damaged))
+    header = read_raw_header(raw)
+    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     truth = Path(args.truth) if args.truth else None
     if truth is not None and not truth.is_dir():
         raise InputFileError(f"{truth}: --truth is not a directory")
@@ -117,6 +122,50 @@ def run(args) -> int:
         # The reason is in the tables too, but whoever reads stderr must see it.
         print(f"stischeck: {error_reason(result)}", file=sys.stderr)
     return summary["exit_code"]
+
+
+def _rejected(args, raw: Path, oref, damaged: list) -> str:
+    """
+    One line for a raw file the harness's schema rejects, with what calstis does on it.
+
+    The reference never runs such a file. When cs0.e is at hand it runs once
+    on a copy (the file's own switches, in a temporary folder), so the line
+    says whether calstis crashes, refuses too, or calibrates it (a difference
+    of behaviour between the pipelines, never agreement).
+    """
+    import tempfile
+
+    from stischeck.environment import find_calstis
+    from stischeck.runners.calstis import execute_calstis
+    from stischeck.runners.outcome import prepare_input
+
+    reason = damaged[0].line(str(raw))
+    if len(damaged) > 1:
+        reason += f" (and {len(damaged) - 1} more problem(s))"
+    calstis = None
+    if not args.no_calstis:
+        calstis, _ = find_calstis(args.calstis)
+    if calstis is None:
+        return reason
+    with tempfile.TemporaryDirectory(prefix="stischeck-rejected-") as tmp:
+        try:
+            staged = prepare_input(raw, Path(tmp) / "input", {})
+        except Exception:  # noqa: BLE001 - a file too damaged to copy: the reason stands
+            return reason
+        outcome = execute_calstis(
+            calstis,
+            staged,
+            oref.resolve() if oref else None,
+            Path(tmp) / "calstis",
+            timeout_s=min(float(args.timeout), 120.0),
+            expects_products=None,
+        )
+    if outcome.returncode is not None and outcome.returncode < 0:
+        signum = -outcome.returncode
+        return f"calstis crashed (signal {signum}) on an input the reference rejects: {reason}"
+    if outcome.status == "error":
+        return f"{reason}; calstis refuses it too ({outcome.message})"
+    return f"{reason}; calstis calibrates it (exit 0), the reference does not"
 
 
 def error_reason(result) -> str:

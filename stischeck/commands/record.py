@@ -37,8 +37,10 @@ def run(args) -> int:
     from stischeck.errors import CalstisError, InputFileError
     from stischeck.inputs import read_raw_header
     from stischeck.record import record_truth
+    from stischeck.validate import check_raw
 
     raw = Path(args.raw)
+    check_raw(raw)  # one line for a damaged file, before anything runs
     header = read_raw_header(raw)
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():

@@ -159,7 +159,9 @@ def test_a_reference_interpreter_that_cannot_run_is_named(tmp_path, monkeypatch)
     exe.write_text("")
     exe.chmod(0o644)
     monkeypatch.setattr(multiprocessing.spawn, "_python_exe", os.fsencode(exe))
-    with pytest.raises(ReferenceWorkerError, match="reference worker process (could not start|died)"):
+    with pytest.raises(
+        ReferenceWorkerError, match="reference worker process (could not start|died)"
+    ):
         with ReferencePool(1) as pool:
             handle = pool.submit(tmp_path / "x_raw.fits", None, tmp_path / "w", (), True)
             pool.result(handle, timeout_s=120)
@@ -196,8 +198,7 @@ def _wait_for(path: Path, timeout_s: float = 120.0) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[-1][0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
     except OSError:
         return False
 

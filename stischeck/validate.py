@@ -1,0 +1,460 @@
+"""One validation pass over a raw file's structure and headers, before any step runs.
+
+The harness's own check (the reference is the contestant and is not asked):
+every command that runs a raw file (``reference``, ``compare``, ``record``,
+``batch`` and the pytest plugin) calls `check_raw` first, and a damaged file is
+one line naming the file, the HDU, the keyword and what is wrong::
+
+    o1234_raw.fits[SCI,1]: LTV1 = 'abc' is not a number
+
+What is checked is a small declarative schema of what the 2-D CCD steps read
+(`PRIMARY_SCHEMA`, `SCI_SCHEMA`, the ERR/DQ rules), plus the structure: every
+header ends, every data block is there, every card is printable ASCII and its
+value parses, and each imset has SCI, ERR and DQ of one shape. The ranges are
+those calstis 3.5.0 survives: on each of these inputs it segfaults (CCDGAIN
+not 1/2/4/8, STATFLAG not logical, EXPTIME or SDQFLAGS out of range, a null DQ
+PIXVALUE outside int16, an unparsable card that a step reads) or refuses
+(NEXTEND below 3, CCDAMP not one amplifier, a missing OBSTYPE, ROOTNAME or
+EXPSTART), so rejecting them first costs no agreement with calstis.
+"""
+
+import gzip
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from stischeck.errors import InputFileError
+
+__all__ = ["Rule", "Violation", "validate_raw", "check_raw", "PRIMARY_SCHEMA", "SCI_SCHEMA"]
+
+BLOCK, CARD = 2880, 80
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one keyword must be.
+
+    Attributes
+    ----------
+    kind : str
+        ``"number"`` (int or float), ``"int"`` (integer-valued), ``"string"``, ``"logical"``.
+    required : bool
+        Missing is a violation (else a missing keyword is the step's default).
+    choices : tuple
+        Allowed values (after stripping strings), empty for any.
+    low, high : float or None
+        Inclusive range for numbers.
+    """
+
+    kind: str
+    required: bool = False
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+
+
+_GAINS = (1, 2, 4, 8)
+_SWITCH = Rule("string", choices=("PERFORM", "OMIT", "COMPLETE", "SKIPPED"))
+
+#: Primary-header keywords the 2-D steps read (spec §1.2-1.3, getflags.c, getkeyinfo.c).
+PRIMARY_SCHEMA = {
+    "NEXTEND": Rule("int", required=True, low=3),
+    "ROOTNAME": Rule("string", required=True),
+    "OBSTYPE": Rule("string", required=True),
+    "DETECTOR": Rule("string", required=True),
+    "CCDAMP": Rule("string", choices=("A", "B", "C", "D")),
+    "CCDGAIN": Rule("number", choices=_GAINS),
+    "CCDOFFST": Rule("int", low=-(2**31), high=2**31 - 1),
+    "BINAXIS1": Rule("int", choices=(1, 2, 4, 8)),
+    "BINAXIS2": Rule("int", choices=(1, 2, 4, 8)),
+    "CRSPLIT": Rule("int", low=1, high=10_000),
+    "NRPTEXP": Rule("int", low=1, high=10_000),
+    "STATFLAG": Rule("logical"),
+    **{
+        k: _SWITCH
+        for k in ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "EXPSCORR", "DARKCORR", "FLATCORR")
+    },
+    **{
+        k: Rule("string")
+        for k in (
+            "CCDTAB",
+            "BPIXTAB",
+            "CRREJTAB",
+            "BIASFILE",
+            "DARKFILE",
+            "PFLTFILE",
+            "DFLTFILE",
+            "LFLTFILE",
+        )
+    },
+}
+
+#: SCI-extension keywords of each imset the steps read (spec §1.8).
+SCI_SCHEMA = {
+    "EXPTIME": Rule("number", required=True, low=0.0, high=1e8),
+    "EXPSTART": Rule("number", required=True),
+    "EXPEND": Rule("number"),
+    "SDQFLAGS": Rule("int", low=0, high=32767),
+    "LTV1": Rule("number", low=-1e6, high=1e6),
+    "LTV2": Rule("number", low=-1e6, high=1e6),
+    "LTM1_1": Rule("number", low=1e-6, high=1e6),
+    "LTM2_2": Rule("number", low=1e-6, high=1e6),
+    "OCCDHTAV": Rule("number", low=-1e6, high=1e6),
+    "NCOMBINE": Rule("int", low=0, high=1_000_000),
+}
+
+#: Null ERR/DQ extensions: the constant and the size they stand for.
+NULL_SCHEMA = {
+    "ERR": {"PIXVALUE": Rule("number", low=-3.4e38, high=3.4e38)},
+    "DQ": {"PIXVALUE": Rule("int", low=0, high=32767)},
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing wrong: where (``[SCI,1]``, ``[0]``), and the sentence."""
+
+    where: str
+    what: str
+
+    def line(self, name: str) -> str:
+        """``<name><where>: <what>``, the line the user reads."""
+        return f"{name}{self.where}: {self.what}"
+
+
+@dataclass
+class _Hdu:
+    index: int
+    cards: dict  # keyword -> (value, raw value text) for the first occurrence
+    bad: list  # violations found while reading the cards
+    data_bytes: int
+    offset: int
+
+    @property
+    def extname(self) -> str:
+        value = self.cards.get("EXTNAME", (None, ""))[0]
+        return value.strip().upper() if isinstance(value, str) else ""
+
+    @property
+    def extver(self) -> int:
+        value = self.cards.get("EXTVER", (1, ""))[0]
+        return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+    @property
+    def where(self) -> str:
+        if self.index == 0:
+            return "[0]"
+        return f"[{self.extname},{self.extver}]" if self.extname else f"[{self.index}]"
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as err:
+        raise InputFileError(f"{path}: raw file not found") from err
+    except IsADirectoryError as err:
+        raise InputFileError(f"{path}: is a folder, not a raw file") from err
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot be read ({err.strerror})") from err
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, ValueError) as err:
+            raise InputFileError(f"{path}: damaged gzip file ({err})") from err
+    return data
+
+
+def _value_text(text: str) -> str:
+    """The value as written on the card (a quoted string up to its closing quote)."""
+    rest = text[10:].strip()
+    if rest.startswith("'"):
+        k = 1
+        while k < len(rest):
+            if rest[k] == "'":
+                if rest[k + 1 : k + 2] == "'":
+                    k += 2
+                    continue
+                return rest[: k + 1]
+            k += 1
+        return rest
+    return rest.split("/")[0].strip()
+
+
+_VALUE = re.compile(
+    r"""^\s*(?:
+        (?P<str>'(?:[^']|'')*')
+      | (?P<bool>[TF])
+      | (?P<float>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][+-]?\d+)?)
+      | (?P<complex>\(\s*[^,()]+,\s*[^,()]+\))
+      | (?P<none>)
+    )\s*(?:/.*)?$""",
+    re.VERBOSE,
+)
+
+
+def _parse_card(text: str):
+    """(keyword, value, value text, problem or '') of one 80-character card.
+
+    Values are read as the FITS standard writes them (§4.2: quoted string,
+    T/F, integer, real with E or D exponent, complex, or nothing), without
+    astropy, so that validating costs milliseconds.
+    """
+    key = text[:8].strip().upper()
+    if text[8:10] != "= " or key in ("COMMENT", "HISTORY", ""):
+        return key, None, "", ""
+    shown = _value_text(text)
+    match = _VALUE.match(text[10:])
+    if match is None:
+        return key, None, shown, f"{key} = {shown} does not parse"
+    if match["str"] is not None:
+        return key, match["str"][1:-1].replace("''", "'").rstrip(), shown, ""
+    if match["bool"] is not None:
+        return key, match["bool"] == "T", shown, ""
+    if match["float"] is not None:
+        number = match["float"]
+        if re.fullmatch(r"[+-]?\d+", number):
+            return key, int(number), shown, ""
+        value = float(number.replace("D", "E").replace("d", "e"))
+        if not math.isfinite(value):
+            return key, None, shown, f"{key} = {shown} is not a finite number"
+        return key, value, shown, ""
+    if match["complex"] is not None:
+        return key, match["complex"], shown, ""
+    return key, None, shown or "(no value)", ""
+
+
+def _walk(data: bytes) -> tuple[list, str]:
+    """The HDUs (cards parsed) and a structural problem ('' if none)."""
+    hdus, pos = [], 0
+    while pos < len(data):
+        index = len(hdus)
+        cards, bad, offset = {}, [], pos
+        ended = False
+        while not ended:
+            block = data[pos : pos + BLOCK]
+            if len(block) < BLOCK:
+                if index == 0 and pos == 0:
+                    return hdus, "not a FITS file (shorter than one 2880-byte header block)"
+                return hdus, f"file truncated inside the header of HDU {index}"
+            if index == 0 and pos == 0 and not block.startswith(b"SIMPLE  ="):
+                return hdus, "not a FITS file (no SIMPLE card)"
+            pos += BLOCK
+            for k in range(0, BLOCK, CARD):
+                chunk = block[k : k + CARD]
+                if any(b < 32 or b > 126 for b in chunk):
+                    key = chunk[:8].decode("ascii", "replace").strip()
+                    bad.append(
+                        f"card {k // CARD + 1 + (pos - BLOCK - offset) // CARD} "
+                        f"({key or 'blank'}) holds bytes that are not printable ASCII"
+                    )
+                    continue
+                text = chunk.decode("ascii")
+                if text[:8] == "END     ":
+                    ended = True
+                    break
+                key, value, raw, problem = _parse_card(text)
+                if problem:
+                    bad.append(problem)
+                if key and key not in cards and raw:
+                    cards[key] = (value, raw) if not problem else (_BAD, raw)
+        hdu = _Hdu(index, cards, [], 0, offset)
+        hdu.bad = [Violation(hdu.where, what) for what in bad]
+        size, problem = _data_size(hdu)
+        if problem:
+            return hdus + [hdu], problem
+        hdu.data_bytes = size
+        hdus.append(hdu)
+        end = pos + -(-size // BLOCK) * BLOCK
+        if pos + size > len(data):
+            return hdus, (
+                f"file truncated: {hdu.where} data needs {size} bytes, "
+                f"{max(0, len(data) - pos)} are left"
+            )
+        pos = end
+    if not hdus:
+        return hdus, "empty file"
+    return hdus, ""
+
+
+class _Bad:
+    """The value of a card that does not parse (its violation is already recorded)."""
+
+
+_BAD = _Bad()
+
+
+def _data_size(hdu: _Hdu) -> tuple[int, str]:
+    def integer(key, default=None):
+        value = hdu.cards.get(key, (default, ""))[0]
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        return value
+
+    naxis = integer("NAXIS")
+    bitpix = integer("BITPIX")
+    if naxis is None or bitpix is None:
+        missing = "NAXIS" if naxis is None else "BITPIX"
+        return 0, f"{hdu.where}: {missing} is missing or not an integer"
+    if bitpix not in (8, 16, 32, 64, -32, -64):
+        return 0, f"{hdu.where}: BITPIX = {bitpix} is not a FITS data type"
+    if not 0 <= naxis <= 999:
+        return 0, f"{hdu.where}: NAXIS = {naxis} is out of range (0 to 999)"
+    size = abs(bitpix) // 8 if naxis else 0
+    for n in range(1, naxis + 1):
+        length = integer(f"NAXIS{n}")
+        if length is None or length < 0:
+            return 0, f"{hdu.where}: NAXIS{n} is missing or not a non-negative integer"
+        size *= length
+    pcount, gcount = integer("PCOUNT", 0), integer("GCOUNT", 1)
+    if naxis and (pcount is None or gcount is None):
+        return 0, f"{hdu.where}: PCOUNT/GCOUNT are not integers"
+    return (size + (pcount or 0)) * (gcount or 1) if naxis else 0, ""
+
+
+def _check(where: str, key: str, rule: Rule, cards: dict) -> Violation | None:
+    if key not in cards:
+        return Violation(where, f"{key} is missing") if rule.required else None
+    value, shown = cards[key]
+    if value is _BAD:
+        return None  # already said: does not parse
+    if rule.kind in ("number", "int"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return Violation(where, f"{key} = {shown} is not a number")
+        if rule.kind == "int" and float(value) != int(value):
+            return Violation(where, f"{key} = {shown} is not an integer")
+        if rule.choices and value not in rule.choices:
+            return Violation(
+                where, f"{key} = {shown} is not one of {', '.join(map(str, rule.choices))}"
+            )
+        if (rule.low is not None and value < rule.low) or (
+            rule.high is not None and value > rule.high
+        ):
+            if rule.high is None:
+                return Violation(where, f"{key} = {shown} is below {rule.low:g}")
+            if rule.low is None:
+                return Violation(where, f"{key} = {shown} is above {rule.high:g}")
+            return Violation(
+                where, f"{key} = {shown} is out of range ({rule.low:g} to {rule.high:g})"
+            )
+        return None
+    if rule.kind == "logical":
+        if not isinstance(value, bool):
+            return Violation(where, f"{key} = {shown} is not a logical (T or F)")
+        return None
+    if not isinstance(value, str):
+        return Violation(where, f"{key} = {shown} is not a string")
+    if rule.choices and value.strip().upper() not in rule.choices:
+        return Violation(where, f"{key} = {shown} is not one of {', '.join(rule.choices)}")
+    return None
+
+
+def _shape(hdu: _Hdu) -> tuple | None:
+    naxis = hdu.cards.get("NAXIS", (0, ""))[0]
+    if not naxis:
+        return None
+    return tuple(hdu.cards.get(f"NAXIS{n}", (0, ""))[0] for n in range(naxis, 0, -1))
+
+
+def _null_shape(hdu: _Hdu) -> tuple | None:
+    sizes = [hdu.cards.get(k, (None, ""))[0] for k in ("NPIX2", "NPIX1")]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+        return tuple(sizes)
+    return None
+
+
+def validate_raw(path) -> list:
+    """
+    Every violation of the raw-file schema in ``path``, in file order.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*_raw.fits`` or ``*_raw.fits.gz`` (only read).
+
+    Returns
+    -------
+    list of Violation
+        Empty when the file is fit for the steps.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or cannot be read at all.
+    """
+    path = Path(path)
+    hdus, problem = _walk(_read_bytes(path))
+    out = [v for h in hdus for v in h.bad]
+    if problem:
+        return out + [Violation("", problem) if not problem.startswith("[") else _split(problem)]
+    primary = hdus[0]
+    for key, rule in PRIMARY_SCHEMA.items():
+        v = _check("[0]", key, rule, primary.cards)
+        if v:
+            out.append(v)
+    by_name = {}
+    for hdu in hdus[1:]:
+        by_name.setdefault((hdu.extname, hdu.extver), hdu)
+    scis = [h for h in hdus[1:] if h.extname == "SCI"]
+    if not scis:
+        out.append(Violation("", "no SCI extension"))
+    for sci in scis:
+        for key, rule in SCI_SCHEMA.items():
+            v = _check(sci.where, key, rule, sci.cards)
+            if v:
+                out.append(v)
+        shape = _shape(sci)
+        if shape is None or len(shape) != 2:
+            out.append(Violation(sci.where, "SCI is not a 2-D image"))
+            continue
+        for name in ("ERR", "DQ"):
+            other = by_name.get((name, sci.extver))
+            where = f"[{name},{sci.extver}]"
+            if other is None:
+                out.append(Violation(where, f"missing (imset {sci.extver} has SCI only)"))
+                continue
+            own = _shape(other)
+            if own is None:
+                for key, rule in NULL_SCHEMA[name].items():
+                    v = _check(where, key, rule, other.cards)
+                    if v:
+                        out.append(v)
+                null = _null_shape(other)
+                if null is not None and null != shape:
+                    out.append(
+                        Violation(
+                            where,
+                            f"NPIX1, NPIX2 = {null[1]}, {null[0]} differ from the SCI shape "
+                            f"{shape[1]} x {shape[0]}",
+                        )
+                    )
+            elif own != shape:
+                out.append(
+                    Violation(
+                        where,
+                        f"{name} is {' x '.join(map(str, own[::-1]))}, "
+                        f"SCI is {shape[1]} x {shape[0]}",
+                    )
+                )
+    return out
+
+
+def _split(problem: str) -> Violation:
+    where, _, what = problem.partition(": ")
+    return Violation(where, what)
+
+
+def check_raw(path) -> None:
+    """
+    Raise `InputFileError` with one line for the first violation (and how many more).
+
+    Raises
+    ------
+    InputFileError
+        ``<file>[HDU]: <what is wrong>`` (plus ``(and N more problems)``).
+    """
+    path = Path(path)
+    found = validate_raw(path)
+    if found:
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
+        raise InputFileError(found[0].line(str(path)) + more)
