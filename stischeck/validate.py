@@ -26,7 +26,18 @@ from pathlib import Path
 
 from stischeck.errors import InputFileError
 
-__all__ = ["Rule", "Violation", "validate_raw", "check_raw", "PRIMARY_SCHEMA", "SCI_SCHEMA"]
+__all__ = [
+    "Rule",
+    "Violation",
+    "validate_raw",
+    "check_raw",
+    "validate_fits",
+    "check_fits",
+    "validate_references",
+    "check_references",
+    "PRIMARY_SCHEMA",
+    "SCI_SCHEMA",
+]
 
 BLOCK, CARD = 2880, 80
 
@@ -148,13 +159,13 @@ class _Hdu:
         return f"[{self.extname},{self.extver}]" if self.extname else f"[{self.index}]"
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, what: str = "raw file") -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError as err:
-        raise InputFileError(f"{path}: raw file not found") from err
+        raise InputFileError(f"{path}: {what} not found") from err
     except IsADirectoryError as err:
-        raise InputFileError(f"{path}: is a folder, not a raw file") from err
+        raise InputFileError(f"{path}: is a folder, not a {what}") from err
     except OSError as err:
         raise InputFileError(f"{path}: cannot be read ({err.strerror})") from err
     if data[:2] == b"\x1f\x8b":
@@ -442,6 +453,134 @@ def validate_raw(path) -> list:
 def _split(problem: str) -> Violation:
     where, _, what = problem.partition(": ")
     return Violation(where, what)
+
+
+def validate_fits(path, *, images_only: bool = True) -> list:
+    """
+    The structural violations of any FITS file: damaged headers, missing data, tables.
+
+    What `validate_raw` checks before its schema (headers end, data blocks
+    present, printable ASCII, every card parses), and with ``images_only``
+    any extension that is not an image (``stischeck diff`` compares calstis
+    products, not reference tables).
+    """
+    path = Path(path)
+    hdus, problem = _walk(_read_bytes(path, "file"))
+    out = [v for h in hdus for v in h.bad]
+    if problem:
+        out.append(Violation("", problem) if not problem.startswith("[") else _split(problem))
+    for hdu in hdus[1:]:
+        kind = hdu.cards.get("XTENSION", ("IMAGE", ""))[0]
+        if isinstance(kind, str) and kind.strip().upper() in ("BINTABLE", "TABLE"):
+            out += _table_violations(hdu)
+    if images_only:
+        for hdu in hdus[1:]:
+            kind = hdu.cards.get("XTENSION", ("IMAGE", ""))[0]
+            if isinstance(kind, str) and kind.strip().upper() != "IMAGE":
+                out.append(
+                    Violation(hdu.where, f"a {kind.strip()} extension: not an image product")
+                )
+                break
+    return out
+
+
+_TFORM = re.compile(r"^\s*\d*[LXBIJKAEDCMPQ]", re.IGNORECASE)
+
+
+def _table_violations(hdu: _Hdu) -> list:
+    """A table's own structure: TFIELDS, and a TFORM and TTYPE for each column."""
+    out = []
+    v = _check(hdu.where, "TFIELDS", Rule("int", required=True, low=0, high=999), hdu.cards)
+    if v:
+        return [v]
+    fields = hdu.cards["TFIELDS"][0]
+    if fields is _BAD:
+        return out
+    for n in range(1, fields + 1):
+        for key in (f"TFORM{n}", f"TTYPE{n}"):
+            v = _check(hdu.where, key, Rule("string", required=True), hdu.cards)
+            if v:
+                return [v]
+        form = hdu.cards[f"TFORM{n}"][0]
+        if isinstance(form, str) and not _TFORM.match(form):
+            return [Violation(hdu.where, f"TFORM{n} = {form!r} is not a FITS column format")]
+    return out
+
+
+def check_fits(path, *, images_only: bool = True) -> None:
+    """Raise `InputFileError` with one line for the first structural violation of ``path``."""
+    found = validate_fits(path, images_only=images_only)
+    if found:
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
+        raise InputFileError(found[0].line(str(path)) + more)
+
+
+#: The step that reads each reference file (spec §1.3); the CCDTAB is read by every run.
+READ_BY = {
+    "CCDTAB": None,
+    "BPIXTAB": "DQICORR",
+    "CRREJTAB": "CRCORR",
+    "BIASFILE": "BIASCORR",
+    "DARKFILE": "DARKCORR",
+    "PFLTFILE": "FLATCORR",
+    "DFLTFILE": "FLATCORR",
+    "LFLTFILE": "FLATCORR",
+}
+
+
+def validate_references(raw, oref=None, *, switches=None) -> list:
+    """
+    Structural violations of the reference files ``raw`` names, as complete lines.
+
+    Parameters
+    ----------
+    raw : str or Path
+        The raw file (already valid: `validate_raw`).
+    oref : Path, optional
+        ``--oref``; None resolves as the reference does (``$oref``, CRDS).
+    switches : iterable of str, optional
+        Only the files these steps read (default: the steps the raw header
+        sets to PERFORM). A file that cannot be found is not reported here
+        (the run says so, as calstis does).
+
+    Returns
+    -------
+    list of str
+        ``<reference file>[HDU]: <what is wrong>``, one per damaged file; a
+        CRREJTAB with no rows too.
+    """
+    from stischeck.inputs import read_raw_header, reference_files
+
+    raw = Path(raw)
+    header = read_raw_header(raw)
+    if switches is None:
+        switches = {
+            k for k in READ_BY.values() if k and str(header.get(k, "")).strip() == "PERFORM"
+        }
+    wanted = {k for k, step in READ_BY.items() if step is None or step in set(switches)}
+    lines = []
+    for key, entry in sorted(reference_files(raw, header, oref).items()):
+        if key not in wanted or not entry.get("path"):
+            continue
+        path = Path(entry["path"])
+        found = validate_fits(path, images_only=False)
+        if found:
+            lines.append(f"{key} {found[0].line(str(path))}")
+            continue
+        if key == "CRREJTAB":
+            hdus, _ = _walk(_read_bytes(path, "file"))
+            rows = hdus[1].cards.get("NAXIS2", (None, ""))[0] if len(hdus) > 1 else 0
+            if not rows:
+                lines.append(f"{key} {path}[1]: the table has no rows")
+    return lines
+
+
+def check_references(raw, oref=None, *, switches=None) -> None:
+    """Raise `InputFileError` with one line for the first damaged reference file."""
+    found = validate_references(raw, oref, switches=switches)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise InputFileError(found[0] + more)
 
 
 def check_raw(path) -> None:

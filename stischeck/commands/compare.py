@@ -65,13 +65,18 @@ def run(args) -> int:
         from stischeck.report import parse_pixels
 
         parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
-    from stischeck.validate import validate_raw
+    from stischeck.validate import READ_BY, Violation, validate_raw, validate_references
 
     raw = Path(args.raw)
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():
         raise InputFileError(f"{oref}: --oref is not a directory")
     damaged = validate_raw(raw)
+    if not damaged:
+        every_step = {s for s in READ_BY.values() if s}
+        damaged = [
+            Violation("", line) for line in validate_references(raw, oref, switches=every_step)
+        ]
     if damaged:
         raise InputFileError(_rejected(args, raw, oref, damaged))
     header = read_raw_header(raw)
@@ -139,7 +144,7 @@ def _rejected(args, raw: Path, oref, damaged: list) -> str:
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.outcome import prepare_input
 
-    reason = damaged[0].line(str(raw))
+    reason = damaged[0].line(str(raw)) if damaged[0].where else damaged[0].what
     if len(damaged) > 1:
         reason += f" (and {len(damaged) - 1} more problem(s))"
     calstis = None

@@ -234,6 +234,13 @@ def test_a_hanging_data_set_is_killed_at_its_timeout_and_the_rest_go_on(
     assert_aggregate_matches_folders(out)
 
 
+def _complete_json(path) -> bool:
+    try:
+        return "address" in json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture
 def external_cluster(tmp_path):
     """A Dask scheduler and one worker, each its own process, on localhost."""
@@ -249,7 +256,8 @@ def external_cluster(tmp_path):
     ]
     try:
         deadline = time.monotonic() + 30
-        while not sched_file.is_file() and time.monotonic() < deadline:
+        # The scheduler writes its file in place: wait until it holds the whole JSON.
+        while not _complete_json(sched_file) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert sched_file.is_file(), "dask scheduler did not start"
         procs.append(
