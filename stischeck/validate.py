@@ -165,7 +165,7 @@ def _read_bytes(path: Path, what: str = "raw file") -> bytes:
     except FileNotFoundError as err:
         raise InputFileError(f"{path}: {what} not found") from err
     except IsADirectoryError as err:
-        raise InputFileError(f"{path}: is a folder, not a {what}") from err
+        raise InputFileError(f"{path}: is a directory, not a {what}") from err
     except OSError as err:
         raise InputFileError(f"{path}: cannot be read ({err.strerror})") from err
     if data[:2] == b"\x1f\x8b":
@@ -246,10 +246,13 @@ def _walk(data: bytes) -> tuple[list, str]:
             block = data[pos : pos + BLOCK]
             if len(block) < BLOCK:
                 if index == 0 and pos == 0:
-                    return hdus, "not a FITS file (shorter than one 2880-byte header block)"
-                return hdus, f"file truncated inside the header of HDU {index}"
+                    return hdus, "not a readable FITS file (shorter than one 2880-byte block)"
+                return (
+                    hdus,
+                    f"not a readable FITS file (truncated inside the header of HDU {index})",
+                )
             if index == 0 and pos == 0 and not block.startswith(b"SIMPLE  ="):
-                return hdus, "not a FITS file (no SIMPLE card)"
+                return hdus, "not a readable FITS file (no SIMPLE card)"
             pos += BLOCK
             for k in range(0, BLOCK, CARD):
                 chunk = block[k : k + CARD]
@@ -279,8 +282,8 @@ def _walk(data: bytes) -> tuple[list, str]:
         end = pos + -(-size // BLOCK) * BLOCK
         if pos + size > len(data):
             return hdus, (
-                f"file truncated: {hdu.where} data needs {size} bytes, "
-                f"{max(0, len(data) - pos)} are left"
+                f"not a readable FITS file (truncated: {hdu.where} data needs {size} bytes, "
+                f"{max(0, len(data) - pos)} are left)"
             )
         pos = end
     if not hdus:
@@ -399,6 +402,9 @@ def validate_raw(path) -> list:
     if problem:
         return out + [Violation("", problem) if not problem.startswith("[") else _split(problem)]
     primary = hdus[0]
+    identity = _not_stis_ccd(primary, hdus)
+    if identity:
+        return out + [identity]
     for key, rule in PRIMARY_SCHEMA.items():
         v = _check("[0]", key, rule, primary.cards)
         if v:
@@ -448,6 +454,19 @@ def validate_raw(path) -> list:
                     )
                 )
     return out
+
+
+def _not_stis_ccd(primary: _Hdu, hdus: list) -> Violation | None:
+    """A file that is no STIS CCD exposure at all is that one line, not a list of keywords."""
+    instrument = primary.cards.get("INSTRUME", ("STIS", ""))[0]
+    detector = primary.cards.get("DETECTOR", ("CCD", ""))[0]
+    if isinstance(instrument, str) and instrument.strip().upper() != "STIS":
+        return Violation("[0]", f"not a STIS exposure (INSTRUME = {instrument.strip()!r})")
+    if isinstance(detector, str) and detector.strip().upper() != "CCD":
+        return Violation("[0]", f"not a STIS CCD exposure (DETECTOR = {detector.strip()!r})")
+    if not any(h.extname == "SCI" for h in hdus[1:]):
+        return Violation("[0]", "not a STIS exposure (no SCI extension)")
+    return None
 
 
 def _split(problem: str) -> Violation:

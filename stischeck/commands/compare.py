@@ -65,22 +65,12 @@ def run(args) -> int:
         from stischeck.report import parse_pixels
 
         parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
-    from stischeck.validate import READ_BY, Violation, validate_raw, validate_references
+    from stischeck.validate import READ_BY, validate_raw, validate_references
 
     raw = Path(args.raw)
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():
         raise InputFileError(f"{oref}: --oref is not a directory")
-    damaged = validate_raw(raw)
-    if not damaged:
-        every_step = {s for s in READ_BY.values() if s}
-        damaged = [
-            Violation("", line) for line in validate_references(raw, oref, switches=every_step)
-        ]
-    if damaged:
-        raise InputFileError(_rejected(args, raw, oref, damaged))
-    header = read_raw_header(raw)
-    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     truth = Path(args.truth) if args.truth else None
     if truth is not None and not truth.is_dir():
         raise InputFileError(f"{truth}: --truth is not a directory")
@@ -95,6 +85,14 @@ def run(args) -> int:
                 )
     if calstis is None and truth is None:
         raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
+    damaged = [v.line(str(raw)) for v in validate_raw(raw)]
+    if not damaged:
+        every_step = {s for s in READ_BY.values() if s}
+        damaged = validate_references(raw, oref, switches=every_step)
+    if damaged:
+        raise InputFileError(_rejected(args, raw, oref, damaged))
+    header = read_raw_header(raw)
+    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
 
     configurations = cfg.configurations_for(header, truth=truth, **selection(args))
 
@@ -129,7 +127,7 @@ def run(args) -> int:
     return summary["exit_code"]
 
 
-def _rejected(args, raw: Path, oref, damaged: list) -> str:
+def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
     """
     One line for a raw file the harness's schema rejects, with what calstis does on it.
 
@@ -144,7 +142,7 @@ def _rejected(args, raw: Path, oref, damaged: list) -> str:
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.outcome import prepare_input
 
-    reason = damaged[0].line(str(raw)) if damaged[0].where else damaged[0].what
+    reason = damaged[0]
     if len(damaged) > 1:
         reason += f" (and {len(damaged) - 1} more problem(s))"
     calstis = None

@@ -40,14 +40,14 @@ def run(args) -> int:
     from stischeck.validate import check_raw
 
     raw = Path(args.raw)
-    check_raw(raw)  # one line for a damaged file, before anything runs
-    header = read_raw_header(raw)
     oref = Path(args.oref) if args.oref else None
     if oref is not None and not oref.is_dir():
         raise InputFileError(f"{oref}: --oref is not a directory")
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
+    check_raw(raw)  # one line for a damaged file, before anything runs
+    header = read_raw_header(raw)
     configurations = configurations_for(header, include_raw=False, **selection(args))
     result = record_truth(
         raw.resolve(),
