@@ -75,9 +75,31 @@ def classify(code, err: str, changed: bool, leftovers: list, partials: list, hun
 
 
 def children() -> list:
+    """Live descendants of this process, but multiprocessing's resource tracker (it lives
+    as long as this process, and ends with it)."""
     import psutil
 
-    return [p.pid for p in psutil.Process().children(recursive=True) if p.status() != "zombie"]
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != "zombie" and "resource_tracker" not in " ".join(p.cmdline()):
+                out.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def leaked_semaphores(names: set) -> list:
+    """Of these /dev/shm names, those that still exist and no process has mapped."""
+    mapped = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            for line in maps.read_text().splitlines():
+                if "/dev/shm/" in line:
+                    mapped.add(line.rsplit("/", 1)[-1].split()[0])
+        except OSError:
+            pass
+    return sorted(n for n in names if (Path("/dev/shm") / n).exists() and n not in mapped)
 
 
 def run_in_process(argv: list) -> tuple:
@@ -223,7 +245,7 @@ def campaign(args) -> None:
         signal_runs(args, folder, out, record)
     if args.full_disk:
         full_disk_runs(args, folder, out, record)
-    shm_left = sorted({p.name for p in Path("/dev/shm").iterdir()} - shm_before)
+    shm_left = leaked_semaphores({p.name for p in Path("/dev/shm").iterdir()} - shm_before)
     print_table(table, examples, out, rows, shm_left)
 
 
@@ -304,6 +326,12 @@ def signal_runs(args, folder, out, record):
                 time.sleep(0.1)
             time.sleep(0.5)
             kids = psutil.Process(proc.pid).children(recursive=True)
+            # The semaphores this run holds: mapped by stischeck or one of its children.
+            shm = set()
+            for pid in [proc.pid, *(c.pid for c in kids)]:
+                with contextlib.suppress(OSError):
+                    text = Path(f"/proc/{pid}/maps").read_text()
+                    shm |= {ln.rsplit("/", 1)[-1] for ln in text.splitlines() if "/dev/shm/" in ln}
             signum = getattr(signal, sig)
             t = time.monotonic()
             if sig == "SIGINT":
@@ -319,6 +347,8 @@ def signal_runs(args, folder, out, record):
                 hung = True
             waited = time.monotonic() - t
             time.sleep(1.0)
+            time.sleep(1.0)
+            left_sems = sorted(n for n in shm if (Path("/dev/shm") / n).exists())
             left = [c.pid for c in kids if c.is_running() and c.status() != "zombie"]
             for pid in left:
                 with contextlib.suppress(OSError):
@@ -328,6 +358,8 @@ def signal_runs(args, folder, out, record):
             status = json.loads(marker.read_text())["status"] if marker.exists() else "none"
             if hung:
                 outcome = "HANG"
+            elif left_sems:
+                outcome = "SEMAPHORE LEFT"
             elif left:
                 outcome = "PROCESS LEFT"
             elif "Traceback" in err:
@@ -402,7 +434,7 @@ def print_table(table, examples, out, rows, shm_left):
     for counts in table.values():
         total.update(counts)
     print(f"\ntotal runs {sum(total.values())}: " + ", ".join(f"{o} {n}" for o, n in total.items()))
-    print(f"new entries in /dev/shm after the campaign: {len(shm_left)} {shm_left[:5]}")
+    print(f"new /dev/shm entries no process maps (leaked): {len(shm_left)} {shm_left[:5]}")
     for key, detail in sorted(examples.items()):
         print(f"  example {key}: {detail}")
 

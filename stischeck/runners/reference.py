@@ -6,6 +6,7 @@ down, and the run's peak memory is measured on its own (the worker resets its
 RSS high-water mark through ``/proc/self/clear_refs`` before each run).
 """
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -144,8 +145,28 @@ def _worker_init(parent_pid: int) -> None:
     from stischeck.runners.process import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Started with SIGINT blocked (see `_sigint_blocked`): a Ctrl-C during start-up was
+    # held back, and is dropped now that it is ignored.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent(parent_pid)
     warnings.simplefilter("ignore", RuntimeWarning)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Block SIGINT in this thread while workers are started: they inherit the mask.
+
+    A Ctrl-C reaches the whole process group; a worker still importing would
+    print a KeyboardInterrupt traceback. Blocked, the signal waits until the
+    worker has set it to be ignored. The parent's other threads still take it.
+    """
+    import signal
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class ReferencePool:
@@ -235,9 +256,10 @@ class ReferencePool:
         args = (str(raw_copy), str(oref) if oref else "", str(outdir), tuple(performed), expects)
         if self.processes == 0:
             return _Done(reference_task(*args)), time.perf_counter()
-        pool = self._ensure()
         try:
-            future = pool.submit(reference_task, *args)
+            with _sigint_blocked():
+                pool = self._ensure()
+                future = pool.submit(reference_task, *args)
         except (OSError, BrokenProcessPool, RuntimeError) as err:
             raise self._dead(err) from err
         self._procs.update(getattr(pool, "_processes", None) or {})
