@@ -105,7 +105,9 @@ def _card_offset(lay: Layout, index: int, keyword: str) -> int | None:
 
 def set_card(data: bytes, lay: Layout, index: int, keyword: str, value_text: str) -> bytes:
     """Replace (or add, in place of the first blank card) ``keyword = value_text`` verbatim."""
-    card = f"{keyword:<8}= {value_text:>20}".encode("latin-1")[:CARD].ljust(CARD)
+    # Fixed format (FITS 4.2): a string starts in column 11, a number ends in column 30.
+    text = value_text if value_text.startswith("'") else f"{value_text:>20}"
+    card = f"{keyword:<8}= {text}".encode("latin-1")[:CARD].ljust(CARD)
     offset = _card_offset(lay, index, keyword)
     if offset is None:
         hdu = lay.hdus[index]
