@@ -79,7 +79,7 @@ PRIMARY_SCHEMA = {
     "CCDOFFST": Rule("int", low=-(2**31), high=2**31 - 1),
     "BINAXIS1": Rule("int", choices=(1, 2, 4, 8)),
     "BINAXIS2": Rule("int", choices=(1, 2, 4, 8)),
-    "CRSPLIT": Rule("int", low=1, high=10_000),
+    "CRSPLIT": Rule("int", low=0, high=10_000),
     "NRPTEXP": Rule("int", low=1, high=10_000),
     "STATFLAG": Rule("logical"),
     **{
@@ -120,6 +120,21 @@ NULL_SCHEMA = {
     "ERR": {"PIXVALUE": Rule("number", low=-3.4e38, high=3.4e38)},
     "DQ": {"PIXVALUE": Rule("int", low=0, high=32767)},
 }
+
+
+#: Keywords calstis 3.5.0 reads (its Get*Key calls in pkg/stis), and the structural ones
+#: every FITS reader needs: a value there that does not parse is a violation. A card
+#: nobody reads (``PROPOSID = NAN``) is carried through, as calstis does.
+READ_KEYWORDS = frozenset(
+    """APERTURE ATODGAIN BIASFILE BINAXIS1 BINAXIS2 BPIXTAB CCDAMP CCDGAIN CCDOFFST CCDTAB
+    CD1_1 CD1_2 CD2_1 CD2_2 CENWAVE CRPIX1 CRPIX2 CRREJTAB CRSPLIT CRVAL1 CRVAL2 DARKFILE
+    DEC_TARG DETECTOR DFLTFILE DISPAXIS EXPEND EXPNAME EXPSTART EXPTIME FILTER IMSET_OK
+    LFLTFILE LTM1_1 LTM2_2 LTV1 LTV2 MEANDARK NCOMBINE NEXTEND NRPTEXP OBSMODE OBSTYPE
+    OCCDHTAV OPT_ELEM PFLTFILE RA_TARG READNSE ROOTNAME SDQFLAGS STATFLAG TARGNAME TEXPSTRT
+    TEXPTIME ATODCORR BIASCORR BLEVCORR CRCORR DARKCORR DQICORR EXPSCORR FLATCORR PHOTCORR
+    RPTCORR SHADCORR SIMPLE BITPIX NAXIS NAXIS1 NAXIS2 NAXIS3 EXTEND XTENSION PCOUNT GCOUNT
+    EXTNAME EXTVER PIXVALUE NPIX1 NPIX2 TFIELDS""".split()
+) | {f"T{kind}{n}" for kind in ("FORM", "TYPE") for n in range(1, 100)}
 
 
 @dataclass(frozen=True)
@@ -268,7 +283,7 @@ def _walk(data: bytes) -> tuple[list, str]:
                     ended = True
                     break
                 key, value, raw, problem = _parse_card(text)
-                if problem:
+                if problem and key in READ_KEYWORDS:
                     bad.append(problem)
                 if key and key not in cards and raw:
                     cards[key] = (value, raw) if not problem else (_BAD, raw)

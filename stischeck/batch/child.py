@@ -71,7 +71,10 @@ def configurations_for(header, spec: dict, truth: Path | None = None) -> list:
 def _clear(folder: Path) -> None:
     """Remove a previous run's outputs (only from a folder this command made)."""
     from stischeck.batch.fingerprint import RECORD_NAME
+    from stischeck.outdir import MARKER
 
+    if (folder / MARKER).is_file():
+        return  # claim_outdir removes exactly the files the earlier run listed
     if any((folder / name).is_file() for name in (RECORD_NAME, ERROR_FILE, LOG_FILE)):
         shutil.rmtree(folder)
 
@@ -157,6 +160,9 @@ def run_job(job: dict) -> dict:
     except Exception as err:  # noqa: BLE001 - every failure is this data set's row
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ERROR_FILE).write_text(traceback.format_exc())
+        from stischeck.outdir import finish_outdir
+
+        finish_outdir(folder, "failed")
         return dict(
             status="failed",
             message=one_line(err),
@@ -175,6 +181,9 @@ def run_job(job: dict) -> dict:
             key=job["key"],
         ),
     )
+    from stischeck.outdir import finish_outdir
+
+    finish_outdir(folder, "complete")  # batch.json is this run's too
     return result
 
 

@@ -132,13 +132,17 @@ def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
     One line for a raw file the harness's schema rejects, with what calstis does on it.
 
     The reference never runs such a file. When cs0.e is at hand it runs once
-    on a copy (the file's own switches, in a temporary folder), so the line
-    says whether calstis crashes, refuses too, or calibrates it (a difference
-    of behaviour between the pipelines, never agreement).
+    on a copy, in a temporary folder, with the switches of the first
+    configuration compare would run (the raw header's own switches when its
+    primary header cannot be read), so the line says whether calstis crashes,
+    refuses too, or calibrates it (a difference of behaviour between the
+    pipelines, never agreement).
     """
     import tempfile
 
+    from stischeck import config as cfg
     from stischeck.environment import find_calstis
+    from stischeck.inputs import read_raw_header
     from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.outcome import prepare_input
 
@@ -150,9 +154,18 @@ def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
         calstis, _ = find_calstis(args.calstis)
     if calstis is None:
         return reason
+    switches, performed, expects = {}, (), None
+    try:
+        header = read_raw_header(raw)
+        first = next(
+            c for c in cfg.configurations_for(header, **selection(args)) if c.expects_products
+        )
+        switches, performed, expects = first.switch_dict, first.performed, True
+    except Exception:  # noqa: BLE001 - a header too damaged to read: its own switches
+        pass
     with tempfile.TemporaryDirectory(prefix="stischeck-rejected-") as tmp:
         try:
-            staged = prepare_input(raw, Path(tmp) / "input", {})
+            staged = prepare_input(raw, Path(tmp) / "input", switches)
         except Exception:  # noqa: BLE001 - a file too damaged to copy: the reason stands
             return reason
         outcome = execute_calstis(
@@ -161,7 +174,8 @@ def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
             oref.resolve() if oref else None,
             Path(tmp) / "calstis",
             timeout_s=min(float(args.timeout), 120.0),
-            expects_products=None,
+            expects_products=expects,
+            performed=performed,
         )
     if outcome.returncode is not None and outcome.returncode < 0:
         signum = -outcome.returncode

@@ -145,28 +145,30 @@ def _worker_init(parent_pid: int) -> None:
     from stischeck.runners.process import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Started with SIGINT blocked (see `_sigint_blocked`): a Ctrl-C during start-up was
-    # held back, and is dropped now that it is ignored.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent(parent_pid)
     warnings.simplefilter("ignore", RuntimeWarning)
 
 
 @contextlib.contextmanager
 def _sigint_blocked():
-    """Block SIGINT in this thread while workers are started: they inherit the mask.
+    """Ignore SIGINT while workers are started: an ignored signal stays ignored across exec.
 
     A Ctrl-C reaches the whole process group; a worker still importing would
-    print a KeyboardInterrupt traceback. Blocked, the signal waits until the
-    worker has set it to be ignored. The parent's other threads still take it.
+    print a KeyboardInterrupt traceback. Started with SIGINT ignored, the
+    worker never sees it (Python keeps an inherited SIG_IGN). The signal mask
+    would not do: multiprocessing's spawn clears it in the child. Only the
+    main thread can change a handler; elsewhere this does nothing.
     """
     import signal
 
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, old)
 
 
 class ReferencePool:

@@ -99,7 +99,7 @@ def test_batch_reports_the_broken_data_set_completes_the_others_and_resumes(
     datasets = pd.read_csv(out / "datasets.csv", keep_default_na=False).set_index("dataset")
     assert list(datasets.index) == [a, SMALL[b], "truncated", "changed-later"]
     assert datasets.loc["truncated", "status"] == "failed"
-    assert "file truncated" in datasets.loc["truncated", "message"]
+    assert "not a readable FITS file (truncated" in datasets.loc["truncated", "message"]
     for name in (a, SMALL[b], "changed-later"):
         assert datasets.loc[name, "status"] == "done" and datasets.loc[name, "verdict"] == "agree"
         summary = json.loads((out / name / "summary.json").read_text())

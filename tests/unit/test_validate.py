@@ -157,3 +157,46 @@ def test_structure_of_a_truncated_header_is_named(tmp_path):
     assert [v.line("x") for v in validate_fits(path)] == [
         "x: not a readable FITS file (truncated inside the header of HDU 0)"
     ]
+
+
+@pytest.mark.corpus
+def test_compare_on_a_rejected_file_says_what_calstis_does_with_it(clean, tmp_path, capsys):
+    import stat
+    import sys
+
+    folder, _, _ = clean
+    path = damaged(tmp_path, clean, 0, "CCDGAIN", "'abc'")
+    cs0 = tmp_path / "cs0.e"
+    cs0.write_text(f"#!{sys.executable}\nimport os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    cs0.chmod(cs0.stat().st_mode | stat.S_IXUSR)
+    out = tmp_path / "out"
+    code = main(["compare", str(path), "--oref", str(folder / "oref"), "--calstis", str(cs0),
+                 "--outdir", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        "stischeck: calstis crashed (signal 11) on an input the reference rejects: "
+        f"{path}[0]: CCDGAIN = 'abc' is not a number\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("CCDGAIN", "'abc'", "calstis crashed (signal 11) on an input the reference rejects: "),
+        ("CCDAMP", "'AB'", "calstis refuses it too"),
+    ],
+)
+def test_compare_with_live_calstis_on_a_rejected_file(
+    key, value, expected, clean, calstis_path, tmp_path, capsys
+):
+    folder, _, _ = clean
+    path = damaged(tmp_path, clean, 0, key, value)
+    code = main(["compare", str(path), "--oref", str(folder / "oref"), "--calstis",
+                 str(calstis_path), "--outdir", str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert expected in err and f"{path}[0]: {key} = {value}" in err
