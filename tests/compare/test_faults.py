@@ -403,3 +403,21 @@ def test_compare_puts_its_exit_2_reason_on_stderr_in_one_line(case, tmp_path, ca
     assert code == 2
     assert out.err.count("\n") == 1, out.err
     assert out.err.startswith("stischeck: onkqzf010: ") and "killed by SIGSEGV" in out.err
+
+
+def test_numpy_floating_point_warnings_never_reach_the_user(monkeypatch, capsys):
+    import warnings
+
+    import numpy as np
+
+    import stischeck.commands.info as info
+
+    def overflowing(args):
+        warnings.warn("overflow encountered in multiply", RuntimeWarning, stacklevel=1)
+        with np.errstate(all="warn"):
+            np.float32(3e38) * np.float32(10)
+        return 0
+
+    monkeypatch.setattr(info, "run", overflowing)
+    assert main(["info"]) == 0
+    assert capsys.readouterr().err == ""
