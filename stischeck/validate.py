@@ -601,12 +601,47 @@ def validate_references(raw, oref=None, *, switches=None) -> list:
         if found:
             lines.append(f"{key} {found[0].line(str(path))}")
             continue
+        if key == "CCDTAB":
+            lines += _ccdtab_violations(path)
         if key == "CRREJTAB":
             hdus, _ = _walk(_read_bytes(path, "file"))
             rows = hdus[1].cards.get("NAXIS2", (None, ""))[0] if len(hdus) > 1 else 0
             if not rows:
                 lines.append(f"{key} {path}[1]: the table has no rows")
     return lines
+
+
+#: CCDTAB columns the 2-D steps read as numbers (spec §1.3).
+CCDTAB_NUMBERS = ("ATODGAIN", "READNSE", "CCDBIAS")
+
+
+def _ccdtab_violations(path: Path) -> list:
+    """A NaN or infinite value in a CCDTAB column the steps read.
+
+    calstis 3.5.0 calibrates with such a row (a NaN READNSE comes out as
+    READNSE = 1.6e+38 and a statistics keyword astropy cannot parse); the
+    reference refuses it, named, rather than guess what calstis means.
+    """
+    import numpy as np
+    from astropy.io import fits
+
+    try:
+        # Our own file object: astropy leaves its own open when a damaged table fails.
+        with path.open("rb") as stream, fits.open(stream) as hdul:
+            table = hdul[1].data
+            for column in CCDTAB_NUMBERS:
+                if table is None or column not in table.names:
+                    continue
+                values = np.asarray(table[column], dtype=float)
+                bad = np.flatnonzero(~np.isfinite(values))
+                if bad.size:
+                    return [
+                        f"CCDTAB {path}[1]: {column} = {values[bad[0]]} in row {bad[0] + 1} "
+                        "is not a finite number"
+                    ]
+    except Exception as err:  # noqa: BLE001 - the reader says it again, in its words
+        return [f"CCDTAB {path}: not a readable table ({' '.join(str(err).split())})"]
+    return []
 
 
 def check_references(raw, oref=None, *, switches=None) -> None:

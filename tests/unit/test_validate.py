@@ -200,3 +200,22 @@ def test_compare_with_live_calstis_on_a_rejected_file(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert expected in err and f"{path}[0]: {key} = {value}" in err
+
+
+@pytest.mark.corpus
+def test_a_nan_in_the_ccdtab_is_one_line_not_an_internal_error(clean, tmp_path, capsys):
+    folder, data, lay = clean
+    oref = tmp_path / "oref"
+    shutil.copytree(folder / "oref", oref)
+    ccd = next(oref.glob("*_ccd.fits*"))
+    with fits.open(ccd) as hdul:
+        hdul[1].data["READNSE"][:] = np.nan
+        plain = ccd.with_name(ccd.name.removesuffix(".gz"))
+        hdul.writeto(plain)
+    ccd.unlink()
+    raw = tmp_path / "o_raw.fits"
+    raw.write_bytes(data)
+    code = main(["reference", str(raw), "--oref", str(oref), "--outroot", f"{tmp_path}/out/"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"stischeck: CCDTAB {plain}[1]: READNSE = nan in row 1 is not a finite number\n"
