@@ -117,7 +117,7 @@ SCI_SCHEMA = {
 
 #: Null ERR/DQ extensions: the constant and the size they stand for.
 NULL_SCHEMA = {
-    "ERR": {"PIXVALUE": Rule("number", low=-3.4e38, high=3.4e38)},
+    "ERR": {},  # its PIXVALUE is any float32: EXTENSION_SCHEMA
     "DQ": {"PIXVALUE": Rule("int", low=0, high=32767)},
 }
 
@@ -133,8 +133,18 @@ READ_KEYWORDS = frozenset(
     OCCDHTAV OPT_ELEM PFLTFILE RA_TARG READNSE ROOTNAME SDQFLAGS STATFLAG TARGNAME TEXPSTRT
     TEXPTIME ATODCORR BIASCORR BLEVCORR CRCORR DARKCORR DQICORR EXPSCORR FLATCORR PHOTCORR
     RPTCORR SHADCORR SIMPLE BITPIX NAXIS NAXIS1 NAXIS2 NAXIS3 EXTEND XTENSION PCOUNT GCOUNT
-    EXTNAME EXTVER PIXVALUE NPIX1 NPIX2 TFIELDS""".split()
+    EXTNAME EXTVER PIXVALUE NPIX1 NPIX2 TFIELDS INSTRUME FILENAME""".split()
 ) | {f"T{kind}{n}" for kind in ("FORM", "TYPE") for n in range(1, 100)}
+
+
+#: Every extension: what a reader pairs extensions by, and a null extension's size.
+EXTENSION_SCHEMA = {
+    "EXTNAME": Rule("string"),
+    "EXTVER": Rule("int", low=1, high=2**31 - 1),
+    "NPIX1": Rule("int", low=0, high=2**31 - 1),
+    "NPIX2": Rule("int", low=0, high=2**31 - 1),
+    "PIXVALUE": Rule("number", low=-3.4e38, high=3.4e38),
+}
 
 
 @dataclass(frozen=True)
@@ -250,8 +260,12 @@ def _parse_card(text: str):
     return key, None, shown or "(no value)", ""
 
 
-def _walk(data: bytes) -> tuple[list, str]:
-    """The HDUs (cards parsed) and a structural problem ('' if none)."""
+def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
+    """The HDUs (cards parsed) and a structural problem ('' if none).
+
+    A value that does not parse is a violation for the keywords calstis or the
+    reference reads (`READ_KEYWORDS`), or for every card with ``every_card``.
+    """
     hdus, pos = [], 0
     while pos < len(data):
         index = len(hdus)
@@ -283,7 +297,7 @@ def _walk(data: bytes) -> tuple[list, str]:
                     ended = True
                     break
                 key, value, raw, problem = _parse_card(text)
-                if problem and key in READ_KEYWORDS:
+                if problem and (every_card or key in READ_KEYWORDS):
                     bad.append(problem)
                 if key and key not in cards and raw:
                     cards[key] = (value, raw) if not problem else (_BAD, raw)
@@ -424,6 +438,7 @@ def validate_raw(path) -> list:
         v = _check("[0]", key, rule, primary.cards)
         if v:
             out.append(v)
+    out += _extension_violations(hdus)
     by_name = {}
     for hdu in hdus[1:]:
         by_name.setdefault((hdu.extname, hdu.extver), hdu)
@@ -484,6 +499,16 @@ def _not_stis_ccd(primary: _Hdu, hdus: list) -> Violation | None:
     return None
 
 
+def _extension_violations(hdus: list) -> list:
+    out = []
+    for hdu in hdus[1:]:
+        for key, rule in EXTENSION_SCHEMA.items():
+            v = _check(hdu.where, key, rule, hdu.cards)
+            if v:
+                out.append(v)
+    return out
+
+
 def _split(problem: str) -> Violation:
     where, _, what = problem.partition(": ")
     return Violation(where, what)
@@ -496,13 +521,15 @@ def validate_fits(path, *, images_only: bool = True) -> list:
     What `validate_raw` checks before its schema (headers end, data blocks
     present, printable ASCII, every card parses), and with ``images_only``
     any extension that is not an image (``stischeck diff`` compares calstis
-    products, not reference tables).
+    products, not reference tables). Every card's value must parse: a diff
+    compares them all.
     """
     path = Path(path)
-    hdus, problem = _walk(_read_bytes(path, "file"))
+    hdus, problem = _walk(_read_bytes(path, "file"), every_card=True)
     out = [v for h in hdus for v in h.bad]
     if problem:
         out.append(Violation("", problem) if not problem.startswith("[") else _split(problem))
+    out += _extension_violations(hdus)
     for hdu in hdus[1:]:
         kind = hdu.cards.get("XTENSION", ("IMAGE", ""))[0]
         if isinstance(kind, str) and kind.strip().upper() in ("BINTABLE", "TABLE"):
