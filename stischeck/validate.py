@@ -33,6 +33,7 @@ __all__ = [
     "check_raw",
     "validate_fits",
     "check_fits",
+    "check_oref",
     "validate_references",
     "check_references",
     "PRIMARY_SCHEMA",
@@ -677,6 +678,26 @@ def check_references(raw, oref=None, *, switches=None) -> None:
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise InputFileError(found[0] + more)
+
+
+def check_oref(oref) -> None:
+    """
+    Raise `InputFileError` when ``--oref`` is not a folder this user can list and read.
+
+    Raises
+    ------
+    InputFileError
+        ``<oref>: --oref is not a directory`` or ``... cannot be read (permission denied)``.
+    """
+    import os
+
+    if oref is None:
+        return
+    oref = Path(oref)
+    if not oref.is_dir():
+        raise InputFileError(f"{oref}: --oref is not a directory")
+    if not os.access(oref, os.R_OK | os.X_OK):
+        raise InputFileError(f"{oref}: --oref cannot be read (permission denied)")
 
 
 def check_raw(path) -> None:

@@ -65,12 +65,11 @@ def run(args) -> int:
         from stischeck.report import parse_pixels
 
         parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
-    from stischeck.validate import READ_BY, validate_raw, validate_references
+    from stischeck.validate import READ_BY, check_oref, validate_raw, validate_references
 
     raw = Path(args.raw)
     oref = Path(args.oref) if args.oref else None
-    if oref is not None and not oref.is_dir():
-        raise InputFileError(f"{oref}: --oref is not a directory")
+    check_oref(oref)
     truth = Path(args.truth) if args.truth else None
     if truth is not None and not truth.is_dir():
         raise InputFileError(f"{truth}: --truth is not a directory")

@@ -34,15 +34,14 @@ def run(args) -> int:
     """Record; print the folder and, with --force, what changed. Exit 0, or 2 on failure."""
     from stischeck.config import configurations_for
     from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, InputFileError
+    from stischeck.errors import CalstisError
     from stischeck.inputs import read_raw_header
     from stischeck.record import record_truth
-    from stischeck.validate import check_raw
+    from stischeck.validate import check_oref, check_raw
 
     raw = Path(args.raw)
     oref = Path(args.oref) if args.oref else None
-    if oref is not None and not oref.is_dir():
-        raise InputFileError(f"{oref}: --oref is not a directory")
+    check_oref(oref)
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")

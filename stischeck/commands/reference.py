@@ -40,10 +40,11 @@ def run(args) -> int:
     from reference_impl.pipeline import calibrate
     from stischeck.atomic import OutputError
     from stischeck.errors import InputFileError
-    from stischeck.validate import check_raw, check_references
+    from stischeck.validate import check_oref, check_raw, check_references
 
     raw_path = Path(args.raw)
     check_raw(raw_path)  # the harness's schema first: one line naming file, HDU, keyword
+    check_oref(args.oref)
     check_references(raw_path, Path(args.oref) if args.oref else None)
     raw = read_raw(raw_path)
     result = calibrate(raw, oref_dir=Path(args.oref) if args.oref else None)
