@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             # numpy's floating-point warnings are not for the user: a real problem
             # (an overflowing header value) is the command's one-line error.
             warnings.simplefilter("ignore", RuntimeWarning)
+            # astropy's notes on damaged headers: the damage is the command's one line.
+            warnings.filterwarnings("ignore", module="astropy")
             return int(args.func(args))
     except BrokenPipeError as err:
         if not _stdout_closed():

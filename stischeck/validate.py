@@ -112,6 +112,8 @@ SCI_SCHEMA = {
     "LTV2": Rule("number", low=-1e6, high=1e6),
     "LTM1_1": Rule("number", low=1e-6, high=1e6),
     "LTM2_2": Rule("number", low=1e-6, high=1e6),
+    **{k: Rule("number") for k in ("CD1_1", "CD1_2", "CD2_1", "CD2_2", "CRPIX1", "CRPIX2")},
+    **{k: Rule("number") for k in ("CRVAL1", "CRVAL2")},
     "OCCDHTAV": Rule("number", low=-1e6, high=1e6),
     "NCOMBINE": Rule("int", low=0, high=1_000_000),
 }
@@ -294,9 +296,22 @@ def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
                     )
                     continue
                 text = chunk.decode("ascii")
+                number = k // CARD + 1 + (pos - BLOCK - offset) // CARD
                 if text[:8] == "END     ":
                     ended = True
+                    if block[k + CARD :].strip(b" "):
+                        bad.append("the header has bytes after END that are not blank")
                     break
+                if not _KEYWORD.match(text[:8]):
+                    bad.append(f"card {number} has an invalid keyword {text[:8].strip()!r}")
+                    continue
+                if (
+                    text[8:10] != "= "
+                    and text[:8].strip() in READ_KEYWORDS
+                    and text[:8].strip() not in ("SIMPLE",)
+                ):
+                    bad.append(f"{text[:8].strip()} card has no value indicator ('= ')")
+                    continue
                 key, value, raw, problem = _parse_card(text)
                 if problem and (every_card or key in READ_KEYWORDS):
                     bad.append(problem)
@@ -546,6 +561,8 @@ def validate_fits(path, *, images_only: bool = True) -> list:
     return out
 
 
+#: A keyword field (FITS 4.1.2.1): upper-case letters, digits, '-' and '_', left-justified.
+_KEYWORD = re.compile(r"^[A-Z0-9_-]{0,8} *$")
 _TFORM = re.compile(r"^\s*\d*[LXBIJKAEDCMPQ]", re.IGNORECASE)
 
 
@@ -631,6 +648,10 @@ def validate_references(raw, oref=None, *, switches=None) -> list:
             continue
         if key == "CCDTAB":
             lines += _ccdtab_violations(path)
+        if key in ("CCDTAB", "BPIXTAB", "CRREJTAB"):
+            lines += _table_text_violations(key, path)
+        if key.endswith("FILE"):
+            lines += _image_value_violations(key, path)
         if key == "CRREJTAB":
             hdus, _ = _walk(_read_bytes(path, "file"))
             rows = hdus[1].cards.get("NAXIS2", (None, ""))[0] if len(hdus) > 1 else 0
@@ -669,6 +690,52 @@ def _ccdtab_violations(path: Path) -> list:
                     ]
     except Exception as err:  # noqa: BLE001 - the reader says it again, in its words
         return [f"CCDTAB {path}: not a readable table ({' '.join(str(err).split())})"]
+    return []
+
+
+def _table_text_violations(key: str, path: Path) -> list:
+    """Text columns of a reference table hold ASCII only (the readers decode them as such)."""
+    import numpy as np
+    from astropy.io import fits
+
+    try:
+        with path.open("rb") as stream, fits.open(stream) as hdul:
+            for hdu in hdul[1:]:
+                raw = getattr(hdu.data, "base", None)
+                if raw is None or raw.dtype.names is None:
+                    continue
+                for name in raw.dtype.names:
+                    column = np.asarray(raw[name])
+                    if column.dtype.kind == "S" and max(column.tobytes(), default=0) > 127:
+                        return [f"{key} {path}[{hdu.name},{hdu.ver}]: column {name} holds "
+                                "bytes that are not ASCII"]  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - one line, in the reader's words
+        return [f"{key} {path}: not a readable table ({' '.join(str(err).split())})"]
+    return []
+
+
+def _image_value_violations(key: str, path: Path) -> list:
+    """Reference-image pixels beyond float32's range (a damaged exponent): one line.
+
+    NaN pixels are left to the steps (the reference carries them as calstis
+    does); an infinite or astronomically large bias, dark or flat value would
+    end as an infinite statistic keyword, which FITS cannot hold.
+    """
+    import numpy as np
+    from astropy.io import fits
+
+    try:
+        with path.open("rb") as stream, fits.open(stream) as hdul:
+            for hdu in hdul[1:]:
+                if hdu.name not in ("SCI", "ERR") or hdu.data is None:
+                    continue
+                data = np.asarray(hdu.data, dtype=np.float64)
+                n = int(np.count_nonzero(np.isinf(data) | (np.abs(np.nan_to_num(data)) > 1e30)))
+                if n:
+                    return [f"{key} {path}[{hdu.name},{hdu.ver}]: {n} pixel(s) infinite or "
+                            "beyond 1e30"]  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - one line, in the reader's words
+        return [f"{key} {path}: not a readable image ({' '.join(str(err).split())})"]
     return []
 
 
