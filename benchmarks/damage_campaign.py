@@ -376,43 +376,51 @@ def signal_runs(args, folder, out, record):
 
 
 def full_disk_runs(args, folder, out, record):
-    """reference, compare and diff --csv into a 3 MiB tmpfs (root only)."""
+    """reference, compare and diff --csv into a 4 MiB tmpfs with little room left (root only)."""
     mnt = out / "full"
     mnt.mkdir(exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0:
         record("full disk", "mount", "NOT RUN", done.stderr.strip())
         return
     try:
         raw = next(folder.glob("*_raw.fits*"))
-        big = Path(args.corpus) / "img_ampD_g1_full_cr2"
-        big_raw = next(big.glob("*_raw.fits*"))
-        flt = next((big / "DQICORR").glob("*_flt.fits*"))
+        flt = next((folder / "FLATCORR").glob("*_flt.fits*"))
+        other = next((folder / "DQICORR").glob("*_flt.fits*"))
+        room = [2_000, 20_000, 60_000, 150_000, 300_000, 600_000, 1_000_000, 1_500_000, 3_000_000]
         for k in range(args.full_disk):
-            filler = mnt / "filler"
-            filler.write_bytes(b"\0" * (k * 250_000))
+            free = room[k % len(room)]
             cases = {
-                "reference": ["reference", str(big_raw), "--oref", str(big / "oref"),
-                              "--outroot", f"{mnt}/"],
+                "reference": ["reference", str(raw), "--oref", str(folder / "oref"),
+                              "--outroot", f"{mnt}/ref/"],
                 "compare": ["compare", str(raw), "--oref", str(folder / "oref"), "--truth",
                             str(folder), "--no-calstis", "--steps", "DQICORR", "--outdir",
                             str(mnt / "cmp")],
-                "diff --csv": ["diff", str(flt), str(flt), "--csv", str(mnt / "t.csv")],
+                "diff --csv": ["diff", str(flt), str(other), "--csv", str(mnt / "t.csv")],
             }  # fmt: skip
             for what, argv in cases.items():
+                (mnt / "ref").mkdir(exist_ok=True)
+                filler = mnt / "filler"
+                stat = os.statvfs(mnt)
+                filler.write_bytes(b"\0" * max(0, stat.f_bavail * stat.f_frsize - free))
                 code, err = run_in_process(argv)
                 partials = [str(p) for p in mnt.rglob("*.partial-*")]
                 outcome = classify(code, err, False, children(), partials, False)
                 if code == 0 and what == "compare" and not (mnt / "cmp" / "summary.json").exists():
                     outcome = "SUCCESS WITHOUT SUMMARY"
-                if code == 2 and what == "reference" and any(mnt.glob("*_flt.fits")):
+                if code == 2 and what == "reference" and any((mnt / "ref").iterdir()):
                     outcome = "PRODUCT LEFT ON EXIT 2"
-                record("full disk", what, outcome, err.strip())
+                if code == 2 and what == "diff --csv" and (mnt / "t.csv").exists():
+                    outcome = "CSV LEFT ON EXIT 2"
+                summary = mnt / "cmp" / "summary.json"
+                if what == "compare" and summary.exists():
+                    verdict = json.loads(summary.read_text())["verdict"]
+                    if (verdict == "agree") != (code == 0):
+                        outcome = f"SUMMARY SAYS {verdict} ON EXIT {code}"
+                record("full disk", f"{what} ({free // 1000} kB free)", outcome, err.strip())
                 for p in mnt.iterdir():
-                    if p.name != "filler":
-                        shutil.rmtree(p) if p.is_dir() else p.unlink()
-            filler.unlink()
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
 

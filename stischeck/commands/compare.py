@@ -187,7 +187,7 @@ def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
 def error_reason(result) -> str:
     """One line: why a comparison could not be made (the first error, and how many more)."""
     errors = [
-        f"{name} {side}: {o.message}"
+        f"{name} {side}: {o.message.removeprefix(side + ': ')}"
         for (name, side), o in sorted(result.runs.items())
         if o.status == "error"
     ]
