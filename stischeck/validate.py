@@ -299,7 +299,9 @@ def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
                 number = k // CARD + 1 + (pos - BLOCK - offset) // CARD
                 if text[:8] == "END     ":
                     ended = True
-                    if block[k + CARD :].strip(b" "):
+                    if text[8:].strip():
+                        bad.append("the END card has text after END")
+                    elif block[k + CARD :].strip(b" "):
                         bad.append("the header has bytes after END that are not blank")
                     break
                 if not _KEYWORD.match(text[:8]):
@@ -518,6 +520,12 @@ def _not_stis_ccd(primary: _Hdu, hdus: list) -> Violation | None:
 def _extension_violations(hdus: list) -> list:
     out = []
     for hdu in hdus[1:]:
+        kind = hdu.cards.get("XTENSION", ("IMAGE", ""))[0]
+        if isinstance(kind, str) and kind.strip().upper() == "IMAGE":
+            for key, value in (("PCOUNT", 0), ("GCOUNT", 1)):
+                v = _check(hdu.where, key, Rule("int", choices=(value,)), hdu.cards)
+                if v:
+                    out.append(v)
         for key, rule in EXTENSION_SCHEMA.items():
             v = _check(hdu.where, key, rule, hdu.cards)
             if v:

@@ -219,3 +219,32 @@ def test_a_nan_in_the_ccdtab_is_one_line_not_an_internal_error(clean, tmp_path, 
     err = capsys.readouterr().err
     assert code == 2
     assert err == f"stischeck: CCDTAB {plain}[1]: READNSE = nan in row 1 is not a finite number\n"
+
+
+@pytest.mark.corpus
+def test_a_huge_naxis_is_one_line_at_once_from_compare(clean, tmp_path, capsys):
+    import stat
+    import sys
+    import time
+
+    folder, _, _ = clean
+    path = damaged(tmp_path, clean, ("SCI", 1), "NAXIS", "123456789012345678901234567890")
+    cs0 = tmp_path / "cs0.e"
+    cs0.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+    cs0.chmod(cs0.stat().st_mode | stat.S_IXUSR)
+    t0 = time.monotonic()
+    code = main(["compare", str(path), "--oref", str(folder / "oref"), "--calstis", str(cs0),
+                 "--outdir", str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert time.monotonic() - t0 < 30  # the copy once counted NAXIS1 ... NAXIS1e29
+    assert code == 2 and err.count("\n") == 1
+    assert f"{path}[SCI,1]: NAXIS = 123456789012345678901234567890 is out of range" in err
+
+
+@pytest.mark.corpus
+def test_an_end_card_with_text_after_end_is_named(clean, tmp_path):
+    _, data, lay = clean
+    end = data.index(b"END" + b" " * 77)
+    path = tmp_path / "o_raw.fits"
+    path.write_bytes(data[: end + 40] + b"X" + data[end + 41 :])
+    assert [v.line("f") for v in validate_raw(path)] == ["f[0]: the END card has text after END"]
