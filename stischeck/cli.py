@@ -7,6 +7,7 @@ heavy dependencies lazily so that start-up stays fast.
 """
 
 import argparse
+import signal
 import sys
 
 from stischeck import __version__
@@ -62,20 +63,114 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK
+    import warnings
+
+    previous = _install_signal_handlers()
     try:
-        return int(args.func(args))
-    except BrokenPipeError:
+        with warnings.catch_warnings():
+            # numpy's floating-point warnings are not for the user: a real problem
+            # (an overflowing header value) is the command's one-line error.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # astropy's notes on damaged headers: the damage is the command's one line.
+            warnings.filterwarnings("ignore", module="astropy")
+            return int(args.func(args))
+    except BrokenPipeError as err:
+        if not _stdout_closed():
+            # A pipe to a worker or a child broke: a failure, never "stdout closed".
+            return _report(args, err)
         # stdout closed early (e.g. piped into head): not an error of ours.
-        sys.stderr.close()
+        _silence_stdout()
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("stischeck: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        _stop_children()
+        signum = getattr(err, "signum", signal.SIGINT)
+        name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+        print(f"stischeck: interrupted{name}", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as err:  # noqa: BLE001 - the one broad catch, by design
-        if args.debug:
-            raise
-        print(f"stischeck: {_one_line(err)}", file=sys.stderr)
-        return getattr(err, "exit_code", EXIT_ERROR)
+        _stop_children()
+        return _report(args, err)
+    finally:
+        _restore_signal_handlers(previous)
+        if "stischeck.runners.process" in sys.modules:
+            # Everything is stopped; a next command in this process may start children.
+            sys.modules["stischeck.runners.process"].reset_cancel()
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived: stop everything, say so, exit 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum, frame):  # noqa: ARG001 - the signal-handler signature
+    # Kill every child first (cs0.e in its own session, the reference workers): the
+    # exception then unwinds without waiting on anything still running.
+    _stop_children()
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict:
+    """SIGINT, SIGTERM and SIGHUP stop every child and end the command (main thread only)."""
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, _on_signal)
+        except (ValueError, OSError):  # not the main thread: leave the handlers alone
+            break
+    return previous
+
+
+def _restore_signal_handlers(previous: dict) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        except (ValueError, OSError, TypeError):
+            pass
+
+
+def _stop_children() -> None:
+    if "stischeck.runners.process" in sys.modules:
+        sys.modules["stischeck.runners.process"].cancel_all()
+
+
+def _stdout_closed() -> bool:
+    """True when nobody reads our stdout any more (the reader of its pipe has gone)."""
+    import select
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        pass
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _report(args, err: BaseException) -> int:
+    if args.debug:
+        raise err
+    print(f"stischeck: {_one_line(err)}", file=sys.stderr)
+    return getattr(err, "exit_code", EXIT_ERROR)
 
 
 def _one_line(err: BaseException) -> str:

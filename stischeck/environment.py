@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,23 +42,20 @@ def find_calstis(explicit: str | os.PathLike | None = None) -> tuple[Path | None
     return None, "not found (PATH, STISCHECK_CALSTIS)"
 
 
-def calstis_version(path: Path, timeout_s: float = 10.0) -> str | None:
-    """Return the version string cs0.e prints for ``--version`` (None if it prints none)."""
-    for flag in ("--version", "-r"):
-        try:
-            done = subprocess.run(
-                [str(path), flag],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        text = (done.stdout or done.stderr).strip()
-        if done.returncode == 0 and text:
-            return text.splitlines()[0].strip()
+def calstis_version(path: Path, timeout_s: float = 2.0) -> str | None:
+    """
+    Return the version string cs0.e prints for ``--version`` (None if it prints none).
+
+    One probe, at most ``timeout_s`` seconds: a cs0.e that hangs costs that
+    much once, and its process group is killed and reaped, so the probe leaves
+    nothing running.
+    """
+    from stischeck.runners.process import run_brief
+
+    code, text = run_brief([str(path), "--version"], timeout_s=timeout_s)
+    text = text.strip()
+    if code == 0 and text:
+        return text.splitlines()[0].strip()
     return None
 
 

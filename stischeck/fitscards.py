@@ -206,6 +206,8 @@ def _data_bytes(cards: list) -> int:
     naxis = _value(cards, "NAXIS", 0)
     if naxis == 0:
         return 0
+    if not 0 < naxis <= 999:  # FITS 4.4.1.1; a damaged NAXIS must not loop for ever
+        raise ValueError(f"NAXIS = {naxis} is out of range (0 to 999)")
     n = 1
     for k in range(1, naxis + 1):
         n *= _value(cards, f"NAXIS{k}", 0)

@@ -233,7 +233,9 @@ def _configuration(raw: Path, config, switches):
     """One Configuration: a ladder name (cumulative, as the corpus folders) or explicit switches."""
     from stischeck import config as cfg
     from stischeck.inputs import read_raw_header
+    from stischeck.validate import check_raw
 
+    check_raw(raw)
     header = read_raw_header(raw)
     if switches is not None:
         return cfg.explicit(list(switches), header)
@@ -291,6 +293,9 @@ def stischeck_compare(request, tmp_path_factory):
                 raise ValueError("stischeck_compare: calstis=False needs truth=DIR")
         else:
             cs0 = Path(calstis)
+        from stischeck.validate import check_raw
+
+        check_raw(raw)
         header = read_raw_header(raw)
         rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
         _check_inputs(raw, header, truth, chosen=bool(steps))

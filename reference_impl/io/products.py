@@ -11,6 +11,7 @@ DATAMIN/DATAMAX, BSCALE/BZERO, ...), the keywords calstis sets rewritten in plac
 in hstio's format or appended, and HISTORY at the very end.
 """
 
+import os
 import warnings
 from pathlib import Path
 
@@ -219,10 +220,22 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
                 put(header, key, value)
             hdus.append(_image_hdu(data, header, extname, k, allow_null=allow_null))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # Long raw-header comments are truncated on write, as hstio does.
-        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-        with path.open("xb") as stream:
-            for cards, data in hdus:
-                _write_hdu(stream, cards, data)
+    # Written under a temporary name and renamed when complete: a full disk or a
+    # kill never leaves a truncated product under the final name.
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with warnings.catch_warnings():
+            # Long raw-header comments are truncated on write, as hstio does.
+            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            with partial.open("xb") as stream:
+                for cards, data in hdus:
+                    _write_hdu(stream, cards, data)
+        if path.exists():
+            raise FileExistsError(f"{path}: output file already exists")
+        partial.rename(path)
+    except BaseException as err:
+        partial.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, FileExistsError):
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     return path

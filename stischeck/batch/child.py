@@ -73,7 +73,10 @@ def configurations_for(header, spec: dict, truth: Path | None = None) -> list:
 def _clear(folder: Path) -> None:
     """Remove a previous run's outputs (only from a folder this command made)."""
     from stischeck.batch.fingerprint import RECORD_NAME
+    from stischeck.outdir import MARKER
 
+    if (folder / MARKER).is_file():
+        return  # claim_outdir removes exactly the files the earlier run listed
     if any((folder / name).is_file() for name in (RECORD_NAME, ERROR_FILE, LOG_FILE)):
         shutil.rmtree(folder)
 
@@ -89,8 +92,10 @@ def _compare(job: dict, folder: Path) -> dict:
         read_raw_header,
         refuse_target_acquisition,
     )
+    from stischeck.validate import check_raw
 
     raw = Path(job["raw"])
+    check_raw(raw)
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     spec = job.get("configurations", {})
@@ -163,12 +168,17 @@ def run_job(job: dict) -> dict:
     t0 = time.perf_counter()
     try:
         _clear(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        from stischeck.outdir import claim_outdir
+
+        claim_outdir(folder, "batch")  # the log below is this run's, the folder its own
         with _stderr_to(folder / LOG_FILE):
             result = _compare(job, folder)
     except Exception as err:  # noqa: BLE001 - every failure is this data set's row
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ERROR_FILE).write_text(traceback.format_exc())
+        from stischeck.outdir import finish_outdir
+
+        finish_outdir(folder, "failed")
         return dict(
             status="failed",
             message=one_line(err),
@@ -187,6 +197,9 @@ def run_job(job: dict) -> dict:
             key=job["key"],
         ),
     )
+    from stischeck.outdir import finish_outdir
+
+    finish_outdir(folder, "complete")  # batch.json is this run's too
     return result
 
 

@@ -81,7 +81,7 @@ def run(args) -> int:
     from stischeck.compare.tables import format_text, write_outputs
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, UsageError
+    from stischeck.errors import CalstisError, InputFileError, UsageError
     from stischeck.inputs import (
         check_references,
         check_truth,
@@ -89,6 +89,8 @@ def run(args) -> int:
         read_raw_header,
         refuse_target_acquisition,
     )
+    from stischeck.outdir import finish_outdir
+    from stischeck.validate import READ_BY, check_oref, validate_raw, validate_references
 
     pixels = []
     if args.pixel and not args.no_html:
@@ -96,6 +98,11 @@ def run(args) -> int:
 
         pixels = parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
     raw = Path(args.raw)
+    check_oref(Path(args.oref) if args.oref else None)
+    # The harness's schema first: a damaged raw file is one line naming file, HDU, keyword.
+    damaged = [v.line(str(raw)) for v in validate_raw(raw)]
+    if damaged:
+        raise InputFileError(_rejected(args, raw, None, damaged))
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     chosen = selection(args)
@@ -121,6 +128,9 @@ def run(args) -> int:
     # Both sides get this folder explicitly; every file they will open is there.
     oref = find_reference_folder(raw, header, args.oref)
     check_references(raw, header, configurations, oref)
+    damaged = validate_references(raw, oref.path, switches={s for s in READ_BY.values() if s})
+    if damaged:
+        raise InputFileError(_rejected(args, raw, oref.path, damaged))
 
     outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
     settings = CompareSettings(
@@ -136,12 +146,21 @@ def run(args) -> int:
         progress=sys.stderr.isatty(),
         runner=args.runner,
     )
-    result = run_compare(settings, configurations, rootname)
-    summary = write_outputs(result)
+    try:
+        result = run_compare(settings, configurations, rootname)
+        summary = write_outputs(result)
+    except BaseException as err:
+        # Whatever stopped it, the folder says so: half a run is never read as a result.
+        finish_outdir(outdir, "interrupted" if isinstance(err, KeyboardInterrupt) else "failed")
+        raise
     sys.stdout.write(format_text(result, summary))
     sys.stdout.flush()
     if not args.no_html:
         _write_report(outdir, args.pixel)
+        finish_outdir(outdir, "complete")
+    if summary["exit_code"] == 2:
+        # The reason is in the tables too, but whoever reads stderr must see it.
+        print(f"stischeck: {error_reason(result)}", file=sys.stderr)
     return summary["exit_code"]
 
 
@@ -197,6 +216,83 @@ def check_pixels(pixels, raw: Path, header, configurations) -> None:
                 f"--pixel {x},{y}: outside the final product, {nx} x {ny} pixels ({what}); "
                 f"FITS x 1..{nx}, y 1..{ny}"
             )
+
+
+def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
+    """
+    One line for a raw file the harness's schema rejects, with what calstis does on it.
+
+    The reference never runs such a file. When cs0.e is at hand it runs once
+    on a copy, in a temporary folder, with the switches of the first
+    configuration compare would run (the raw header's own switches when its
+    primary header cannot be read), so the line says whether calstis crashes,
+    refuses too, or calibrates it (a difference of behaviour between the
+    pipelines, never agreement).
+    """
+    import tempfile
+
+    from stischeck import config as cfg
+    from stischeck.environment import find_calstis
+    from stischeck.inputs import read_raw_header
+    from stischeck.runners.calstis import execute_calstis
+    from stischeck.runners.outcome import prepare_input
+
+    reason = damaged[0]
+    if len(damaged) > 1:
+        reason += f" (and {len(damaged) - 1} more problem(s))"
+    calstis = None
+    if not args.no_calstis:
+        calstis, _ = find_calstis(args.calstis)
+    if calstis is None:
+        return reason
+    switches, performed, expects = {}, (), None
+    try:
+        header = read_raw_header(raw)
+        first = next(
+            c for c in cfg.configurations_for(header, **selection(args)) if c.expects_products
+        )
+        switches, performed, expects = first.switch_dict, first.performed, True
+    except Exception:  # noqa: BLE001 - a header too damaged to read: its own switches
+        pass
+    with tempfile.TemporaryDirectory(prefix="stischeck-rejected-") as tmp:
+        try:
+            staged = prepare_input(raw, Path(tmp) / "input", switches)
+        except Exception:  # noqa: BLE001 - a file too damaged to copy: the reason stands
+            return reason
+        outcome = execute_calstis(
+            calstis,
+            staged,
+            oref.resolve() if oref else None,
+            Path(tmp) / "calstis",
+            timeout_s=min(float(args.timeout), 120.0),
+            expects_products=expects,
+            performed=performed,
+        )
+    if outcome.returncode is not None and outcome.returncode < 0:
+        signum = -outcome.returncode
+        return f"calstis crashed (signal {signum}) on an input the reference rejects: {reason}"
+    if outcome.status == "error":
+        return f"{reason}; calstis refuses it too ({outcome.message})"
+    return f"{reason}; calstis calibrates it (exit 0), the reference does not"
+
+
+def error_reason(result) -> str:
+    """One line: why a comparison could not be made (the first error, and how many more)."""
+    errors = [
+        f"{name} {side}: {o.message.removeprefix(side + ': ')}"
+        for (name, side), o in sorted(result.runs.items())
+        if o.status == "error"
+    ]
+    errors += [
+        f"{r['configuration']} {r['comparison']}: {r['detail']}"
+        for r in result.rows
+        if r["verdict"] == "error" and r.get("detail")
+    ]
+    if not errors:
+        return f"{result.rootname}: could not compare (see {result.settings.outdir}/verdicts.csv)"
+    first = " ".join(errors[0].split())
+    more = f" (and {len(errors) - 1} more error(s), see {result.settings.outdir}/runs.csv)"
+    return f"{result.rootname}: {first}" + (more if len(errors) > 1 else "")
 
 
 def _write_report(outdir: Path, pixels) -> None:

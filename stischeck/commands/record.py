@@ -52,14 +52,17 @@ def run(args) -> int:
         refuse_target_acquisition,
     )
     from stischeck.record import record_truth
+    from stischeck.validate import check_oref, check_raw
 
     raw = Path(args.raw)
-    header = read_raw_header(raw)
-    chosen = selection(args)
-    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
+    check_oref(Path(args.oref) if args.oref else None)
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
+    check_raw(raw)  # one line for a damaged file, before anything runs
+    header = read_raw_header(raw)
+    chosen = selection(args)
+    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     configurations = configurations_for(header, include_raw=False, **chosen)
     oref = find_reference_folder(raw, header, args.oref)
     check_references(raw, header, configurations, oref)

@@ -50,6 +50,7 @@ def run(args) -> int:
     from reference_impl.io.products import product_path, write_product
     from reference_impl.io.rawfile import read_raw
     from reference_impl.pipeline import calibrate
+    from stischeck.atomic import OutputError
     from stischeck.config import CALIBRATION_SWITCHES, Configuration
     from stischeck.errors import InputFileError
     from stischeck.inputs import (
@@ -58,8 +59,12 @@ def run(args) -> int:
         find_reference_folder,
         target_acquisition,
     )
+    from stischeck.validate import check_oref, check_raw
+    from stischeck.validate import check_references as check_reference_files
 
     raw_path = Path(args.raw)
+    check_raw(raw_path)  # the harness's schema first: one line naming file, HDU, keyword
+    check_oref(args.oref)
     raw = read_raw(raw_path)
     header = raw.primary_header
     # The header's own switches, as cs0.e RAW would run them: the same reference check.
@@ -68,7 +73,8 @@ def run(args) -> int:
         tuple((k, str(header.get(k, "OMIT")).strip().upper()) for k in CALIBRATION_SWITCHES),
     )
     oref = find_reference_folder(raw_path, header, args.oref)
-    check_references(raw_path, header, [own], oref)
+    check_references(raw_path, header, [own], oref)  # every file needed is there
+    check_reference_files(raw_path, oref.path)  # and none is damaged
     result = calibrate(raw, oref_dir=oref.path)
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
@@ -79,13 +85,25 @@ def run(args) -> int:
             reason = f"{reason.rstrip('.')}; cs0.e writes no product either"
         print(f"stischeck: {raw_path.name}: nothing to do: {reason}", file=__import__("sys").stderr)
         return 0
-    for product in result.products:
-        path = product_path(raw_path, args.outroot, product.suffix)
-        if path.exists():
-            if not args.overwrite:
-                raise InputFileError(f"{path}: output file already exists (use --overwrite)")
-            path.unlink()
-        write_product(product, raw.primary_header, path)
+    paths = [product_path(raw_path, args.outroot, p.suffix) for p in result.products]
+    for path in paths:
+        if path.exists() and not args.overwrite:
+            raise InputFileError(f"{path}: output file already exists (use --overwrite)")
+    written = []
+    try:
+        for product, path in zip(result.products, paths, strict=True):
+            if path.exists():
+                path.unlink()
+            write_product(product, raw.primary_header, path)
+            written.append(path)
+    except OSError as err:
+        # All products or none: a _crj without its _flt is no cs0.e result either.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise OutputError(
+            f"{err.filename or path}: cannot write the product: {err.strerror or err}"
+        ) from err
+    for path in written:
         print(path)
     for note in result.notes if args.verbose else ():
         print(f"stischeck: info: {note}", file=__import__("sys").stderr)

@@ -4,14 +4,16 @@ Data flow: Configuration -> runners (calstis | reference) -> products ->
 `stischeck.diff` -> rows -> tables (``tables.py``) -> CSV and report.
 """
 
-import shutil
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stischeck.outdir import claim_outdir
 from stischeck.runners.outcome import RunOutcome, prepare_input
+from stischeck.runners.process import cancel_all, reset_cancel
 
 __all__ = ["CompareSettings", "CompareRun", "run_compare", "hdu_rows"]
 
@@ -147,16 +149,21 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
 
     execute = runner_function(settings.runner)
     run = CompareRun(settings, configurations, rootname)
+    reset_cancel()
     t_start = time.perf_counter()
     runs_dir = settings.outdir / "runs"
-    if runs_dir.exists():
-        # A previous comparison's products would make cs0.e refuse to write.
-        shutil.rmtree(runs_dir)
+    # Only what an earlier stischeck run wrote is removed (its products would make
+    # cs0.e refuse to write); a folder stischeck did not make is refused, named.
+    claim_outdir(settings.outdir, "compare")
     progress = _Progress(settings.progress, total=len(configurations))
     inputs = _stage_inputs(settings, configurations, runs_dir)
 
     processes = 1 if settings.reference_processes is None else settings.reference_processes
-    with ReferencePool(processes) as pool, ThreadPoolExecutor(max(1, settings.jobs)) as lane:
+    with (
+        ReferencePool(processes) as pool,
+        ThreadPoolExecutor(max(1, settings.jobs)) as lane,
+        _stop_children_on_error(),
+    ):
         handles = []
         for config in configurations:
             work = runs_dir / config.name / "reference"
@@ -196,7 +203,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                         settings.oref,
                         runs_dir / config.name / "cs0",
                         timeout_s=settings.timeout_s,
-                        expects_products=config.expects_products,
+                        expects_products=_expects_products(config),
                         performed=config.performed,
                     )
 
@@ -262,6 +269,16 @@ def _expects_products(config) -> bool | None:
     if not config.expects_products:
         return False
     return None if set(config.performed) <= _SKIPPABLE_ALONE else True
+
+
+@contextlib.contextmanager
+def _stop_children_on_error():
+    """On any error or interrupt, kill every cs0.e and reference worker before waiting for them."""
+    try:
+        yield
+    except BaseException:
+        cancel_all()
+        raise
 
 
 def _warm_imports() -> None:

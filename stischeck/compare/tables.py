@@ -385,20 +385,38 @@ def write_outputs(run) -> dict:
     Write the tables and the summary into the output folder; return the summary.
 
     Files: verdicts.csv, statistics.csv, runs.csv, configurations.csv,
-    summary.json, provenance.json and summary.txt.
+    summary.json, provenance.json and summary.txt. Each is written under a
+    temporary name and renamed when complete (`stischeck.atomic`);
+    ``summary.json`` comes last and records each table's row count and
+    sha256 under ``tables``, so a folder without it, or with a table that
+    does not match it, is an incomplete run, never a result. The folder's
+    marker then says ``complete`` (`stischeck.outdir`).
     """
+    import hashlib
+
     import pandas as pd
 
+    from stischeck.atomic import write_text
     from stischeck.inputs import relative_to_folder
+    from stischeck.outdir import finish_outdir
 
     out = run.settings.outdir
     out.mkdir(parents=True, exist_ok=True)
+    tables = {}
+
+    def table(name: str, frame) -> None:
+        text = frame.to_csv(index=False)
+        write_text(out / name, text, what="table")
+        tables[name] = dict(
+            rows=len(frame), sha256=hashlib.sha256(text.encode("utf-8")).hexdigest()
+        )
+
     verdicts = pd.DataFrame(run.rows, columns=VERDICT_COLUMNS)
     for col in ("imset", "n_differ", "max_ulp", "keywords_differ", "worst_x", "worst_y"):
         verdicts[col] = verdicts[col].astype("Int64")
-    verdicts.to_csv(out / "verdicts.csv", index=False)
+    table("verdicts.csv", verdicts)
     stats = pd.concat(run.frames, ignore_index=True) if run.frames else pd.DataFrame()
-    stats.to_csv(out / "statistics.csv", index=False)
+    table("statistics.csv", stats)
     run_rows = []
     for (name, side), o in sorted(run.runs.items()):
         run_rows.append(
@@ -419,14 +437,21 @@ def write_outputs(run) -> dict:
     runs_table = pd.DataFrame(run_rows)
     if len(runs_table):
         runs_table["returncode"] = runs_table["returncode"].astype("Int64")  # 0, not 0.0
-    runs_table.to_csv(out / "runs.csv", index=False)
-    pd.DataFrame(
-        [dict(configuration=c.name, origin=c.origin, **c.switch_dict) for c in run.configurations]
-    ).to_csv(out / "configurations.csv", index=False)
+    table("runs.csv", runs_table)
+    table(
+        "configurations.csv",
+        pd.DataFrame(
+            [
+                dict(configuration=c.name, origin=c.origin, **c.switch_dict)
+                for c in run.configurations
+            ]
+        ),
+    )
     summary = summarize(run)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "provenance.json").write_text(json.dumps(provenance(run), indent=2) + "\n")
-    (out / "summary.txt").write_text(format_text(run, summary))
+    write_text(out / "provenance.json", json.dumps(provenance(run), indent=2) + "\n")
+    write_text(out / "summary.txt", format_text(run, summary))
+    write_text(out / "summary.json", json.dumps(dict(summary, tables=tables), indent=2) + "\n")
+    finish_outdir(out, "complete")
     return summary
 
 

@@ -45,13 +45,19 @@ def main(argv: list[str]) -> int:
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.diff.products import diff_products
     from stischeck.diff.summary import format_summary
+    from stischeck.validate import check_fits
 
+    for path in (args.a, args.b):
+        check_fits(Path(path))  # a damaged file or a table: one line, the same as compare's
     policy = load_policy(args.policy) if args.policy else default_policy()
     result = diff_products(
         Path(args.a), Path(args.b), policy=policy, step=args.step, n_worst=args.worst
     )
     if args.csv:
-        result.to_frame().to_csv(args.csv, index=False)
+        from stischeck.atomic import write_text
+
+        # Complete or not at all: a full disk or a missing folder is one line, no half CSV.
+        write_text(args.csv, result.to_frame().to_csv(index=False), what="CSV")
     text = format_summary(result, detail=args.detail)
     sys.stdout.write(text.splitlines()[0] + "\n" if args.quiet else text)
     return result.exit_code

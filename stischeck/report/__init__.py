@@ -69,6 +69,7 @@ def write_report(outdir, pixels=None, out=None) -> Path:
     UsageError
         A pixel is malformed or outside the final product.
     """
+    from stischeck.atomic import OutputError, write_text
     from stischeck.errors import InputFileError
     from stischeck.report.folder import load_folder
     from stischeck.report.html import render_html
@@ -79,7 +80,7 @@ def write_report(outdir, pixels=None, out=None) -> Path:
     text = render_html(build_model(folder, wanted))
     path = Path(out) if out is not None else folder.path / "report.html"
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot write the report ({err.strerror})") from err
+        write_text(path, text, what="report")
+    except OutputError as err:
+        raise InputFileError(str(err)) from err
     return path

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stischeck.errors import InputFileError
+from stischeck.outdir import outdir_status
 
 __all__ = ["CompareFolder", "load_folder", "REQUIRED_FILES", "comparison_sides"]
 
@@ -195,6 +196,25 @@ def _read_json(path: Path) -> dict:
     return value
 
 
+def _check_tables(path: Path, tables) -> None:
+    """Each table must be the one compare wrote: the sha256 summary.json records for it."""
+    import hashlib
+
+    if not isinstance(tables, dict):
+        return  # a folder written before summary.json recorded its tables
+    for name, entry in sorted(tables.items()):
+        file = path / name
+        try:
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        except OSError as err:
+            raise InputFileError(f"{file}: cannot be read ({err.strerror})") from err
+        if isinstance(entry, dict) and digest != entry.get("sha256"):
+            raise InputFileError(
+                f"{file}: truncated or changed since compare wrote it "
+                f"(summary.json records {entry.get('rows')} rows and another checksum)"
+            )
+
+
 def _read_csv(path: Path, required: tuple = ()):
     import pandas as pd
 
@@ -260,11 +280,18 @@ def load_folder(path) -> CompareFolder:
             f"{path}: not a stischeck compare output folder (no {', '.join(missing)}); "
             "run stischeck compare RAW --outdir DIR first"
         )
+    status = outdir_status(path)
+    if status not in (None, "complete"):
+        raise InputFileError(
+            f"{path}: incomplete compare run (status {status!r}); its tables are no result, "
+            "rerun stischeck compare"
+        )
     summary = _read_json(path / "summary.json")
     provenance = _read_json(path / "provenance.json")
     for key in ("primary_comparison", "configurations"):
         if key not in summary:
             raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
+    _check_tables(path, summary.get("tables"))
     verdicts = _read_csv(
         path / "verdicts.csv",
         ("configuration", "comparison", "product", "extname", "imset", "verdict"),

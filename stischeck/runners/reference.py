@@ -1,16 +1,19 @@
 """Run the numpy reference with the same contract as the calstis runner.
 
-Each run happens in a worker process (a ``multiprocessing`` pool, spawn start)
+Each run happens in a worker process (a process pool, spawn start)
 so that a hang can be killed with a timeout, a crash cannot take the harness
 down, and the run's peak memory is measured on its own (the worker resets its
 RSS high-water mark through ``/proc/self/clear_refs`` before each run).
 """
 
+import contextlib
 import threading
 import time
 from pathlib import Path
 
+from stischeck.errors import StischeckError
 from stischeck.runners.outcome import RunOutcome
+from stischeck.runners.process import register_stopper, unregister_stopper
 
 __all__ = ["ReferencePool", "reference_task"]
 
@@ -68,13 +71,21 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
         log.write_text("\n".join(lines) + "\n")
     except ReferenceImplError as err:
         result.update(status="error", message=f"reference: {' '.join(str(err).split())}")
-        log.write_text(result["message"] + "\n")
+        _log(log, result["message"])
+    except OSError as err:
+        where = err.filename or outdir
+        result.update(
+            status="error",
+            message=f"reference: {where}: cannot write ({err.strerror or err})",
+            products={},
+        )
+        _log(log, result["message"])
     except Exception as err:  # noqa: BLE001 - a bug in the reference is reported, not raised
         result.update(
             status="error",
             message=f"reference crashed ({type(err).__name__}: {' '.join(str(err).split())})",
         )
-        log.write_text(result["message"] + "\n")
+        _log(log, result["message"])
     result["wall_s"] = time.perf_counter() - t0
     result["peak_rss_mib"] = _peak_rss_mib() if measured else None
     if result["status"] == "ok":
@@ -95,18 +106,79 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
     return result
 
 
+def _log(log: Path, message: str) -> None:
+    """Write the run's log; a log that cannot be written (a full disk) loses only itself."""
+    try:
+        log.write_text(message + "\n")
+    except OSError:
+        pass
+
+
 class _Done:
-    """An already finished run, with the `get` of an AsyncResult."""
+    """An already finished run, with the `result` of a Future."""
 
     def __init__(self, value: dict):
         self.value = value
 
-    def get(self, timeout=None):  # noqa: ARG002 - same signature as AsyncResult.get
+    def result(self, timeout=None):  # noqa: ARG002 - same signature as Future.result
         return self.value
+
+    def done(self) -> bool:
+        return True
+
+
+class ReferenceWorkerError(StischeckError):
+    """The reference worker processes could not start or died: the comparison cannot go on."""
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Set up a reference worker: quiet on Ctrl-C, gone with its parent, no numpy warnings.
+
+    SIGINT from a terminal reaches the whole process group; the parent stops
+    the workers itself, so a worker prints no KeyboardInterrupt traceback.
+    Floating-point warnings of numpy are not for the user (a real problem is
+    the run's one-line error).
+    """
+    import signal
+    import warnings
+
+    from stischeck.runners.process import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
+    warnings.simplefilter("ignore", RuntimeWarning)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Ignore SIGINT while workers are started: an ignored signal stays ignored across exec.
+
+    A Ctrl-C reaches the whole process group; a worker still importing would
+    print a KeyboardInterrupt traceback. Started with SIGINT ignored, the
+    worker never sees it (Python keeps an inherited SIG_IGN). The signal mask
+    would not do: multiprocessing's spawn clears it in the child. Only the
+    main thread can change a handler; elsewhere this does nothing.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 class ReferencePool:
     """A pool of reference workers with per-run timeouts.
+
+    The workers are a ``concurrent.futures.ProcessPoolExecutor`` (spawn start):
+    a worker that cannot start or dies (an import failure, a signal, the OOM
+    killer) breaks the pool at once, and `submit` / `result` raise
+    `ReferenceWorkerError` naming what happened, instead of waiting for the
+    run's timeout.
 
     Parameters
     ----------
@@ -120,24 +192,80 @@ class ReferencePool:
     def __init__(self, processes: int = 1):
         self.processes = max(0, int(processes))
         self._pool = None
+        self._procs = {}
         # Configurations are submitted from several threads: one pool, made once.
         self._lock = threading.Lock()
         self._killed_after: float | None = None
 
     def _ensure(self):
         import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
 
         with self._lock:
             if self._pool is None:
-                self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
+                )
+                register_stopper(self._kill_workers)
             return self._pool
 
+    def _kill_workers(self) -> None:
+        """SIGKILL every worker process now (from `cancel_all`, e.g. on Ctrl-C)."""
+        pool = self._pool
+        procs = list((getattr(pool, "_processes", None) or {}).values()) if pool else []
+        for proc in procs + list(self._procs.values()):
+            try:
+                proc.kill()
+            except (OSError, AttributeError, ValueError):
+                pass
+
+    def _dead(self, err: BaseException) -> ReferenceWorkerError:
+        """The error for a pool whose worker could not start or died, saying how."""
+        import signal
+        import sys
+
+        codes = sorted({p.exitcode for p in self._procs.values() if p.exitcode not in (None, 0)})
+        how = []
+        for code in codes:
+            if code < 0:
+                try:
+                    how.append(f"killed by {signal.Signals(-code).name}")
+                except ValueError:
+                    how.append(f"killed by signal {-code}")
+            else:
+                how.append(f"exit status {code}")
+        if isinstance(err, OSError):
+            what = f"could not start ({sys.executable}: {err.strerror or err})"
+        else:
+            what = "died" + (f" ({', '.join(how)})" if how else "")
+        self.close(kill=True)
+        return ReferenceWorkerError(f"reference worker process {what}; no comparison made")
+
     def submit(self, raw_copy: Path, oref: Path | None, outdir: Path, performed, expects):
-        """Start a run; returns a handle for `result`."""
+        """Start a run; returns a handle for `result`.
+
+        Raises
+        ------
+        ReferenceWorkerError
+            The worker processes cannot start or have died.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
         args = (str(raw_copy), str(oref) if oref else "", str(outdir), tuple(performed), expects)
         if self.processes == 0:
             return _Done(reference_task(*args)), time.perf_counter()
-        return self._ensure().apply_async(reference_task, args), time.perf_counter()
+        try:
+            with _sigint_blocked():
+                pool = self._ensure()
+                future = pool.submit(reference_task, *args)
+        except (OSError, BrokenProcessPool, RuntimeError) as err:
+            raise self._dead(err) from err
+        self._procs.update(getattr(pool, "_processes", None) or {})
+        return future, time.perf_counter()
 
     def result(
         self, handle, *, timeout_s: float, side: str = "reference", since: float | None = None
@@ -148,12 +276,15 @@ class ReferencePool:
         The run's clock starts at submission, or at ``since`` when that is later
         (the time the worker finished the run queued before it: one worker
         takes its runs in turn). After a timeout the workers are gone, and
-        every run still waiting is an error saying so.
+        every run still waiting is an error saying so. A worker that dies is
+        `ReferenceWorkerError` at once.
         """
-        import multiprocessing
+        from concurrent.futures import CancelledError
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
 
-        async_result, started = handle
-        if self._killed_after is not None and not async_result.ready():
+        future, started = handle
+        if self._killed_after is not None and not future.done():
             return RunOutcome(
                 side=side,
                 status="error",
@@ -163,8 +294,8 @@ class ReferencePool:
         started = max(started, since or started)
         remaining = max(0.0, timeout_s - (time.perf_counter() - started))
         try:
-            d = async_result.get(timeout=remaining)
-        except multiprocessing.TimeoutError:
+            d = future.result(timeout=remaining)
+        except FutureTimeout:
             self.close(kill=True)
             self._killed_after = timeout_s
             return RunOutcome(
@@ -173,6 +304,22 @@ class ReferencePool:
                 message=f"reference timed out after {timeout_s:g} s (worker killed)",
                 wall_s=time.perf_counter() - started,
             )
+        except CancelledError:
+            return RunOutcome(
+                side=side,
+                status="error",
+                message=f"reference not run: the worker was killed after "
+                f"a {self._killed_after or timeout_s:g} s timeout of an earlier run",
+            )
+        except BrokenProcessPool as err:
+            if self._killed_after is not None:
+                return RunOutcome(
+                    side=side,
+                    status="error",
+                    message=f"reference not run: the worker was killed after "
+                    f"a {self._killed_after:g} s timeout of an earlier run",
+                )
+            raise self._dead(err) from err
         return RunOutcome(
             side=side,
             status=d["status"],
@@ -185,15 +332,18 @@ class ReferencePool:
         )
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop the workers."""
+        """Stop the workers (``kill``: at once, cancelling the runs not yet done)."""
+        if kill:
+            self._kill_workers()
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            if kill:
-                pool.terminate()
-            else:
-                pool.close()
-            pool.join()
+        unregister_stopper(self._kill_workers)
+        if pool is None:
+            return
+        if kill:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            pool.shutdown(wait=True)
 
     def __enter__(self):
         return self

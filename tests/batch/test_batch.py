@@ -99,7 +99,7 @@ def test_batch_reports_the_broken_data_set_completes_the_others_and_resumes(
     datasets = pd.read_csv(out / "datasets.csv", keep_default_na=False).set_index("dataset")
     assert list(datasets.index) == [a, SMALL[b], "truncated", "changed-later"]
     assert datasets.loc["truncated", "status"] == "failed"
-    assert "file truncated" in datasets.loc["truncated", "message"]
+    assert "not a readable FITS file (truncated" in datasets.loc["truncated", "message"]
     for name in (a, SMALL[b], "changed-later"):
         assert datasets.loc[name, "status"] == "done" and datasets.loc[name, "verdict"] == "agree"
         summary = json.loads((out / name / "summary.json").read_text())
@@ -234,6 +234,13 @@ def test_a_hanging_data_set_is_killed_at_its_timeout_and_the_rest_go_on(
     assert_aggregate_matches_folders(out)
 
 
+def _complete_json(path) -> bool:
+    try:
+        return "address" in json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture
 def external_cluster(tmp_path):
     """A Dask scheduler and one worker, each its own process, on localhost."""
@@ -249,7 +256,8 @@ def external_cluster(tmp_path):
     ]
     try:
         deadline = time.monotonic() + 30
-        while not sched_file.is_file() and time.monotonic() < deadline:
+        # The scheduler writes its file in place: wait until it holds the whole JSON.
+        while not _complete_json(sched_file) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert sched_file.is_file(), "dask scheduler did not start"
         procs.append(
