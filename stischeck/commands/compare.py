@@ -99,15 +99,15 @@ def run(args) -> int:
         pixels = parse_pixels(args.pixel)  # a bad --pixel is a usage error before anything runs
     raw = Path(args.raw)
     check_oref(Path(args.oref) if args.oref else None)
-    # The harness's schema first: a damaged raw file is one line naming file, HDU, keyword.
+    truth = Path(args.truth) if args.truth else None
+    chosen = selection(args)  # a bad --only/--steps/--switches is a usage error first
+    # The harness's schema: a damaged raw file is one line naming file, HDU, keyword.
     damaged = [v.line(str(raw)) for v in validate_raw(raw)]
     if damaged:
         raise InputFileError(_rejected(args, raw, None, damaged))
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
-    chosen = selection(args)
     refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
-    truth = Path(args.truth) if args.truth else None
     if truth is not None:
         check_truth(truth, raw, header)
 

@@ -56,13 +56,13 @@ def run(args) -> int:
 
     raw = Path(args.raw)
     check_oref(Path(args.oref) if args.oref else None)
+    chosen = selection(args)  # a bad --only/--steps/--switches is a usage error first
+    check_raw(raw)  # one line for a damaged file, before anything runs
+    header = read_raw_header(raw)
+    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     calstis, where = find_calstis(args.calstis)
     if calstis is None:
         raise CalstisError(f"cs0.e: {where}; record needs live calstis (install hstcal)")
-    check_raw(raw)  # one line for a damaged file, before anything runs
-    header = read_raw_header(raw)
-    chosen = selection(args)
-    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     configurations = configurations_for(header, include_raw=False, **chosen)
     oref = find_reference_folder(raw, header, args.oref)
     check_references(raw, header, configurations, oref)

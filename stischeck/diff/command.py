@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
     from stischeck.validate import check_fits
 
     for path in (args.a, args.b):
-        check_fits(Path(path))  # a damaged file or a table: one line, the same as compare's
+        # A damaged file: one line, the same as compare's. Tables are compared column by
+        # column (reference tables; the PEAKUP table of an ACQ/PEAK file).
+        check_fits(Path(path), images_only=False)
     policy = load_policy(args.policy) if args.policy else default_policy()
     result = diff_products(
         Path(args.a), Path(args.b), policy=policy, step=args.step, n_worst=args.worst

@@ -225,12 +225,12 @@ def test_missing_raw_file_is_one_line_exit_2(tmp_path, capsys):
 
 
 def test_no_calstis_and_no_truth_is_a_usage_error(tmp_path, capsys, monkeypatch):
-    from astropy.io import fits
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("STISCHECK_CALSTIS", raising=False)
-    raw = tmp_path / "x_raw.fits"
-    fits.PrimaryHDU(header=fits.Header([("DETECTOR", "CCD"), ("ROOTNAME", "x")])).writeto(raw)
+    from stischeck.synth import SynthParams, write_dataset
+
+    raw = write_dataset(SynthParams(seed=1), tmp_path / "data").raw  # a valid raw file
     code, out = run_cli(capsys, raw)
     assert code == 2
     assert "cs0.e" in out.err and "--truth" in out.err

@@ -106,10 +106,9 @@ def test_record_with_a_failing_calstis_writes_nothing(small_case, tmp_path, caps
 def test_record_without_calstis_is_a_one_line_error(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("STISCHECK_CALSTIS", raising=False)
-    raw = tmp_path / "x_raw.fits"
-    fits.PrimaryHDU(
-        header=fits.Header([("INSTRUME", "STIS"), ("DETECTOR", "CCD"), ("ROOTNAME", "x")])
-    ).writeto(raw)
+    from stischeck.synth import SynthParams, write_dataset
+
+    raw = write_dataset(SynthParams(seed=1), tmp_path / "data").raw  # a valid raw file
     code = main(["record", str(raw), "--out", str(tmp_path / "t")])
     err = capsys.readouterr().err
     assert code == 2 and "cs0.e" in err and len(err.strip().splitlines()) == 1
