@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference_impl.dqflags import DQ_BITS
+from stischeck.dqbits import DQ_BITS
 
 __all__ = [
     "FINITE_CLASSES",

@@ -1,6 +1,6 @@
 """Read a FITS product into HDUs keyed by (EXTNAME, EXTVER), null extensions expanded."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +36,6 @@ class HduView:
     bitpix : int
     null : bool
         True when the data came from PIXVALUE rather than stored pixels.
-    cards : dict
-        Keyword -> its 80-character card as stored (first occurrence; commentary
-        cards left out); empty when unknown.
     is_table : bool
         A binary or ASCII table; ``data`` is then astropy's ``FITS_rec``
         (columns by name, TSCAL/TZERO applied).
@@ -50,7 +47,6 @@ class HduView:
     data: np.ndarray | None
     bitpix: int
     null: bool
-    cards: dict = field(default_factory=dict)
     is_table: bool = False
 
     @property
@@ -73,9 +69,7 @@ def read_product(path) -> list:
         Missing, unreadable, truncated or non-FITS file; duplicated (EXTNAME, EXTVER).
     """
     path = Path(path)
-    views = _read_plain_images(path)
-    if views is None:
-        views = _read_with_astropy(path)
+    views = _read_with_astropy(path)
     seen = set()
     for view in views:
         if view.key in seen:
@@ -102,51 +96,12 @@ def _null_data(header, bitpix: int):
     return np.full(shape, header["PIXVALUE"], dtype=_BITPIX_DTYPES.get(bitpix, np.float32))
 
 
-def _card_map(text: str) -> dict:
-    """Keyword -> 80-character card of a stored header (commentary cards left out)."""
-    cards = {}
-    for k in range(0, len(text), 80):
-        card = text[k : k + 80]
-        if card[8:10] != "= ":
-            continue  # commentary, END, HIERARCH or CONTINUE: no quick answer
-        cards.setdefault(card[:8].rstrip(), card)
-    return cards
-
-
-def _read_plain_images(path: Path) -> list | None:
-    """Every HDU through the front-to-back reader, or None when astropy must decide."""
-    import itertools
-
-    from reference_impl.io.fitsutil import FitsReader, StoredImage
-
-    views = []
-    with FitsReader(path, error_cls=InputFileError, what="file") as reader:
-        # The primary HDU, then each extension as the reader reaches it (data in file order).
-        for hdu in itertools.chain([reader.primary], reader):
-            header = hdu.header
-            unscaled = StoredImage.is_unscaled(header) and "BLANK" not in header
-            if not hdu.is_image or not unscaled:
-                return None
-            bitpix = int(header.get("BITPIX", 8))
-            extname, extver = _names(hdu.index, header)
-            stored = StoredImage.header_dtype(header, hdu.index)
-            if stored is None:
-                data = _null_data(header, bitpix)
-                null = data is not None
-            else:
-                data, null = hdu.image(stored.newbyteorder("=")), False
-            views.append(
-                HduView(extname, extver, header, data, bitpix, null, _card_map(hdu.header_text))
-            )
-    return views
-
-
 def _read_with_astropy(path: Path) -> list:
     from astropy.io import fits
 
-    from reference_impl.io.fitsutil import open_fits
+    from stischeck.fitsopen import open_fits_with_stored_headers
 
-    hdul = open_fits(path, error_cls=InputFileError, what="file")
+    hdul, stored = open_fits_with_stored_headers(path, error_cls=InputFileError, what="file")
     views = []
     with hdul:
         for index, hdu in enumerate(hdul):
@@ -154,8 +109,10 @@ def _read_with_astropy(path: Path) -> list:
             extname, extver = _names(index, header)
             bitpix = int(header.get("BITPIX", 8))
             is_table = isinstance(hdu, (fits.BinTableHDU, fits.TableHDU))
-            header = header.copy()  # the cards as stored, before astropy reads the data
+            header = stored[index]  # the cards as the file stores them, not astropy's view
             data, null = hdu.data, False
+            if not is_table and data is not None and data.size == 0:
+                data = None  # NAXISn = 0 declares no data, as a dataless HDU holds none
             if is_table:
                 if data is None:  # no rows
                     data = fits.FITS_rec.from_columns(hdu.columns, nrows=0)

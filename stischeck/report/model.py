@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.dqflags import DQ_BITS, DQ_MEANINGS
+from stischeck.dqbits import DQ_BITS, DQ_MEANINGS
 from stischeck.errors import InputFileError, UsageError
 from stischeck.report import display
 from stischeck.report.fitsio import ProductData, read_product

@@ -10,7 +10,7 @@ imsets in DN; FLATCORR divides.
 
 import math
 
-from reference_impl.dqflags import DQ_BITS
+from stischeck.dqbits import DQ_BITS
 
 __all__ = ["describe_changes", "explain_pixel", "explain_negatives", "verdict_row_text", "dq_names"]
 

@@ -121,17 +121,18 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
         calstis then leaves the switches PERFORM); else one line naming the
         product and why.
     """
-    from reference_impl.io.fitsutil import FitsReader
+    from stischeck.errors import InputFileError
+    from stischeck.fitsopen import open_fits
 
     header_switches, problems = {}, []
     for suffix, path in sorted(products.items()):
         try:
-            # Headers parsed, data skipped: a file shorter than its headers say fails here.
+            # The harness's reader, not the reference's: a truncated file fails here.
             imset_ok = []
-            with FitsReader(path, what="product") as reader:
-                header = reader.primary_header
+            with open_fits(path, error_cls=InputFileError, what="product") as hdul:
+                header = hdul[0].header
                 obstype = str(header.get("OBSTYPE", "")).strip().upper()
-                for hdu in reader:
+                for hdu in hdul[1:]:
                     if str(hdu.header.get("EXTNAME", "")).strip().upper() == "SCI":
                         imset_ok.append(hdu.header.get("IMSET_OK", True) is not False)
             header_switches[suffix] = {k: str(header.get(k, "")).strip() for k in performed}

@@ -1,0 +1,100 @@
+"""The harness's own FITS opening: astropy, with one-line errors naming the file.
+
+The comparator, the run checks and the report read products here, never
+through `reference_impl`'s reader: a bug in the contestant's reader must not
+make the reference's products and calstis's look alike to the judge.
+"""
+
+import gzip
+import io
+import warnings
+import zlib
+from pathlib import Path
+
+__all__ = ["open_fits", "open_fits_with_stored_headers"]
+
+_READ_ERRORS = (OSError, ValueError, TypeError, IndexError, EOFError, Warning, zlib.error)
+
+
+def open_fits(path, *, error_cls, what: str = "file"):
+    """
+    Open a FITS file (``.fits`` or ``.fits.gz``) read-only, every HDU's data in memory.
+
+    Parameters
+    ----------
+    path : str or Path
+    error_cls : type
+        The `StischeckError` subclass raised for a file that cannot be read.
+    what : str
+        What the file is, for the message (``"product"``, ``"file"``).
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+        Read from memory: no file handle stays open.
+
+    Raises
+    ------
+    error_cls
+        ``<path>: <what> not found``, ``is a directory``, ``empty file``, or
+        ``not a readable FITS <what> (<reason>)`` for a non-FITS, damaged or
+        truncated file (a data block shorter than its header says is an error,
+        not a short array).
+    """
+    return _open(path, error_cls, what)[0]
+
+
+def open_fits_with_stored_headers(path, *, error_cls, what: str = "file"):
+    """
+    `open_fits`, and each HDU's header parsed from the file's own bytes.
+
+    astropy's HDU headers are what astropy makes of a file (it reads a primary
+    ``EXTEND = F`` as True, for one); a comparator of headers needs the cards
+    as they are stored. Same errors as `open_fits`.
+
+    Returns
+    -------
+    (astropy.io.fits.HDUList, list of astropy.io.fits.Header)
+    """
+    from astropy.io import fits
+
+    hdul, data = _open(path, error_cls, what)
+    headers = []
+    try:
+        for index in range(len(hdul)):
+            info = hdul.fileinfo(index)
+            text = data[info["hdrLoc"] : info["datLoc"]].decode("latin-1")
+            headers.append(fits.Header.fromstring(text))
+    except _READ_ERRORS as err:
+        hdul.close()
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+    return hdul, headers
+
+
+def _reason(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _open(path, error_cls, what: str):
+    """The HDUList read from memory, and the file's (decompressed) bytes."""
+    from astropy.io import fits
+
+    path = Path(path)
+    if not path.exists():
+        raise error_cls(f"{path}: {what} not found")
+    if path.is_dir():
+        raise error_cls(f"{path}: is a directory, not a FITS {what}")
+    if path.stat().st_size == 0:
+        raise error_cls(f"{path}: empty file, not a FITS {what}")
+    try:
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*truncated.*")
+            hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
+            for hdu in hdul:
+                _ = hdu.data  # truncation is reported here, not later
+    except _READ_ERRORS as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+    return hdul, data
