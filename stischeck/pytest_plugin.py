@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
+
 __all__ = ["CompareResult", "assert_products_agree", "CORPUS_SKIP_REASON"]
 
 #: The skip reason of ``corpus`` tests when no truth is found (the default locations).
@@ -272,7 +274,7 @@ def stischeck_compare(request, tmp_path_factory):
         calstis=None,
         policy=None,
         outdir=None,
-        timeout=600.0,
+        timeout=DEFAULT_TIMEOUT_S,
         steplocal="auto",
         runner=None,
     ) -> CompareResult:
@@ -387,7 +389,7 @@ def stischeck_calstis(request, tmp_path_factory):
         config="FLATCORR",
         switches=None,
         outdir=None,
-        timeout=600.0,
+        timeout=DEFAULT_TIMEOUT_S,
         calstis=None,
         runner=None,
     ):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stischeck.errors import CalstisError, InputFileError
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["RecordResult", "record_truth", "changes_against"]
 
@@ -121,7 +122,7 @@ def record_truth(
     configurations: list,
     calstis: Path,
     oref: Path | None,
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     force: bool = False,
     jobs: int = 1,
     runner: str = "cs0",

@@ -16,6 +16,8 @@ The command-line hook (``stischeck compare --repeat N``) is not wired here.
 from dataclasses import dataclass
 from pathlib import Path
 
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
+
 __all__ = ["RepeatRun", "RepeatDifference", "RepeatResult", "repeat_calstis"]
 
 
@@ -112,7 +114,7 @@ def repeat_calstis(
     switches: dict,
     n: int = 3,
     config: str = "repeat",
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     policy=None,
 ) -> RepeatResult:
     """

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stischeck.errors import InputFileError, StischeckError, UsageError
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["BatchSettings", "DatasetOutcome", "BatchResult", "run_batch", "check_output_folders"]
 
@@ -61,7 +62,7 @@ class BatchSettings:
     calstis: Path | None
     configurations: dict = field(default_factory=dict)
     policy: Path | None = None
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     dataset_timeout_s: float = 1800.0
     steplocal: str = "auto"
     html: bool = True

@@ -8,6 +8,7 @@ from pathlib import Path
 from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["add_parser", "run"]
 
@@ -52,7 +53,11 @@ def add_parser(subparsers) -> None:
     add_runner_option(p)
     p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
     p.add_argument(
-        "--timeout", type=float, default=600.0, metavar="S", help="per cs0.e run, s (default 600)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help="per cs0.e run, s (default 600)",
     )
     p.add_argument(
         "--dataset-timeout",

@@ -7,6 +7,7 @@ from pathlib import Path
 from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["add_parser", "run"]
 
@@ -53,7 +54,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--timeout",
         type=float,
-        default=600.0,
+        default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help="seconds each run may take before it is killed (default %(default)g)",
     )

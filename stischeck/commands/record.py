@@ -6,6 +6,7 @@ from pathlib import Path
 from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["add_parser", "run"]
 
@@ -34,7 +35,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
     add_selection_options(p)
     add_runner_option(p)
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per run, seconds")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per run, seconds"
+    )
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
     p.add_argument("--force", action="store_true", help="replace an existing truth folder")
     p.set_defaults(func=run)

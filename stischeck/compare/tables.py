@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from stischeck.vocabulary import Verdict
+
 __all__ = ["write_outputs", "summarize", "VERDICT_COLUMNS"]
 
 VERDICT_COLUMNS = [
@@ -21,7 +23,7 @@ VERDICT_COLUMNS = [
     "worst_y",
     "detail",
 ]
-_RANK = {"identical": 0, "agree": 1, "empty": 1, "differ": 2, "error": 3}
+_RANK = {v.word: v.rank for v in Verdict}
 
 
 def _primary_comparison(run) -> str:

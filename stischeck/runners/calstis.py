@@ -20,6 +20,7 @@ from pathlib import Path
 
 from stischeck.errors import CalstisError
 from stischeck.runners.outcome import RunOutcome
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["CalstisRun", "run_calstis", "execute_calstis"]
 
@@ -55,7 +56,7 @@ def run_calstis(
     oref: Path,
     workdir: Path,
     *,
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     expect_products: bool = True,
 ) -> CalstisRun:
     """
@@ -107,7 +108,7 @@ def execute_calstis(
     oref: Path | None,
     workdir: Path,
     *,
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     expects_products: bool | None = True,
     performed: tuple = (),
 ) -> RunOutcome:

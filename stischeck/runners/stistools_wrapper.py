@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from stischeck.runners.outcome import RunOutcome
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = ["execute_stistools", "runner_function", "parity", "RUNNERS", "import_seconds"]
 
@@ -66,7 +67,7 @@ def execute_stistools(
     oref: Path | None,
     workdir: Path,
     *,
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     expects_products: bool | None = True,
     performed: tuple = (),
 ) -> RunOutcome:
