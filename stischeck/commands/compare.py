@@ -127,7 +127,7 @@ def run(args) -> int:
         check_pixels(pixels, raw, header, configurations)
     # Both sides get this folder explicitly; every file they will open is there.
     oref = find_reference_folder(raw, header, args.oref)
-    check_references(raw, header, configurations, oref)
+    check_references(raw, header, configurations, oref, damage=False)
     damaged = validate_references(raw, oref.path, switches={s for s in READ_BY.values() if s})
     if damaged:
         raise InputFileError(_rejected(args, raw, oref.path, damaged))

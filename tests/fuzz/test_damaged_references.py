@@ -86,6 +86,9 @@ def test_non_finite_reference_pixels_are_refused_with_their_count_not_reported_a
     code = main(["compare", str(raw), "--oref", str(oref), "--no-calstis", "--truth",
                  str(source), "--outdir", str(raw.parent / "c"), "--no-html"])  # fmt: skip
     assert (code, capsys.readouterr().err) == (2, f"stischeck: {line}\n")
+    code = main(["record", str(raw), "--oref", str(oref), "--out", str(raw.parent / "t"),
+                 "--calstis", "/bin/true"])  # fmt: skip
+    assert (code, capsys.readouterr().err) == (2, f"stischeck: {line}\n")
     assert plain.read_bytes() == before
 
 
