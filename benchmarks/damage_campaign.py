@@ -32,6 +32,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -47,6 +49,10 @@ HOSTILE = (
 PRIMARY_KEYS = (*PRIMARY_SCHEMA, "NAXIS", "BITPIX", "INSTRUME", "EXTEND", "FILENAME")
 EXT_KEYS = (*SCI_SCHEMA, "NAXIS", "NAXIS1", "NAXIS2", "BITPIX", "EXTVER", "EXTNAME", "PIXVALUE")
 EXT_KEYS += ("NPIX1", "NPIX2", "CD1_1", "CRPIX1")
+
+
+IMAGE_SUFFIXES = ("bia", "drk", "pfl", "dfl", "lfl")
+FULL_LADDER = "DQICORR,BLEVCORR,BIASCORR,CRCORR,DARKCORR,FLATCORR"
 
 
 def sha(path: Path) -> str:
@@ -193,7 +199,11 @@ def campaign(args) -> None:
             rdata = mutate.load(target)
             rlay = mutate.layout(rdata)
             index = min(1, len(rlay.hdus) - 1)
-            kind = rng.choice(["card", "delete", "byte", "truncate"])
+            suffix = target.name.split(".")[0].rsplit("_", 1)[-1]
+            kinds = ["card", "delete", "byte", "truncate"]
+            kinds += ["non-finite pixels"] * 2 if suffix in IMAGE_SUFFIXES else []
+            kinds += ["non-finite column"] * 2 if suffix == "ccd" else []
+            kind = rng.choice(kinds)
             key = rng.choice(
                 ("NAXIS1", "NAXIS2", "NAXIS", "BITPIX", "TFIELDS", "TFORM1", "EXTNAME")
             )
@@ -203,8 +213,10 @@ def campaign(args) -> None:
                 rdata = mutate.delete_card(rdata, rlay, index, key)
             elif kind == "byte":
                 rdata = mutate.flip(rdata, rng.randrange(len(rdata)), rng.randrange(256))
-            else:
+            elif kind == "truncate":
                 rdata = mutate.truncate(rdata, rng.random())
+            else:
+                rdata = non_finite(rdata, rng)
             target.unlink()
             target = target.with_name(target.name.removesuffix(".gz"))
             target.write_bytes(rdata)
@@ -219,8 +231,12 @@ def campaign(args) -> None:
             hung = time.monotonic() - t > args.limit
             partials = [str(p) for p in work.rglob("*.partial-*")]
             outcome = classify(code, err, sha(target) != before, children(), partials, hung)
-            suffix = target.name.split(".")[0].rsplit("_", 1)[-1]
-            record("reference", f"reference file _{suffix} {kind}", outcome, err.strip())
+            cls = f"reference file _{suffix} {kind}"
+            if kind.startswith("non-finite") and code != 2 and outcome == f"exit {code}":
+                outcome = "NOT REFUSED"  # the rule: a damaged reference file is one line, exit 2
+            record("reference", cls, outcome, err.strip())
+            if args.calstis and kind.startswith("non-finite"):
+                compare_run(args, path, oref, work, cls, record, steps=FULL_LADDER)
         else:  # diff of a damaged product against the stored one
             cls, bad = raw_mutation(rng, product, player)
             path = work / "damaged_flt.fits"
@@ -249,9 +265,31 @@ def campaign(args) -> None:
     print_table(table, examples, out, rows, shm_left)
 
 
-def compare_run(args, path, oref, work, cls, record):
+def non_finite(data: bytes, rng: random.Random) -> bytes:
+    """A reference image with NaN or infinite pixels, or a CCDTAB with a NaN/Inf column value."""
+    from astropy.io import fits
+
+    value = rng.choice([np.nan, np.inf, -np.inf])
+    with fits.open(io.BytesIO(data)) as hdul:
+        hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    if isinstance(hdul[1], fits.BinTableHDU):
+        column = rng.choice(["ATODGAIN", "READNSE", "CCDBIAS"])
+        hdul[1].data[column][rng.randrange(len(hdul[1].data))] = value
+    else:
+        extension = rng.choice(["SCI", "SCI", "ERR"])
+        pixels = hdul[extension, 1].data
+        if pixels is None:
+            extension, pixels = "SCI", hdul["SCI", 1].data
+        step = rng.randrange(1, 200)
+        pixels.reshape(-1)[rng.randrange(step) :: step] = value
+    buffer = io.BytesIO()
+    hdul.writeto(buffer)
+    return buffer.getvalue()
+
+
+def compare_run(args, path, oref, work, cls, record, steps="DQICORR"):
     cmd = [sys.executable, "-m", "stischeck.cli", "compare", str(path), "--oref", str(oref),
-           "--calstis", args.calstis, "--steps", "DQICORR", "--no-html", "--steplocal", "never",
+           "--calstis", args.calstis, "--steps", steps, "--no-html", "--steplocal", "never",
            "--timeout", "120", "--outdir", str(work / "cmp")]  # fmt: skip
     before = sha(path)
     try:
@@ -265,6 +303,8 @@ def compare_run(args, path, oref, work, cls, record):
     if code == 0 and not (work / "cmp" / "summary.json").exists():
         partials.append("exit 0 without summary.json")
     outcome = classify(code, err, sha(path) != before, children(), partials, hung)
+    if "non-finite" in cls and outcome in ("exit 0", "exit 1"):
+        outcome = "FALSE AGREEMENT" if code == 0 else "FALSE DIFFERENCE"
     record("compare (live cs0.e)", cls, outcome, err.strip())
 
 

@@ -7,8 +7,10 @@ heavy dependencies lazily so that start-up stays fast.
 """
 
 import argparse
+import os
 import signal
 import sys
+from pathlib import Path
 
 from stischeck import __version__
 
@@ -54,6 +56,10 @@ def _run_diff(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        # astropy ignores one that is not a folder, with a two-line warning in each worker.
+        if name in os.environ and not Path(os.environ[name]).is_dir():
+            del os.environ[name]
     parser = build_parser()
     if argv and argv[0] == "diff":
         # diff has its own parser; pass its arguments through untouched.

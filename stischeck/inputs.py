@@ -302,9 +302,11 @@ def required_references(header, configurations) -> dict:
     return needed
 
 
-def check_references(raw: Path, header, configurations, folder: ReferenceFolder) -> dict:
+def check_references(
+    raw: Path, header, configurations, folder: ReferenceFolder, *, damage: bool = True
+) -> dict:
     """
-    Find every reference file the configurations need, before anything runs.
+    Find every reference file the configurations need, before anything runs; none damaged.
 
     Parameters
     ----------
@@ -316,6 +318,11 @@ def check_references(raw: Path, header, configurations, folder: ReferenceFolder)
         What will run; files only switches no configuration runs need are not required.
     folder : ReferenceFolder
         From `find_reference_folder`.
+    damage : bool
+        Also refuse a damaged file the configurations read (`stischeck.validate.
+        check_references`: NaN or infinite pixels, NaN in a CCDTAB column, a
+        broken structure), so every command applies one rule; compare checks
+        that itself, to add what calstis does on the file.
 
     Returns
     -------
@@ -379,6 +386,10 @@ def check_references(raw: Path, header, configurations, folder: ReferenceFolder)
             f"{base}: reference file not found ({key} in {raw}, needed by {which(configs)}; "
             f"{where}){hint}"
         )
+    if damage:
+        from stischeck.validate import check_references as refuse_damaged
+
+        refuse_damaged(raw, folder.path, switches={s for c in configurations for s in c.performed})
     return found
 
 

@@ -105,7 +105,7 @@ def run(args) -> int:
     # The harness's schema: a damaged raw file is one line naming file, HDU, keyword.
     damaged = [v.line(str(raw)) for v in validate_raw(raw)]
     if damaged:
-        raise InputFileError(_rejected(args, raw, None, damaged))
+        raise InputFileError(_rejected(args, raw, _probe_oref(raw, args), damaged))
     header = read_raw_header(raw)
     rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
     refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
@@ -128,7 +128,7 @@ def run(args) -> int:
         check_pixels(pixels, raw, header, configurations)
     # Both sides get this folder explicitly; every file they will open is there.
     oref = find_reference_folder(raw, header, args.oref)
-    check_references(raw, header, configurations, oref)
+    check_references(raw, header, configurations, oref, damage=False)
     damaged = validate_references(raw, oref.path, switches={s for s in READ_BY.values() if s})
     if damaged:
         raise InputFileError(_rejected(args, raw, oref.path, damaged))
@@ -217,6 +217,19 @@ def check_pixels(pixels, raw: Path, header, configurations) -> None:
                 f"--pixel {x},{y}: outside the final product, {nx} x {ny} pixels ({what}); "
                 f"FITS x 1..{nx}, y 1..{ny}"
             )
+
+
+def _probe_oref(raw: Path, args):
+    """The reference folder for calstis's one run on a rejected raw file (None: none found).
+
+    Without it cs0.e would say "Calibration file(s) missing" on a file it calibrates.
+    """
+    from stischeck.inputs import find_reference_folder
+
+    try:
+        return find_reference_folder(raw, None, args.oref).path
+    except Exception:  # noqa: BLE001 - a header too damaged to resolve: --oref as given
+        return Path(args.oref) if args.oref else None
 
 
 def _rejected(args, raw: Path, oref, damaged: list[str]) -> str:
