@@ -48,6 +48,7 @@ from reference_impl.steps.noise import init_errors, needs_error_init
 from reference_impl.steps.photcorr import compute_photometry, photmode_string
 from reference_impl.steps.shadcorr import correct_shutter_shading
 from reference_impl.steps.statflag import compute_statistics
+from reference_impl.types import OutputImset, Product, RunResult  # noqa: F401 (re-exported)
 
 __all__ = ["CAL_VER", "OutputImset", "Product", "RunResult", "calibrate"]
 
@@ -68,59 +69,6 @@ _CS1_SWITCHES = (
     "GLINCORR",
     "LFLGCORR",
 )
-
-
-@dataclass
-class OutputImset:
-    """One imset of a product: arrays plus the keywords to set in each extension header.
-
-    ``headers`` are the input imset's SCI, ERR and DQ headers ("SCI" -> Header),
-    which the product's headers start from; the input's arrays are not kept.
-    """
-
-    imset: Imset
-    headers: dict
-    sci_keywords: dict = field(default_factory=dict)
-    err_keywords: dict = field(default_factory=dict)
-    dq_keywords: dict = field(default_factory=dict)
-    all_keywords: dict = field(default_factory=dict)  # set in SCI, ERR and DQ
-    #: What the steps did, for the primary HISTORY (blev_done, drift, noise_done).
-    notes: dict = field(default_factory=dict)
-
-
-@dataclass
-class Product:
-    """A calstis product the reference writes (``flt`` or ``crj``)."""
-
-    suffix: str
-    primary_keywords: dict
-    #: HISTORY text in order, and ``(keyword, value)`` pairs set at that point of it.
-    history: list
-    imsets: list[OutputImset]
-    #: Primary header of the file this product was made from (raw, _blv_tmp or _crj_tmp).
-    base_header: object = None
-
-
-@dataclass
-class RunResult:
-    """What a reference run produced.
-
-    Attributes
-    ----------
-    products : list of Product
-        Empty when calstis would write nothing (nothing to do).
-    messages : list of str
-        Warnings calstis would print, in words.
-    nothing_to_do : str or None
-        Why no product was written, when that is the outcome.
-    notes : list of str
-        Information about a normal run (the CR rejection's pixel count and sky), not warnings.
-    """
-
-    products: list[Product]
-    messages: list[str]
-    nothing_to_do: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -43,16 +43,7 @@ __all__ = [
 
 
 def card_image(card) -> str:
-    """The 80 characters of a card: as read from its file if unchanged, else formatted.
-
-    ``Card.image`` would first run astropy's verify-and-fix on every card read
-    from a file; hstio copies such cards as they are, and so does this.
-    ``_image`` and ``_modified`` are astropy's own cache of that text; without
-    them (another astropy), the public property is used.
-    """
-    image = getattr(card, "_image", None)
-    if image and not getattr(card, "_modified", True):
-        return image
+    """The 80 characters of a card, through astropy's public ``Card.image``."""
     return card.image
 
 

@@ -30,7 +30,7 @@ from reference_impl.io.hstio_header import (
     strip_leading_blanks,
 )
 from reference_impl.numerics import is_constant, row_blocks
-from reference_impl.pipeline import Product
+from reference_impl.types import Product
 
 __all__ = ["product_path", "write_product"]
 

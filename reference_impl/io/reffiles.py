@@ -25,7 +25,7 @@ from reference_impl.io.fitsutil import (
     read_table,
 )
 from reference_impl.numerics import BLOCK_ROWS
-from reference_impl.steps.dqicorr import BadPixelRun
+from reference_impl.types import BadPixelRun, CRRejectParameters, parse_sigmas
 
 __all__ = [
     "CCDParameters",
@@ -520,8 +520,6 @@ def read_crrejtab(path: Path, *, n_imsets: int, exptot_s: float, obstype: str):
     ReferenceFileError
         For a missing column, no matching row, or an illegal SKYSUB.
     """
-    from reference_impl.steps.crcorr import CRRejectParameters, parse_sigmas
-
     _, _, data = read_table(path, error_cls=ReferenceFileError, what="CRREJTAB")
     names = list(data)
     for col in (

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from reference_impl import dqflags
 from reference_impl.numerics import row_blocks
+from reference_impl.types import CRRejectParameters, parse_sigmas  # noqa: F401 (re-exported)
 
 __all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_rays", "parse_sigmas"]
 
@@ -32,43 +33,6 @@ __all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_ra
 #: computed in float32 it is a no-op, not a copy.
 _F = np.float32
 MIN_SKY_DN = -1000
-
-
-@dataclass(frozen=True)
-class CRRejectParameters:
-    """One CRREJTAB row, as calstis2 uses it.
-
-    Attributes
-    ----------
-    sigmas : tuple of numpy.float32
-        Rejection thresholds, one iteration each (CRSIGMAS parsed).
-    sigmas_text : str
-        CRSIGMAS as written in the table (echoed in the header).
-    radius_pix : numpy.float32
-        CRRADIUS, pixels.
-    thresh : numpy.float32
-        CRTHRESH, the spill threshold factor.
-    initial : str
-        ``"median"`` or ``"minimum"`` (first three letters decide).
-    skysub : str
-        ``"mode"`` or ``"none"`` (forced to none for spectroscopy by the caller).
-    scalense_percent : numpy.float32
-        SCALENSE, multiplicative noise in percent.
-    badinpdq : int
-        Input DQ bits excluded from the combination.
-    crmask : bool
-        Write the per-imset CR flags back into the inputs.
-    """
-
-    sigmas: tuple
-    sigmas_text: str
-    radius_pix: np.float32
-    thresh: np.float32
-    initial: str
-    skysub: str
-    scalense_percent: np.float32
-    badinpdq: int
-    crmask: bool
 
 
 @dataclass(frozen=True)
@@ -106,14 +70,6 @@ class CRRejectResult:
     n_rejected: int
     texpt_s: np.float32
     exptot_s: np.float32
-
-
-def parse_sigmas(text: str) -> tuple:
-    """Parse CRSIGMAS (``"6,5,4"``; separators , ; / or blanks) into float32 values."""
-    import re
-
-    parts = [p for p in re.split(r"[,;/\s]+", text.strip()) if p]
-    return tuple(_F(float(p)) for p in parts)
 
 
 def _cr_mode(hist: NDArray[np.int64], hmin: float) -> np.float32:

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from reference_impl import dqflags
 from reference_impl.imset import Imset, readonly_view
 from reference_impl.numerics import nint
+from reference_impl.types import BadPixelRun  # noqa: F401 (re-exported)
 
 __all__ = [
     "BadPixelRun",
@@ -33,29 +34,6 @@ SHORT_SLIT_ARCSEC = 5.0
 LONG_SLIT_ARCSEC = 45.0
 APERTURE_BORDER_PIX = 10
 _STRTOD = re.compile(r"\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)")
-
-
-@dataclass(frozen=True)
-class BadPixelRun:
-    """One selected BPIXTAB row.
-
-    Attributes
-    ----------
-    x0, y0 : int
-        Zero-based start in reference coordinates (``PIX1 - 1``, ``PIX2 - 1``).
-    length : int
-        Number of pixels flagged (> 0).
-    axis : int
-        1 for a run along x, 2 along y.
-    value : int
-        DQ bits OR-ed into each pixel of the run.
-    """
-
-    x0: int
-    y0: int
-    length: int
-    axis: int
-    value: int
 
 
 @dataclass(frozen=True)
