@@ -179,7 +179,9 @@ class _Page:
     def ladder(self) -> None:
         m = self.m
         self.w('<div class="ladder">')
-        for k, (name, anchor, verdicts, attribution, moved) in enumerate(m.ladder):
+        for k, rung in enumerate(m.ladder):
+            name, anchor, verdicts = rung.name, rung.anchor, rung.verdicts
+            attribution, moved = rung.attribution, rung.moved
             if k:
                 self.w('<span class="arrow">→</span>')
             first = " first" if name == m.first_divergent else ""
@@ -199,9 +201,10 @@ class _Page:
     def first_divergent(self) -> None:
         m = self.m
         if m.first_divergent:
-            att = {c: a for c, _, _, a, _ in m.ladder}.get(m.first_divergent)
-            moved = {c: v for c, _, _, _, v in m.ladder}.get(m.first_divergent)
-            entry = {c: v for c, _, v, _, _ in m.ladder}.get(m.first_divergent, {})
+            rung = next((r for r in m.ladder if r.name == m.first_divergent), None)
+            att = rung.attribution if rung else None
+            moved = rung.moved if rung else None
+            entry = rung.verdicts if rung else {}
             if any(k.startswith("steplocal-") for k in entry):
                 why = {
                     "this step": "the step-local run (both sides starting from calstis's "
@@ -815,7 +818,8 @@ class _Page:
             '<h2 id="trailers">Trailers</h2><details><summary>cs0.e trailers and reference '
             f"logs ({len(self.m.trailers)})</summary>"
         )
-        for config, side, path, text in self.m.trailers:
+        for trailer in self.m.trailers:
+            config, side, path, text = trailer.config, trailer.side, trailer.path, trailer.text
             rel = _rel(path, self.m.folder.path)
             if not text.strip():
                 self.w(f'<p class="small muted">{_e(config)} · {_e(side)} · {_e(rel)}: empty</p>')

@@ -9,6 +9,7 @@ imsets in DN; FLATCORR divides.
 """
 
 import math
+from dataclasses import replace
 
 from stischeck.dqbits import DQ_BITS
 
@@ -75,9 +76,9 @@ def _ratio_text(values) -> str:
     return " / ".join(f"{v:.4f}" if math.isfinite(v) else "undefined (0)" for v in values)
 
 
-def describe_changes(rows: list, added: dict) -> None:
+def describe_changes(rows: list, added: dict) -> list:
     """
-    Fill ``change`` and ``removed`` of each `WaterfallRow`: what its step did, in words and DN.
+    ``change`` and ``removed`` of each `WaterfallRow`: what its step did, in words and DN.
 
     Per-imset rows (raw, _flt) are compared with the previous per-imset row;
     the first _crj with the previous per-imset values (their sum); a later
@@ -89,69 +90,90 @@ def describe_changes(rows: list, added: dict) -> None:
         One pixel's rows in ladder order.
     added : dict
         configuration -> the switch it adds (None when not a ladder rung).
+
+    Returns
+    -------
+    list of WaterfallRow
+        The same rows with ``change`` and ``removed`` filled in (new objects).
     """
     prev_imsets = None  # last raw or _flt row
     prev_crj = None
+    out = []
     for row in rows:
         step = added.get(row.config)
+        change, removed = "", row.removed
         if row.product == "raw":
-            row.change = "raw DN as read: unsigned 16-bit counts that include the bias level"
+            change = "raw DN as read: unsigned 16-bit counts that include the bias level"
             prev_imsets = row
-            continue
-        if row.product == "flt":
+        elif row.product == "flt":
             prev, prev_imsets = prev_imsets, row
-            if prev is None:
-                continue
-            if len(prev.sci) == len(row.sci):
-                row.removed = tuple(a - b for a, b in zip(prev.sci, row.sci, strict=True))
-            d = row.removed
-            if step == "DQICORR":
-                flags = _or(row.dq)
-                row.change = "SCI unchanged; DQ flags set" + (
-                    f" ({dq_names(flags)})" if flags else " (none here)"
-                )
-            elif step == "BLEVCORR":
-                row.change = f"overscan bias level subtracted: {_each(d)} DN; overscan trimmed"
-            elif step == "BIASCORR":
-                row.change = f"bias image subtracted: {_each(d)} DN"
-            elif step == "DARKCORR":
-                row.change = f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset" + (
-                    ", from the EXPSCORR _flt" if prev_crj is not None else ""
-                )
-            elif step == "FLATCORR":
-                row.change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
-            elif step == "CRCORR" and d and not any(d):
-                row.change = "CRCORR skipped (a single imset): unchanged"
-            elif d:
-                row.change = f"changed by {_each([-v for v in d])} DN"
-            continue
-        # A _crj: the sum over NCOMBINE imsets, in DN over the total exposure time.
-        if prev_crj is None:
+            if prev is not None:
+                change, removed = _flt_change(row, prev, step, prev_crj is not None)
+        elif prev_crj is None:
             prev_crj = row
-            if prev_imsets is None:
-                continue
-            total = sum(prev_imsets.sci)
-            rejected = row.dq[0] & DQ_BITS["DATAREJECT"]
-            row.removed = (total - row.sci[0],)
-            row.change = (
-                f"cosmic rays rejected, the {row.ncombine} imsets summed: sum of the values "
-                f"above {_fmt(total)} DN, _crj {_fmt(row.sci[0])} DN"
-                + ("; rejected in every imset (DQ 8192)" if rejected else "")
-                + f"; per imset {_fmt(row.per_imset)} DN (_crj / NCOMBINE)"
-            )
-            continue
-        prev, prev_crj = prev_crj, row
-        d = prev.sci[0] - row.sci[0]
-        row.removed = (d,)
-        if step == "DARKCORR":
-            row.change = (
-                f"dark subtracted over the total exposure: {_fmt(d)} DN "
-                f"({_fmt(d / row.ncombine)} DN per imset, / NCOMBINE)"
-            )
-        elif step == "FLATCORR":
-            row.change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+            if prev_imsets is not None:
+                change, removed = _first_crj_change(row, prev_imsets)
         else:
-            row.change = f"changed by {_fmt(-d)} DN"
+            prev, prev_crj = prev_crj, row
+            change, removed = _later_crj_change(row, prev, step)
+        out.append(replace(row, change=change, removed=removed))
+    return out
+
+
+def _flt_change(row, prev, step, after_crj: bool) -> tuple:
+    """(change, removed) of a _flt row against the previous per-imset row."""
+    d = row.removed
+    if len(prev.sci) == len(row.sci):
+        d = tuple(a - b for a, b in zip(prev.sci, row.sci, strict=True))
+    change = ""
+    if step == "DQICORR":
+        flags = _or(row.dq)
+        change = "SCI unchanged; DQ flags set" + (
+            f" ({dq_names(flags)})" if flags else " (none here)"
+        )
+    elif step == "BLEVCORR":
+        change = f"overscan bias level subtracted: {_each(d)} DN; overscan trimmed"
+    elif step == "BIASCORR":
+        change = f"bias image subtracted: {_each(d)} DN"
+    elif step == "DARKCORR":
+        change = f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset" + (
+            ", from the EXPSCORR _flt" if after_crj else ""
+        )
+    elif step == "FLATCORR":
+        change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+    elif step == "CRCORR" and d and not any(d):
+        change = "CRCORR skipped (a single imset): unchanged"
+    elif d:
+        change = f"changed by {_each([-v for v in d])} DN"
+    return change, d
+
+
+def _first_crj_change(row, prev_imsets) -> tuple:
+    """(change, removed) of the first _crj: the sum over NCOMBINE imsets, DN over the total time."""
+    total = sum(prev_imsets.sci)
+    rejected = row.dq[0] & DQ_BITS["DATAREJECT"]
+    change = (
+        f"cosmic rays rejected, the {row.ncombine} imsets summed: sum of the values "
+        f"above {_fmt(total)} DN, _crj {_fmt(row.sci[0])} DN"
+        + ("; rejected in every imset (DQ 8192)" if rejected else "")
+        + f"; per imset {_fmt(row.per_imset)} DN (_crj / NCOMBINE)"
+    )
+    return change, (total - row.sci[0],)
+
+
+def _later_crj_change(row, prev, step) -> tuple:
+    """(change, removed) of a later _crj against the previous _crj."""
+    d = prev.sci[0] - row.sci[0]
+    if step == "DARKCORR":
+        change = (
+            f"dark subtracted over the total exposure: {_fmt(d)} DN "
+            f"({_fmt(d / row.ncombine)} DN per imset, / NCOMBINE)"
+        )
+    elif step == "FLATCORR":
+        change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+    else:
+        change = f"changed by {_fmt(-d)} DN"
+    return change, (d,)
 
 
 def _expected_extreme(n: int) -> float:
