@@ -10,8 +10,11 @@ import base64
 import html
 import json
 import math
+from functools import lru_cache
 
 import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from stischeck.compare.tables import ERR_INITIALISATION, STATISTICS_ONLY
 from stischeck.report import display, figures
@@ -159,44 +162,6 @@ class _Page:
         )
 
     # ------------------------------------------------------------------ top
-
-    def header(self) -> None:
-        m = self.m
-        p = m.provenance_line
-        self.w(
-            f"<h1>{_e(m.title)} {_badge(m.verdict, big=True)}</h1>",
-            '<p class="prov">',
-            f"cs0.e <b>{_e(p['calstis'])}</b>",
-            f" · stistools <b>{_e(p['stistools'])}</b>",
-            f" · data set <b>{_e(p['dataset'])}</b> ({_e(p['raw'])}, sha256 {_e(p['sha256'])}…)",
-            f" · comparison <b>{_e(p['comparison'])}</b>",
-            f" · policy {_e(p['policy'])}",
-            f" · stischeck {_e(p['stischeck'])}",
-            (f" · compare wall time {p['wall_s']:.1f} s" if p.get("wall_s") else ""),
-            "</p>",
-        )
-
-    def ladder(self) -> None:
-        m = self.m
-        self.w('<div class="ladder">')
-        for k, rung in enumerate(m.ladder):
-            name, anchor, verdicts = rung.name, rung.anchor, rung.verdicts
-            attribution, moved = rung.attribution, rung.moved
-            if k:
-                self.w('<span class="arrow">→</span>')
-            first = " first" if name == m.first_divergent else ""
-            self.w(f'<a class="rung{first}" href="#{anchor}"><span class="name">{_e(name)}</span>')
-            if _all_empty(verdicts):  # said once, not once per comparison
-                self.w(f'<span class="cmp">{_badge("empty")} all {len(verdicts)}</span>')
-            else:
-                for comparison, verdict in verdicts.items():
-                    self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
-            if attribution and attribution not in ("agree",):
-                self.w(f'<span class="cmp">{_e(attribution)}</span>')
-            if moved and moved != "none":
-                self.w(f'<span class="cmp">moved: {_e(moved)}</span>')
-            self.w("</a>")
-        self.w("</div>")
 
     def first_divergent(self) -> None:
         m = self.m
@@ -347,16 +312,6 @@ class _Page:
             f'<td class="num">{_num(r["keywords_differ"]) if r["keywords_differ"] else ""}</td>'
             f'<td class="detail">{_detail(r["detail"])}</td></tr>'
         )
-
-    def toc(self) -> None:
-        links = ['<a href="#verdicts">verdicts</a>']
-        links += [f'<a href="#{s.anchor}">{_e(s.name)}</a>' for s in self.m.sections]
-        links += [
-            '<a href="#negatives">negative counts</a>',
-            '<a href="#trailers">trailers</a>',
-            '<a href="#provenance">provenance</a>',
-        ]
-        self.w(f'<nav class="toc">Sections: {" ".join(links)}</nav>')
 
     # ------------------------------------------------------------------ configurations
 
@@ -811,128 +766,84 @@ class _Page:
             f"{_e(left)} value of that column.</p>"
         )
 
-    # ------------------------------------------------------------------ trailers, provenance
-
-    def trailers(self) -> None:
-        self.w(
-            '<h2 id="trailers">Trailers</h2><details><summary>cs0.e trailers and reference '
-            f"logs ({len(self.m.trailers)})</summary>"
-        )
-        for trailer in self.m.trailers:
-            config, side, path, text = trailer.config, trailer.side, trailer.path, trailer.text
-            rel = _rel(path, self.m.folder.path)
-            if not text.strip():
-                self.w(f'<p class="small muted">{_e(config)} · {_e(side)} · {_e(rel)}: empty</p>')
-                continue
-            self.w(
-                f"<details><summary>{_e(config)} · {_e(side)} · {_e(rel)} "
-                f"({len(text.splitlines()):,} lines)</summary><pre>{_e(text)}</pre></details>"
-            )
-        self.w("</details>")
-
-    def provenance(self) -> None:
-        f = self.m.folder
-        p = f.provenance
-        self.w(
-            '<h2 id="provenance">Provenance</h2>'
-            "<details><summary>versions, inputs, reference files, configurations, runs</summary>"
-        )
-        rows = []
-
-        def flat(prefix, value):
-            if isinstance(value, dict) and prefix != "reference_files":
-                for k, v in value.items():
-                    flat(f"{prefix}.{k}" if prefix else k, v)
-            elif prefix != "reference_files":
-                rows.append((prefix, value))
-
-        flat("", p)
-        self.w('<table class="kv">')
-        for k, v in rows:
-            self.w(f"<tr><td>{_e(k)}</td><td class='mono anywhere'>{_e(v)}</td></tr>")
-        self.w("</table>")
-        refs = p.get("reference_files") or {}
-        if refs:
-            self.w(
-                "<h4>Reference files</h4><table><tr><th>keyword</th><th>name</th><th>path</th>"
-                "<th>sha256</th></tr>"
-            )
-            for key, r in refs.items():
-                self.w(
-                    f"<tr><td>{_e(key)}</td><td class='mono'>{_e(r.get('name'))}</td>"
-                    f"<td class='mono small anywhere'>{_e(r.get('path') or r.get('error'))}</td>"
-                    f"<td class='mono small anywhere'>{_e(r.get('sha256', ''))}</td></tr>"
-                )
-            self.w("</table>")
-        cfg = f.configurations
-        if not cfg.empty:
-            cols = [c for c in cfg.columns if c != "configuration" and (cfg[c] != "OMIT").any()]
-            self.w(
-                "<h4>Configurations <span class='muted small'>(switches that are not OMIT "
-                "somewhere; every other switch OMIT)</span></h4><table><tr><th>configuration</th>"
-                + "".join(f"<th>{_e(c)}</th>" for c in cols)
-                + "</tr>"
-            )
-            for r in cfg.to_dict("records"):
-                self.w(
-                    f"<tr><td>{_e(r['configuration'])}</td>"
-                    + "".join(f"<td class='small'>{_e(r[c])}</td>" for c in cols)
-                    + "</tr>"
-                )
-            self.w("</table>")
-        if f.runs:
-            self.w(
-                "<h4>Runs <span class='muted small'>(runs.csv)</span></h4><table><tr>"
-                "<th>configuration</th><th>side</th><th>status</th><th class='num'>exit</th>"
-                "<th class='num'>wall s</th><th class='num'>peak RSS MiB</th><th>products</th>"
-                "<th>message</th></tr>"
-            )
-            order = {n: k for k, n in enumerate(f.config_names)}
-            for (_, _), r in sorted(
-                f.runs.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])
-            ):
-                self.w(
-                    f"<tr><td>{_e(r.configuration)}</td><td>{_e(r.side)}</td>"
-                    f"<td>{_e(r.status)}</td>"
-                    f"<td class='num'>{'' if r.returncode is None else int(r.returncode)}</td>"
-                    f"<td class='num'>{_num(r.wall_s, '{:.2f}')}</td>"
-                    f"<td class='num'>{_num(r.peak_rss_mib, '{:.0f}')}</td>"
-                    f"<td class='mono small'>"
-                    f"{_e(' '.join(_rel(q, f.path) for q in r.products.values()))}</td>"
-                    f"<td class='small'>{_e(r.message)}</td></tr>"
-                )
-            self.w("</table>")
-        self.w(f"<h4>summary.json</h4><pre>{_e(json.dumps(f.summary, indent=2))}</pre></details>")
-
     def render(self) -> str:
+        """The page: the sections built here, laid out by the ``page.html.j2`` template."""
         m = self.m
-        self.w(
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(m.title)} — {_e(m.verdict)}</title>",
-            f"<style>{_CSS}</style></head><body><main>",
-        )
-        self.header()
-        self.ladder()
-        self.first_divergent()
-        self.verdict_table()
-        self.toc()
-        for note in m.notes:
-            self.w(f'<p class="note">{_e(note)}</p>')
+        parts = {}
+        for name, method in (
+            ("first_divergent", self.first_divergent),
+            ("verdict_table", self.verdict_table),
+            ("negatives", self.negatives),
+        ):
+            self.out = []
+            method()
+            parts[name] = Markup("\n".join(self.out))
+        sections = []
         for s in m.sections:
+            self.out = []
             self.section(s)
-        self.negatives()
-        self.trailers()
-        self.provenance()
-        self.w(
-            '<p class="small muted" style="margin-top:30px">Written by <code>stischeck report'
-            "</code> from the compare folder's tables (verdicts.csv, statistics.csv, runs.csv, "
-            "summary.json, provenance.json) and products; re-render with <code>stischeck report "
-            f"{_e(m.folder.path)}</code>.</p>",
-            "</main></body></html>",
+            sections.append(Markup("\n".join(self.out)))
+        return (
+            _environment()
+            .get_template("page.html.j2")
+            .render(
+                m=m, css=Markup(_CSS), sections=sections, prov=_provenance_view(m.folder), **parts
+            )
         )
-        return "\n".join(self.out)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The report's jinja2 templates: autoescaped, None rendered as an empty string."""
+    env = Environment(
+        loader=PackageLoader("stischeck.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=lambda value: "" if value is None else value,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        badge=lambda verdict, big=False: Markup(_badge(verdict, big)),
+        short=_short,
+        num=_num,
+        rel=_rel,
+        all_empty=_all_empty,
+    )
+    return env
+
+
+def _provenance_view(folder) -> dict:
+    """The provenance section's rows: provenance.json flattened, configurations, runs."""
+    p = folder.provenance
+    rows = []
+
+    def flat(prefix, value):
+        if isinstance(value, dict) and prefix != "reference_files":
+            for k, v in value.items():
+                flat(f"{prefix}.{k}" if prefix else k, v)
+        elif prefix != "reference_files":
+            rows.append((prefix, value))
+
+    flat("", p)
+    cfg = folder.configurations
+    columns, config_rows = [], []
+    if not cfg.empty:
+        columns = [c for c in cfg.columns if c != "configuration" and (cfg[c] != "OMIT").any()]
+        config_rows = cfg.to_dict("records")
+    order = {n: k for k, n in enumerate(folder.config_names)}
+    runs = [
+        r
+        for _, r in sorted(folder.runs.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))
+    ]
+    return dict(
+        rows=rows,
+        refs=p.get("reference_files") or {},
+        config_columns=columns,
+        config_rows=config_rows,
+        runs=runs,
+        products=[" ".join(_rel(q, folder.path) for q in r.products.values()) for r in runs],
+        summary=json.dumps(folder.summary, indent=2),
+    )
 
 
 def _fixed(value) -> str:
