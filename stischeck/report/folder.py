@@ -257,28 +257,8 @@ def _number(value) -> float | None:
     return None if out != out else out
 
 
-def load_folder(path) -> CompareFolder:
-    """
-    Read and check a compare output folder.
-
-    Parameters
-    ----------
-    path : str or Path
-        The ``--outdir`` of a ``stischeck compare`` run.
-
-    Returns
-    -------
-    CompareFolder
-
-    Raises
-    ------
-    InputFileError
-        The folder does not exist, lacks one of `REQUIRED_FILES`, or a table
-        cannot be read (one line naming the file).
-    """
-    import pandas as pd
-
-    path = Path(path)
+def _check_folder(path: Path) -> None:
+    """The folder exists, has `REQUIRED_FILES` and a complete compare run in it."""
     if not path.exists():
         raise InputFileError(f"{path}: compare output folder not found")
     if not path.is_dir():
@@ -295,27 +275,10 @@ def load_folder(path) -> CompareFolder:
             f"{path}: incomplete compare run (status {status!r}); its tables are no result, "
             "rerun stischeck compare"
         )
-    summary = _read_json(path / "summary.json")
-    provenance = _read_json(path / "provenance.json")
-    for key in ("primary_comparison", "configurations"):
-        if key not in summary:
-            raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
-    _check_tables(path, summary.get("tables"))
-    verdicts = _read_csv(
-        path / "verdicts.csv",
-        ("configuration", "comparison", "product", "extname", "imset", "verdict"),
-    )
-    for col in ("product", "extname", "detail", "dq_bits"):
-        if col in verdicts.columns:
-            verdicts[col] = verdicts[col].map(_text)
-    statistics = (
-        _read_csv(path / "statistics.csv")
-        if (path / "statistics.csv").is_file()
-        else pd.DataFrame()
-    )
-    runs_frame = _read_csv(path / "runs.csv", ("configuration", "side", "status"))
-    configurations = _read_csv(path / "configurations.csv", ("configuration",))
 
+
+def _runs(path: Path, runs_frame) -> dict:
+    """runs.csv as ``(configuration, side)`` -> `RunRow`, paths made absolute."""
     runs = {}
     for row in runs_frame.to_dict("records"):
         products = {}
@@ -338,6 +301,55 @@ def load_folder(path) -> CompareFolder:
             if trailer
             else None,
         )
+
+    return runs
+
+
+def load_folder(path) -> CompareFolder:
+    """
+    Read and check a compare output folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``--outdir`` of a ``stischeck compare`` run.
+
+    Returns
+    -------
+    CompareFolder
+
+    Raises
+    ------
+    InputFileError
+        The folder does not exist, lacks one of `REQUIRED_FILES`, or a table
+        cannot be read (one line naming the file).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    _check_folder(path)
+    summary = _read_json(path / "summary.json")
+    provenance = _read_json(path / "provenance.json")
+    for key in ("primary_comparison", "configurations"):
+        if key not in summary:
+            raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
+    _check_tables(path, summary.get("tables"))
+    verdicts = _read_csv(
+        path / "verdicts.csv",
+        ("configuration", "comparison", "product", "extname", "imset", "verdict"),
+    )
+    for col in ("product", "extname", "detail", "dq_bits"):
+        if col in verdicts.columns:
+            verdicts[col] = verdicts[col].map(_text)
+    statistics = (
+        _read_csv(path / "statistics.csv")
+        if (path / "statistics.csv").is_file()
+        else pd.DataFrame()
+    )
+    runs_frame = _read_csv(path / "runs.csv", ("configuration", "side", "status"))
+    configurations = _read_csv(path / "configurations.csv", ("configuration",))
+
+    runs = _runs(path, runs_frame)
 
     names = [str(n) for n in configurations["configuration"]]
     for name in summary["configurations"]:

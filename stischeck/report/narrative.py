@@ -214,6 +214,30 @@ def explain_pixel(
             f"[{x}, {y}] of the final product is [{raw.x}, {raw.y}] of the raw, untrimmed frame "
             "and of DQICORR's _flt (the overscan that BLEVCORR trims lies before it)."
         )
+    out.extend(_blev_sentences(by_step))
+    out.extend(_step_sentences(rows, added))
+    last = rows[-1]
+    value = last.sci[0]
+    flags = _or(last.dq)
+    reasons = flag_reasons(flags) if value < 0 else []
+    out.extend(_final_sentences(rows, added, reasons))
+    if not reasons:
+        out.extend(_noise_sentences(rows, added, by_step, n_good, is_extreme))
+    flat = by_step.get("FLATCORR") or next(
+        (r for r in rows if added.get(r.config) == "FLATCORR"), None
+    )
+    if flat is not None and value < 0:
+        out.append(
+            "Dividing by the flat changes the size of a value, not its sign: it stays negative."
+        )
+    if flags and not reasons:
+        out.append(f"DQ at the end: {flags} ({dq_names(flags)}).")
+    return out
+
+
+def _blev_sentences(by_step: dict) -> list:
+    """What BLEVCORR left: the light plus read noise, or a bright pixel."""
+    out = []
     blev = by_step.get("BLEVCORR")
     if blev is not None and blev.removed:
         floor = (
@@ -233,6 +257,12 @@ def explain_pixel(
             f"BLEVCORR subtracted the electronic bias level, {_each(blev.removed)} DN, leaving "
             f"{_each(blev.sci)} DN: the light in the pixel plus read noise{floor}.{tail}"
         )
+    return out
+
+
+def _step_sentences(rows: list, added: dict) -> list:
+    """Where the value first went negative, and the bias and dark each step took."""
+    out = []
     first_negative = next((r for r in rows if r.per_imset < 0), None)
     if first_negative is not None:
         step = added.get(first_negative.config) or first_negative.config
@@ -251,9 +281,14 @@ def explain_pixel(
                 f"{step} subtracted {_fmt(r.removed[0])} DN of {what} from the sum "
                 f"({_fmt(r.removed[0] / r.ncombine)} DN per imset)."
             )
+    return out
+
+
+def _final_sentences(rows: list, added: dict, reasons: list) -> list:
+    """The final value: a _crj sum, and why a flagged negative pixel is this low."""
+    out = []
     last = rows[-1]
     value = last.sci[0]
-    err = last.err[0] if last.err else float("nan")
     if last.product == "crj" and last.ncombine > 1:
         out.append(
             f"The final _crj value {_fmt(value)} DN is the sum of {last.ncombine} imsets "
@@ -261,7 +296,6 @@ def explain_pixel(
             f"signal as {last.ncombine}."
         )
     flags = _or(last.dq)
-    reasons = flag_reasons(flags) if value < 0 else []
     if reasons:
         dark = next((r for r in rows if added.get(r.config) == "DARKCORR" and r.removed), None)
         dark_text = (
@@ -273,7 +307,16 @@ def explain_pixel(
             f"It is a flagged pixel (DQ {flags}: {dq_names(flags)}), left out of the good "
             "pixels, and its flags say why it is this low: " + "; ".join(reasons) + "." + dark_text
         )
-    if err and math.isfinite(err) and err > 0 and value < 0 and not reasons:
+    return out
+
+
+def _noise_sentences(rows: list, added: dict, by_step: dict, n_good: int, is_extreme: bool) -> list:
+    """How far the final value lies from zero in units of ERR, and what that says."""
+    out = []
+    last = rows[-1]
+    value = last.sci[0]
+    err = last.err[0] if last.err else float("nan")
+    if err and math.isfinite(err) and err > 0 and value < 0:
         z = abs(value / err)
         extreme = _expected_extreme(n_good)
         floor = (
@@ -313,15 +356,6 @@ def explain_pixel(
             )
     elif err and math.isfinite(err) and err > 0 and value >= 0:
         out.append(f"It ends {value / err:.1f} × ERR above zero (ERR {_fmt(err)} DN).")
-    flat = by_step.get("FLATCORR") or next(
-        (r for r in rows if added.get(r.config) == "FLATCORR"), None
-    )
-    if flat is not None and value < 0:
-        out.append(
-            "Dividing by the flat changes the size of a value, not its sign: it stays negative."
-        )
-    if flags and not reasons:
-        out.append(f"DQ at the end: {flags} ({dq_names(flags)}).")
     return out
 
 
@@ -390,81 +424,87 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
         if not rows:
             continue
         row = rows[0]  # the main product: _crj before _flt
-        step = section.added
-        now = (
-            f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
-            if row.n_good_negative
-            else "none of the good pixels"
-        )
-        was = f" (was {_pct(prev.good_fraction)})" if prev is not None else ""
-        floor = row.info.get("floor")
-        median = row.median_good
-        if row.n_negative == 0 and "BLEVCORR" not in section.performed:
-            text = (
-                "No negative pixels: raw SCI values are unsigned 16-bit DN and still include the "
-                "electronic bias level, so a pixel without light reads about the bias level "
-                f"(median good pixel {median:.0f} DN), not zero."
-            )
-        elif step == "BLEVCORR":
-            level = row.info.get("MEANBLEV", float("nan"))
-            lead = (
-                f"BLEVCORR subtracted the overscan bias level (MEANBLEV {level:.1f} DN). A pixel "
-                f"without light now reads zero ± the read noise (floor {_fmt(floor)} DN), so "
-                "about half of such pixels fall below zero."
-            )
-            if floor and median > 2 * floor:
-                tail = (
-                    f" Here most pixels hold light (median good pixel {_fmt(median)} DN, "
-                    f"{median / floor:.1f} × the floor), so "
-                    f"{'only ' if row.n_good_negative else ''}{now} are negative."
-                )
-            else:
-                tail = (
-                    f" Here the median good pixel is {_fmt(median)} DN, close to zero, and {now} "
-                    "are negative."
-                )
-            text = lead + tail + f" The lowest is {_fmt(row.min_value)} DN."
-        elif step == "BIASCORR":
-            text = (
-                "BIASCORR subtracted the bias image, the 2-D pattern of the zero level that the "
-                f"overscan level does not describe: the median good pixel is now {_fmt(median)} "
-                f"DN and {now} are negative{was}."
-            )
-        elif step == "CRCORR" and row.product != "crj":
-            text = (
-                "CRCORR had nothing to combine (a single imset: calstis marks it SKIPPED and "
-                f"writes the _flt again), so nothing changes: {now}{was}."
-            )
-        elif step == "CRCORR":
-            n = row.info.get("ncombine", 1)
-            direction = (
-                "fewer pixels are negative"
-                if prev is not None and row.good_fraction < prev.good_fraction
-                else "the share of negatives hardly changes where there is no light"
-            )
-            text = (
-                f"CRCORR's _crj is the sum of {n} imsets in DN: signal adds {n} times, noise only "
-                f"√{n} = {math.sqrt(n):.1f} times, so {direction}: {now}{was}. Cosmic rays only "
-                "add charge; rejecting them removes no negative value."
-            )
-        elif step == "DARKCORR":
-            text = (
-                "DARKCORR subtracted the dark image scaled by EXPTIME / ATODGAIN (MEANDARK "
-                f"{row.info.get('MEANDARK', float('nan')):.2f} DN): every pixel is lowered by its "
-                "expected dark current, which moves pixels towards and below zero: "
-                f"{now}{was}; the median good pixel is {_fmt(median)} DN."
-            )
-        elif step == "FLATCORR":
-            text = (
-                "FLATCORR divided by the flat field (values near 1): dividing changes the size "
-                f"of a value, not its sign, so negative pixels stay negative: {now}{was}."
-            )
-        else:
-            text = f"{now} are negative{was}."
+        text = _negative_sentence(row, prev, section)
         text += _flagged_text(row, prev)
         out.append((section.name, text))
         prev = row
     return out
+
+
+def _negative_sentence(row, prev, section) -> str:
+    """What the step of one configuration did to the share of negative pixels, in words."""
+    step = section.added
+    now = (
+        f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
+        if row.n_good_negative
+        else "none of the good pixels"
+    )
+    was = f" (was {_pct(prev.good_fraction)})" if prev is not None else ""
+    floor = row.info.get("floor")
+    median = row.median_good
+    if row.n_negative == 0 and "BLEVCORR" not in section.performed:
+        text = (
+            "No negative pixels: raw SCI values are unsigned 16-bit DN and still include the "
+            "electronic bias level, so a pixel without light reads about the bias level "
+            f"(median good pixel {median:.0f} DN), not zero."
+        )
+    elif step == "BLEVCORR":
+        level = row.info.get("MEANBLEV", float("nan"))
+        lead = (
+            f"BLEVCORR subtracted the overscan bias level (MEANBLEV {level:.1f} DN). A pixel "
+            f"without light now reads zero ± the read noise (floor {_fmt(floor)} DN), so "
+            "about half of such pixels fall below zero."
+        )
+        if floor and median > 2 * floor:
+            tail = (
+                f" Here most pixels hold light (median good pixel {_fmt(median)} DN, "
+                f"{median / floor:.1f} × the floor), so "
+                f"{'only ' if row.n_good_negative else ''}{now} are negative."
+            )
+        else:
+            tail = (
+                f" Here the median good pixel is {_fmt(median)} DN, close to zero, and {now} "
+                "are negative."
+            )
+        text = lead + tail + f" The lowest is {_fmt(row.min_value)} DN."
+    elif step == "BIASCORR":
+        text = (
+            "BIASCORR subtracted the bias image, the 2-D pattern of the zero level that the "
+            f"overscan level does not describe: the median good pixel is now {_fmt(median)} "
+            f"DN and {now} are negative{was}."
+        )
+    elif step == "CRCORR" and row.product != "crj":
+        text = (
+            "CRCORR had nothing to combine (a single imset: calstis marks it SKIPPED and "
+            f"writes the _flt again), so nothing changes: {now}{was}."
+        )
+    elif step == "CRCORR":
+        n = row.info.get("ncombine", 1)
+        direction = (
+            "fewer pixels are negative"
+            if prev is not None and row.good_fraction < prev.good_fraction
+            else "the share of negatives hardly changes where there is no light"
+        )
+        text = (
+            f"CRCORR's _crj is the sum of {n} imsets in DN: signal adds {n} times, noise only "
+            f"√{n} = {math.sqrt(n):.1f} times, so {direction}: {now}{was}. Cosmic rays only "
+            "add charge; rejecting them removes no negative value."
+        )
+    elif step == "DARKCORR":
+        text = (
+            "DARKCORR subtracted the dark image scaled by EXPTIME / ATODGAIN (MEANDARK "
+            f"{row.info.get('MEANDARK', float('nan')):.2f} DN): every pixel is lowered by its "
+            "expected dark current, which moves pixels towards and below zero: "
+            f"{now}{was}; the median good pixel is {_fmt(median)} DN."
+        )
+    elif step == "FLATCORR":
+        text = (
+            "FLATCORR divided by the flat field (values near 1): dividing changes the size "
+            f"of a value, not its sign, so negative pixels stay negative: {now}{was}."
+        )
+    else:
+        text = f"{now} are negative{was}."
+    return text
 
 
 def verdict_row_text(row: dict) -> str:
