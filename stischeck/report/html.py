@@ -163,156 +163,6 @@ class _Page:
 
     # ------------------------------------------------------------------ top
 
-    def first_divergent(self) -> None:
-        m = self.m
-        if m.first_divergent:
-            rung = next((r for r in m.ladder if r.name == m.first_divergent), None)
-            att = rung.attribution if rung else None
-            moved = rung.moved if rung else None
-            entry = rung.verdicts if rung else {}
-            if any(k.startswith("steplocal-") for k in entry):
-                why = {
-                    "this step": "the step-local run (both sides starting from calstis's "
-                    "previous product) differs too: the step itself is the cause",
-                    "inherited": "the step-local run agrees: the difference is inherited",
-                }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
-            else:
-                why = _WHY.get(
-                    att or "",
-                    "the first rung that diverges; no step-local run (it needs live calstis) "
-                    "to tell the step itself from what it inherits",
-                )
-            self.w(
-                '<div class="callout"><b>First divergent step: '
-                f'<a href="#cfg-{_e(m.first_divergent)}">{_e(m.first_divergent)}</a></b> '
-                f"({_e(att or 'unknown')}: {_e(why)})."
-                + (f" Which side moved: {_e(moved)}." if moved and moved != "none" else "")
-                + "<br>"
-                '<span class="small">'
-                + "<br>".join(_e(line) for line in m.first_divergent_detail.splitlines())
-                + "</span></div>"
-            )
-        else:
-            n = len(m.ladder)
-            self.w(
-                '<div class="callout ok"><b>No divergent step</b>: every configuration of the '
-                f"{_e(m.folder.primary)} comparison is identical, agrees or has nothing to "
-                f"compare ({n} configurations).</div>"
-            )
-
-    def verdict_table(self) -> None:
-        rows = self.m.verdict_table
-        failing = [r for r in rows if r["failing"]]
-        self.w(
-            f'<h2 id="verdicts">Verdicts <span class="muted small">({len(failing)} failing of '
-            f"{len(rows)} rows of configuration × comparison × product × extension; imsets "
-            "folded: worst verdict, largest figures; from verdicts.csv)</span></h2>"
-        )
-        header = (
-            "<tr><th>configuration</th><th>comparison</th><th>product</th><th>ext</th>"
-            '<th>verdict</th><th class="num">imsets failing</th>'
-            '<th class="num">pixels differ<br>(all imsets)</th>'
-            '<th class="num">max ulp</th><th class="num">max |Δ|</th><th>worst [x, y] (imset)</th>'
-            '<th>DQ bits</th><th class="num">keywords<br>differ</th><th>detail</th></tr>'
-        )
-        if failing:
-            self.w(
-                "<h3>Failures, in ladder order (the first divergent step first)</h3>"
-                '<table class="wide" id="failures">' + header
-            )
-            for r in failing:
-                self.verdict_row(r)
-            self.w("</table>")
-        self.matrix()
-        self.w(
-            f"<details><summary>every row of the verdict table ({len(rows)})</summary>"
-            '<table class="wide" id="all-verdicts">' + header
-        )
-        for r in rows:
-            self.verdict_row(r)
-        self.w("</table></details>")
-        self.w(
-            '<p class="small muted">Coordinates are FITS [x, y], 1-based, in each product. '
-            "ulp: float32 units in the last place; |Δ| in DN for SCI and ERR; PRIMARY: "
-            "primary-header keywords. A cell is blank where the table has no number.</p>"
-        )
-
-    def matrix(self) -> None:
-        mx = self.m.verdict_matrix
-        cols = mx["columns"]
-        head = "".join(
-            f"<th>_{_e(p)} {_e(x if x != 'PRIMARY' else 'header')}</th>" for p, x in cols
-        )
-        self.w(
-            "<h3>At a glance <span class='muted small'>(one row per configuration and "
-            "comparison, one column per product and extension)</span></h3>"
-            '<table class="wide matrix"><tr><th>configuration</th><th>comparison</th>'
-            f"{head}</tr>"
-        )
-        for row in mx["rows"]:
-            cells = []
-            if row["whole"] and not row["cells"]:
-                w = row["whole"][0]
-                cells.append(
-                    f'<td colspan="{max(1, len(cols))}">{_badge(w["verdict"])} '
-                    f'<span class="small muted">{_e(w["detail"])}</span></td>'
-                )
-            else:
-                for key in cols:
-                    r = row["cells"].get(key)
-                    if r is None:
-                        cells.append('<td class="muted small">—</td>')
-                        continue
-                    extra = ""
-                    if r["failing"]:
-                        bits = []
-                        if r["n_differ"]:
-                            bits.append(f"{r['n_differ']:,} px")
-                        if r["max_abs_diff"]:
-                            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
-                        if r["dq_bits"]:
-                            bits.append(
-                                "bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split())
-                            )
-                        if r["keywords_differ"]:
-                            bits.append(f"{r['keywords_differ']} keywords")
-                        extra = f'<br><span class="small">{_e(" · ".join(bits))}</span>'
-                    cells.append(f"<td>{_badge(r['verdict'])}{extra}</td>")
-            fail = any(r["failing"] for r in row["cells"].values()) or any(
-                w["failing"] for w in row["whole"]
-            )
-            self.w(
-                f'<tr class="{"fail" if fail else ""}">'
-                f'<td><a href="#{row["anchor"]}">{_e(row["configuration"])}</a></td>'
-                f"<td class='small'>{_e(_pretty(row['comparison']))}</td>{''.join(cells)}</tr>"
-            )
-        self.w("</table>")
-
-    def verdict_row(self, r) -> None:
-        if r["extname"] == "PRIMARY":  # a header row: no pixel figures
-            r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
-        elif r["extname"] == "DQ":  # bits, not values: no ulp or |Δ|
-            r = dict(r, max_ulp=None, max_abs_diff=None)
-        worst = ""
-        if r["worst_x"] is not None and r["worst_y"] is not None:
-            worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
-            if r["worst_imset"] is not None:
-                worst += f" ({int(r['worst_imset'])})"
-        imsets = f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else ""
-        self.w(
-            f'<tr class="{"fail" if r["failing"] else ""}">'
-            f'<td><a href="#{r["anchor"]}">{_e(r["configuration"])}</a></td>'
-            f"<td>{_e(_pretty(r['comparison']))}</td>"
-            f"<td>{_e('_' + r['product'] if r['product'] else '')}"
-            f"</td><td>{_e(r['extname'])}</td><td>{_badge(r['verdict'])}</td>"
-            f'<td class="num">{imsets}</td><td class="num">{_num(r["n_differ"])}</td>'
-            f'<td class="num">{_num(r["max_ulp"])}</td>'
-            f'<td class="num">{_g(r["max_abs_diff"], 4)}</td>'
-            f'<td class="mono nowrap">{worst}</td><td class="small">{_e(r["dq_bits"])}</td>'
-            f'<td class="num">{_num(r["keywords_differ"]) if r["keywords_differ"] else ""}</td>'
-            f'<td class="detail">{_detail(r["detail"])}</td></tr>'
-        )
-
     # ------------------------------------------------------------------ configurations
 
     def section(self, s) -> None:
@@ -769,25 +619,28 @@ class _Page:
     def render(self) -> str:
         """The page: the sections built here, laid out by the ``page.html.j2`` template."""
         m = self.m
-        parts = {}
-        for name, method in (
-            ("first_divergent", self.first_divergent),
-            ("verdict_table", self.verdict_table),
-            ("negatives", self.negatives),
-        ):
-            self.out = []
-            method()
-            parts[name] = Markup("\n".join(self.out))
+        self.out = []
+        self.negatives()
+        negatives = Markup("\n".join(self.out))
         sections = []
         for s in m.sections:
             self.out = []
             self.section(s)
             sections.append(Markup("\n".join(self.out)))
+        rows = [_verdict_row_view(r) for r in m.verdict_table]
         return (
             _environment()
             .get_template("page.html.j2")
             .render(
-                m=m, css=Markup(_CSS), sections=sections, prov=_provenance_view(m.folder), **parts
+                m=m,
+                css=Markup(_CSS),
+                fd=_first_divergent_view(m),
+                rows=rows,
+                failing=[r for r in rows if r["failing"]],
+                matrix=_matrix_view(m.verdict_matrix),
+                sections=sections,
+                negatives=negatives,
+                prov=_provenance_view(m.folder),
             )
         )
 
@@ -810,6 +663,98 @@ def _environment() -> Environment:
         all_empty=_all_empty,
     )
     return env
+
+
+def _first_divergent_view(m) -> dict:
+    """The first divergent step's attribution, which side moved, and why, in words."""
+    rung = next((r for r in m.ladder if r.name == m.first_divergent), None)
+    att = rung.attribution if rung else None
+    entry = rung.verdicts if rung else {}
+    if any(k.startswith("steplocal-") for k in entry):
+        why = {
+            "this step": "the step-local run (both sides starting from calstis's "
+            "previous product) differs too: the step itself is the cause",
+            "inherited": "the step-local run agrees: the difference is inherited",
+        }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
+    else:
+        why = _WHY.get(
+            att or "",
+            "the first rung that diverges; no step-local run (it needs live calstis) "
+            "to tell the step itself from what it inherits",
+        )
+    return dict(attribution=att, moved=rung.moved if rung else None, why=why)
+
+
+def _verdict_row_view(r: dict) -> dict:
+    """One verdict-table row as the text of its cells (header rows carry no pixel figures)."""
+    if r["extname"] == "PRIMARY":  # a header row: no pixel figures
+        r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
+    elif r["extname"] == "DQ":  # bits, not values: no ulp or |Δ|
+        r = dict(r, max_ulp=None, max_abs_diff=None)
+    worst = ""
+    if r["worst_x"] is not None and r["worst_y"] is not None:
+        worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
+        if r["worst_imset"] is not None:
+            worst += f" ({int(r['worst_imset'])})"
+    return dict(
+        failing=r["failing"],
+        anchor=r["anchor"],
+        configuration=r["configuration"],
+        comparison=_pretty(r["comparison"]),
+        product="_" + r["product"] if r["product"] else "",
+        extname=r["extname"],
+        verdict=r["verdict"],
+        imsets=f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else "",
+        n_differ=_num(r["n_differ"]),
+        max_ulp=_num(r["max_ulp"]),
+        max_abs_diff=_g(r["max_abs_diff"], 4),
+        worst=worst,
+        dq_bits=r["dq_bits"],
+        keywords_differ=_num(r["keywords_differ"]) if r["keywords_differ"] else "",
+        detail=Markup(_detail(r["detail"])),
+    )
+
+
+def _matrix_view(mx: dict) -> dict:
+    """The at-a-glance matrix: per configuration x comparison, one cell per product x ext."""
+    cols = mx["columns"]
+    rows = []
+    for row in mx["rows"]:
+        whole = None
+        if row["whole"] and not row["cells"]:
+            w = row["whole"][0]
+            whole = dict(colspan=max(1, len(cols)), verdict=w["verdict"], detail=w["detail"])
+        cells = [_matrix_cell(row["cells"].get(key)) for key in cols]
+        fail = any(r["failing"] for r in row["cells"].values()) or any(
+            w["failing"] for w in row["whole"]
+        )
+        rows.append(
+            dict(
+                fail=fail,
+                anchor=row["anchor"],
+                configuration=row["configuration"],
+                comparison=_pretty(row["comparison"]),
+                whole=whole,
+                cells=cells,
+            )
+        )
+    return dict(columns=cols, rows=rows)
+
+
+def _matrix_cell(r: dict | None) -> dict | None:
+    if r is None:
+        return None
+    bits = []
+    if r["failing"]:
+        if r["n_differ"]:
+            bits.append(f"{r['n_differ']:,} px")
+        if r["max_abs_diff"]:
+            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
+        if r["dq_bits"]:
+            bits.append("bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split()))
+        if r["keywords_differ"]:
+            bits.append(f"{r['keywords_differ']} keywords")
+    return dict(verdict=r["verdict"], failing=r["failing"], bits=" · ".join(bits))
 
 
 def _provenance_view(folder) -> dict:
