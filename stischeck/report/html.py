@@ -166,59 +166,14 @@ class _Page:
     # ------------------------------------------------------------------ configurations
 
     def section(self, s) -> None:
-        badges = " ".join(
-            f"{_badge(v)} <span class='small muted'>{_e(c)}</span>" for c, v in s.verdicts.items()
-        )
-        if _all_empty(s.verdicts):
-            badges = f"{_badge('empty')} <span class='small muted'>every comparison</span>"
-        att = (
-            f' <span class="small">[{_e(s.attribution)}]</span>'
-            if s.attribution
-            not in (
-                None,
-                "agree",
-            )
-            else ""
-        )
-        self.w(f'<h2 id="{s.anchor}">{_e(s.name)} {badges}{att}</h2>')
-        added = f"+{s.added}: " if s.added else ""
-        performed = ", ".join(s.performed) if s.performed else "none (every switch OMIT)"
-        self.w(
-            f"<p>{_e(added)}{_e(s.what)}.</p>",
-            f'<p class="small muted">Switches PERFORM: {_e(performed)}.</p>',
-        )
-        for note in s.notes:
-            self.w(f'<p class="note">{_e(note)}</p>')
+        products = []
         for p in s.products:
+            out, self.out = self.out, []
             self.product(s, p)
-        if s.rows:
-            self.w(
-                f"<details><summary>verdicts.csv rows of {_e(s.name)} ({len(s.rows)})</summary>"
-                "<table><tr><th>comparison</th><th>product</th><th>ext</th>"
-                '<th class="num">imset</th><th>verdict</th><th class="num">n_differ</th>'
-                '<th class="num">max_ulp</th><th class="num">max_abs_diff</th>'
-                "<th>worst [x, y]</th><th>dq_bits</th><th>detail</th></tr>"
-            )
-            for r in s.rows:
-                wx, wy = r.get("worst_x"), r.get("worst_y")
-                worst = (
-                    f"[{int(wx)}, {int(wy)}]"
-                    if wx is not None and wy is not None and wx == wx and wy == wy
-                    else ""
-                )
-                imset = r.get("imset")
-                self.w(
-                    f"<tr><td>{_e(r['comparison'])}</td><td>{_e(r['product'])}</td>"
-                    f"<td>{_e(r['extname'])}</td>"
-                    f'<td class="num">{"" if imset is None or imset != imset else int(imset)}</td>'
-                    f"<td>{_badge(str(r['verdict']))}</td>"
-                    f'<td class="num">{_cell(r.get("n_differ"))}</td>'
-                    f'<td class="num">{_cell(r.get("max_ulp"))}</td>'
-                    f'<td class="num">{_cell(r.get("max_abs_diff"), float_fmt=True)}</td>'
-                    f'<td class="mono">{worst}</td><td class="small">{_e(r.get("dq_bits"))}</td>'
-                    f'<td class="detail">{_detail(str(r.get("detail") or ""))}</td></tr>'
-                )
-            self.w("</table></details>")
+            products.append(Markup("\n".join(self.out)))
+            self.out = out
+        rows = [_config_row_view(r) for r in s.rows]
+        self.w(_template("section.html.j2").render(s=s, products=products, rows=rows))
 
     def product(self, s, p) -> None:
         title = ": raw input" if p.suffix == "raw" else f" _{p.suffix}"
@@ -294,19 +249,7 @@ class _Page:
     def phot(self, p) -> None:
         """The photometry keywords of both sides' products, side by side."""
         left, right = self.m.folder.sides
-        self.w(
-            "<h4>Photometry keywords <span class='muted small'>(PHOTCORR; from each "
-            f"_{_e(p.suffix)} primary header)</span></h4>"
-            f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
-        )
-        for key, values, differs in p.phot_params:
-            cls = ' class="fail"' if differs else ""
-            self.w(
-                f"<tr{cls}><td class='mono'>{_e(key)}</td>"
-                f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
-                f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
-            )
-        self.w("</table>")
+        self.w(_template("phot.html.j2").render(p=p, left=left, right=right))
 
     def diff(self, d) -> None:
         m = self.m
@@ -445,24 +388,7 @@ class _Page:
 
     def dq_table(self, s, p) -> None:
         left, right = self.m.folder.sides
-        self.w(
-            f"<h4>DQ bits of {_e(s.name)} _{_e(p.suffix)} "
-            f"<span class='muted small'>(statistics.csv, summed over {p.n_imsets} imset"
-            f"{'s' if p.n_imsets != 1 else ''})</span></h4>"
-            f'<table><tr><th class="num">bit</th><th>name</th><th>meaning</th>'
-            f'<th class="num">{_e(left)}</th><th class="num">{_e(right)}</th>'
-            f'<th class="num">only {_e(left)}</th><th class="num">only {_e(right)}</th>'
-            '<th class="num">both</th></tr>'
-        )
-        for r in p.dq_rows:
-            fail = "fail" if r.only_left or r.only_right else ""
-            self.w(
-                f'<tr class="{fail}"><td class="num">{r.bit}</td><td>{_e(r.name)}</td>'
-                f"<td>{_e(r.meaning)}</td><td class='num'>{r.left:,}</td>"
-                f"<td class='num'>{r.right:,}</td><td class='num'>{r.only_left:,}</td>"
-                f"<td class='num'>{r.only_right:,}</td><td class='num'>{r.both:,}</td></tr>"
-            )
-        self.w("</table>")
+        self.w(_template("dq_table.html.j2").render(s=s, p=p, left=left, right=right))
 
     def mask(self, mm, caption: str = "") -> None:
         left, right = self.m.folder.sides
@@ -661,8 +587,38 @@ def _environment() -> Environment:
         num=_num,
         rel=_rel,
         all_empty=_all_empty,
+        kw=_kw,
     )
     return env
+
+
+def _template(name: str):
+    """A template of the report's jinja2 environment."""
+    return _environment().get_template(name)
+
+
+def _config_row_view(r: dict) -> dict:
+    """One verdicts.csv row of a configuration as the text of its cells."""
+    wx, wy = r.get("worst_x"), r.get("worst_y")
+    worst = (
+        f"[{int(wx)}, {int(wy)}]"
+        if wx is not None and wy is not None and wx == wx and wy == wy
+        else ""
+    )
+    imset = r.get("imset")
+    return dict(
+        comparison=r["comparison"],
+        product=r["product"],
+        extname=r["extname"],
+        imset="" if imset is None or imset != imset else int(imset),
+        verdict=str(r["verdict"]),
+        n_differ=Markup(_cell(r.get("n_differ"))),
+        max_ulp=Markup(_cell(r.get("max_ulp"))),
+        max_abs_diff=Markup(_cell(r.get("max_abs_diff"), float_fmt=True)),
+        worst=worst,
+        dq_bits=r.get("dq_bits"),
+        detail=Markup(_detail(str(r.get("detail") or ""))),
+    )
 
 
 def _first_divergent_view(m) -> dict:
