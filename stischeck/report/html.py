@@ -440,114 +440,9 @@ class _Page:
             self.w("</table></div>")
         self.w("</div>")
 
-    # ------------------------------------------------------------------ negatives
-
-    def negatives(self) -> None:
-        m = self.m
-        left, right = m.folder.sides
-        self.w(
-            '<h2 id="negatives">Negative counts: how many, and why</h2>',
-            "<p>A calibrated CCD image has negative pixels for a simple reason: a raw pixel "
-            "holds the light plus the electronic bias level (hundreds to a thousand DN), and "
-            "BLEVCORR subtracts that level, measured in the overscan. Pixels with little or no "
-            "light then read zero plus read noise, so about half of them fall below zero. "
-            "Subtracting the bias image and the dark moves pixels further down; dividing by "
-            "the flat keeps the sign. The numbers below are counted in the products (SCI &lt; "
-            "0); “good” pixels have no SDQFLAGS bit in DQ.</p>",
-        )
-        self.w(
-            "<table><tr><th>configuration</th><th>product</th><th>side</th>"
-            '<th class="num">imsets</th><th class="num">pixels</th><th class="num">negative</th>'
-            '<th class="num">%</th><th class="num">good pixels</th>'
-            '<th class="num">negative good</th><th class="num">%</th>'
-            '<th class="num">min SCI</th><th class="num">median good SCI</th></tr>'
-        )
-        for n in m.negatives:
-            self.w(
-                f"<tr><td>{_e(n.config)}</td><td>_{_e(n.product)}</td><td>{_e(n.side)}</td>"
-                f'<td class="num">{n.n_imsets}</td><td class="num">{n.n_pixels:,}</td>'
-                f'<td class="num">{n.n_negative:,}</td><td class="num">{_pct(n.fraction)}</td>'
-                f'<td class="num">{n.n_good:,}</td><td class="num">{n.n_good_negative:,}</td>'
-                f'<td class="num">{_pct(n.good_fraction)}</td>'
-                f'<td class="num">{_g(n.min_value, 6)}</td>'
-                f'<td class="num">{_g(n.median_good, 5)}</td></tr>'
-            )
-        self.w("</table>")
-        labels, series = _negative_series(m.negatives, [s.name for s in m.sections], (left, right))
-        if labels:
-            half = "; the dotted line is one half" if figures.half_line_shown(series) else ""
-            self.w(
-                _plot(figures.negatives_png(labels, series), "share of negative good pixels"),
-                '<p class="small muted">Share of negative good pixels in each step\'s main '
-                f"product (_crj where there is one){half}.</p>",
-            )
-        if m.negative_text:
-            self.w('<ul class="explain">')
-            for config, text in m.negative_text:
-                self.w(f"<li><b>{_e(config)}</b>: {_e(text)}</li>")
-            self.w("</ul>")
-        self.w("<h3>Pixel by pixel: what each step did</h3>")
-        if m.pixel_note:
-            self.w(
-                f'<p class="small">{_e(m.pixel_note)} Add pixels with '
-                "<code>stischeck report DIR --pixel X,Y</code>.</p>"
-            )
-        if not m.waterfalls:
-            self.w("<p class='muted'>No negative pixel and no --pixel to follow.</p>")
-        for wf in m.waterfalls:
-            self.waterfall(wf)
-
-    def waterfall(self, wf) -> None:
-        from stischeck.report.narrative import dq_names
-
-        left, right = self.m.folder.sides
-        self.w(f"<h4>[{wf.x}, {wf.y}] — {_e(wf.why)}</h4>")
-        self.w('<ul class="explain">')
-        for sentence in wf.explanation:
-            self.w(f"<li>{_e(sentence)}</li>")
-        self.w("</ul>")
-        self.w(
-            '<table class="wide compact waterfall"><tr><th>configuration</th><th>product</th>'
-            '<th class="nowrap">[x, y] there</th><th class="num">SCI per imset (DN)</th>'
-            '<th class="num">per imset</th><th>what the step did</th>'
-            '<th class="num">ERR (DN)</th><th class="num">ERR floor</th><th>DQ</th>'
-            f'<th class="num">{_e(right)} − {_e(left)}</th></tr>'
-        )
-        for r in wf.rows:
-            dq = 0
-            for v in r.dq:
-                dq |= v
-            label = {"raw": "raw", "flt": "_flt", "crj": "_crj (sum)"}[r.product]
-            per = _fixed(r.per_imset) + (
-                " (_crj/N)" if r.product == "crj" and r.ncombine > 1 else ""
-            )
-            err = "—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err)
-            note = f'<span class="hdr">{_e(r.note)}</span>' if r.note else ""
-            self.w(
-                f"<tr><td>{_e(r.config)}</td><td class='nowrap'>{label}</td>"
-                f"<td class='mono nowrap'>[{r.x}, {r.y}]</td>"
-                f'<td class="num">{" / ".join(_fixed(v) for v in r.sci)}</td>'
-                f'<td class="num">{per}</td><td class="what">{_e(r.change)}{note}</td>'
-                f'<td class="num">{err}</td>'
-                f'<td class="num">{_fixed(r.floor) if r.floor and r.product != "raw" else ""}</td>'
-                f'<td class="small">{dq}{(" " + dq_names(dq)) if dq else ""}</td>'
-                f'<td class="num">{"" if r.delta_ref is None else _g(r.delta_ref, 4)}</td></tr>'
-            )
-        self.w("</table>")
-        self.w(
-            '<p class="small muted">ERR floor: READNSE / ATODGAIN from the product header, '
-            "× √NCOMBINE for a _crj sum; ERR also carries the Poisson noise and the reference "
-            "files' errors. “per imset” is the mean over the imsets of a _flt, or the _crj "
-            f"divided by NCOMBINE (_crj/N). The last column is the {_e(right)} value minus the "
-            f"{_e(left)} value of that column.</p>"
-        )
-
     def render(self) -> str:
         """The page: the sections built here, laid out by the ``page.html.j2`` template."""
         m = self.m
-        self.out = []
-        self.negatives()
-        negatives = Markup("\n".join(self.out))
         sections = []
         for s in m.sections:
             self.out = []
@@ -565,7 +460,10 @@ class _Page:
                 failing=[r for r in rows if r["failing"]],
                 matrix=_matrix_view(m.verdict_matrix),
                 sections=sections,
-                negatives=negatives,
+                chart=_negatives_chart(m),
+                waterfalls=[_waterfall_view(wf) for wf in m.waterfalls],
+                left=m.folder.sides[0],
+                right=m.folder.sides[1],
                 prov=_provenance_view(m.folder),
             )
         )
@@ -588,6 +486,8 @@ def _environment() -> Environment:
         rel=_rel,
         all_empty=_all_empty,
         kw=_kw,
+        pct=_pct,
+        g=_g,
     )
     return env
 
@@ -619,6 +519,47 @@ def _config_row_view(r: dict) -> dict:
         dq_bits=r.get("dq_bits"),
         detail=Markup(_detail(str(r.get("detail") or ""))),
     )
+
+
+def _negatives_chart(m) -> dict | None:
+    """The share-of-negative-good-pixels chart (PNG img markup), or None with nothing to plot."""
+    sides = m.folder.sides
+    labels, series = _negative_series(m.negatives, [s.name for s in m.sections], sides)
+    if not labels:
+        return None
+    return dict(
+        image=Markup(_plot(figures.negatives_png(labels, series), "share of negative good pixels")),
+        half="; the dotted line is one half" if figures.half_line_shown(series) else "",
+    )
+
+
+def _waterfall_view(wf):
+    """A waterfall with each row's cells as text."""
+    from stischeck.report.narrative import dq_names
+
+    rows = []
+    for r in wf.rows:
+        dq = 0
+        for v in r.dq:
+            dq |= v
+        per = _fixed(r.per_imset) + (" (_crj/N)" if r.product == "crj" and r.ncombine > 1 else "")
+        rows.append(
+            dict(
+                config=r.config,
+                label={"raw": "raw", "flt": "_flt", "crj": "_crj (sum)"}[r.product],
+                x=r.x,
+                y=r.y,
+                sci=" / ".join(_fixed(v) for v in r.sci),
+                per=per,
+                change=r.change,
+                note=r.note,
+                err="—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err),
+                floor=_fixed(r.floor) if r.floor and r.product != "raw" else "",
+                dq=f"{dq}{(' ' + dq_names(dq)) if dq else ''}",
+                delta="" if r.delta_ref is None else _g(r.delta_ref, 4),
+            )
+        )
+    return dict(x=wf.x, y=wf.y, why=wf.why, explanation=wf.explanation, rows=rows)
 
 
 def _first_divergent_view(m) -> dict:
