@@ -2,8 +2,9 @@
 
 ``write_report(outdir)`` reads the folder's tables and products and writes
 ``outdir/report.html``: one self-contained file (PNG data URIs, inline CSS,
-no script). Data flow: `folder` (read the tables) -> `model` (compute the
-image statistics once) -> `figures` + `html` (render). Verdicts are read from
+no script). Data flow: `folder` (read the tables, trailers and products)
+-> `model` (build the view models of `views`: `sections`, `verdicts`,
+`pixels`) -> `figures` + `html` (render). Verdicts are read from
 ``verdicts.csv`` and ``summary.json``, never recomputed.
 """
 
@@ -71,13 +72,13 @@ def write_report(outdir, pixels=None, out=None) -> Path:
     """
     from stischeck.atomic import OutputError, write_text
     from stischeck.errors import InputFileError
-    from stischeck.report.folder import load_folder
+    from stischeck.report.folder import load_folder, read_inputs
     from stischeck.report.html import render_html
     from stischeck.report.model import build_model
 
     wanted = parse_pixels(pixels)
     folder = load_folder(outdir)
-    text = render_html(build_model(folder, wanted))
+    text = render_html(build_model(read_inputs(folder), wanted))
     path = Path(out) if out is not None else folder.path / "report.html"
     try:
         write_text(path, text, what="report")

@@ -14,7 +14,16 @@ from pathlib import Path
 from stischeck.errors import InputFileError
 from stischeck.outdir import outdir_status
 
-__all__ = ["CompareFolder", "load_folder", "REQUIRED_FILES", "comparison_sides"]
+__all__ = [
+    "CompareFolder",
+    "load_folder",
+    "REQUIRED_FILES",
+    "comparison_sides",
+    "ProductReader",
+    "ReportInputs",
+    "Trailer",
+    "read_inputs",
+]
 
 #: Files every compare folder has; without them there is nothing to render.
 REQUIRED_FILES = (
@@ -248,28 +257,8 @@ def _number(value) -> float | None:
     return None if out != out else out
 
 
-def load_folder(path) -> CompareFolder:
-    """
-    Read and check a compare output folder.
-
-    Parameters
-    ----------
-    path : str or Path
-        The ``--outdir`` of a ``stischeck compare`` run.
-
-    Returns
-    -------
-    CompareFolder
-
-    Raises
-    ------
-    InputFileError
-        The folder does not exist, lacks one of `REQUIRED_FILES`, or a table
-        cannot be read (one line naming the file).
-    """
-    import pandas as pd
-
-    path = Path(path)
+def _check_folder(path: Path) -> None:
+    """The folder exists, has `REQUIRED_FILES` and a complete compare run in it."""
     if not path.exists():
         raise InputFileError(f"{path}: compare output folder not found")
     if not path.is_dir():
@@ -286,27 +275,10 @@ def load_folder(path) -> CompareFolder:
             f"{path}: incomplete compare run (status {status!r}); its tables are no result, "
             "rerun stischeck compare"
         )
-    summary = _read_json(path / "summary.json")
-    provenance = _read_json(path / "provenance.json")
-    for key in ("primary_comparison", "configurations"):
-        if key not in summary:
-            raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
-    _check_tables(path, summary.get("tables"))
-    verdicts = _read_csv(
-        path / "verdicts.csv",
-        ("configuration", "comparison", "product", "extname", "imset", "verdict"),
-    )
-    for col in ("product", "extname", "detail", "dq_bits"):
-        if col in verdicts.columns:
-            verdicts[col] = verdicts[col].map(_text)
-    statistics = (
-        _read_csv(path / "statistics.csv")
-        if (path / "statistics.csv").is_file()
-        else pd.DataFrame()
-    )
-    runs_frame = _read_csv(path / "runs.csv", ("configuration", "side", "status"))
-    configurations = _read_csv(path / "configurations.csv", ("configuration",))
 
+
+def _runs(path: Path, runs_frame) -> dict:
+    """runs.csv as ``(configuration, side)`` -> `RunRow`, paths made absolute."""
     runs = {}
     for row in runs_frame.to_dict("records"):
         products = {}
@@ -330,6 +302,55 @@ def load_folder(path) -> CompareFolder:
             else None,
         )
 
+    return runs
+
+
+def load_folder(path) -> CompareFolder:
+    """
+    Read and check a compare output folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``--outdir`` of a ``stischeck compare`` run.
+
+    Returns
+    -------
+    CompareFolder
+
+    Raises
+    ------
+    InputFileError
+        The folder does not exist, lacks one of `REQUIRED_FILES`, or a table
+        cannot be read (one line naming the file).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    _check_folder(path)
+    summary = _read_json(path / "summary.json")
+    provenance = _read_json(path / "provenance.json")
+    for key in ("primary_comparison", "configurations"):
+        if key not in summary:
+            raise InputFileError(f"{path / 'summary.json'}: no {key!r}; not written by compare?")
+    _check_tables(path, summary.get("tables"))
+    verdicts = _read_csv(
+        path / "verdicts.csv",
+        ("configuration", "comparison", "product", "extname", "imset", "verdict"),
+    )
+    for col in ("product", "extname", "detail", "dq_bits"):
+        if col in verdicts.columns:
+            verdicts[col] = verdicts[col].map(_text)
+    statistics = (
+        _read_csv(path / "statistics.csv")
+        if (path / "statistics.csv").is_file()
+        else pd.DataFrame()
+    )
+    runs_frame = _read_csv(path / "runs.csv", ("configuration", "side", "status"))
+    configurations = _read_csv(path / "configurations.csv", ("configuration",))
+
+    runs = _runs(path, runs_frame)
+
     names = [str(n) for n in configurations["configuration"]]
     for name in summary["configurations"]:
         if name not in names:
@@ -349,3 +370,139 @@ def load_folder(path) -> CompareFolder:
         rootname=rootname,
         primary=str(summary["primary_comparison"]),
     )
+
+
+# --------------------------------------------------------------------------- report inputs
+
+
+class ProductReader:
+    """
+    The report's only way to a product's pixels: read each file once, cache it.
+
+    Products are read on first use rather than all before building, so that a
+    ladder of full-frame products is never all in memory at once; `forget`
+    drops what a finished configuration no longer needs. An unreadable file
+    is remembered as a one-line note instead of failing the report.
+    """
+
+    def __init__(self):
+        self.cache: dict = {}
+        self.errors: dict = {}
+
+    def get(self, path: Path | None):
+        """The `fitsio.ProductData` of ``path``, or None (no path, or unreadable: see `error`)."""
+        from stischeck.report.fitsio import read_product
+
+        if path is None:
+            return None
+        key = str(path)
+        if key in self.errors:
+            return None
+        if key not in self.cache:
+            try:
+                self.cache[key] = read_product(path)
+            except InputFileError as err:
+                self.errors[key] = str(err)
+                return None
+        return self.cache[key]
+
+    def error(self, path: Path | None) -> str:
+        """Why ``path`` could not be read ('' when it could, or was never tried)."""
+        return self.errors.get(str(path), "") if path is not None else ""
+
+    def forget(self, keep=()) -> None:
+        """Drop every cached product but those in ``keep``."""
+        keep = {str(p) for p in keep}
+        for key in list(self.cache):
+            if key not in keep:
+                del self.cache[key]
+
+
+@dataclass(frozen=True)
+class Trailer:
+    """One trailer file's text: what one side of one configuration logged."""
+
+    config: str
+    side: str
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """
+    Everything the report builders read, gathered before building.
+
+    Attributes
+    ----------
+    folder : CompareFolder
+        The tables and where the products are.
+    products : ProductReader
+        The products' pixels, read on first use (see `ProductReader`).
+    trailers : tuple of Trailer
+        Each configuration's trailers in display order (sides, then ``truth``).
+    truth_calstis : str
+        The cs0.e version the stored truth's manifest records ('' when none).
+    """
+
+    folder: CompareFolder
+    products: ProductReader
+    trailers: tuple
+    truth_calstis: str
+
+
+def read_inputs(folder: CompareFolder) -> ReportInputs:
+    """Read what the report needs besides the tables: trailers and the truth's manifest."""
+    return ReportInputs(
+        folder=folder,
+        products=ProductReader(),
+        trailers=tuple(_read_trailers(folder)),
+        truth_calstis=_truth_calstis_version(folder),
+    )
+
+
+def _read_trailers(folder: CompareFolder) -> list:
+    trailers = []
+    truth = folder.truth_dir()
+    for config in folder.config_names:
+        sides = {s for (c, s) in folder.runs if c == config}
+        for side in sorted(sides, key=lambda s: (s.startswith("step"), s)):
+            run = folder.runs[config, side]
+            if run.trailer is None:
+                continue
+            try:
+                text = run.trailer.read_text(errors="replace")
+            except OSError as err:
+                text = f"(cannot read {run.trailer}: {err.strerror})"
+            trailers.append(Trailer(config, side, run.trailer, text))
+        for ext in (".trl", ".trl.gz") if truth is not None else ():
+            path = truth / config / f"{folder.rootname}{ext}"
+            if path.is_file():
+                trailers.append(Trailer(config, "truth", path, _read_text(path)))
+                break
+    return trailers
+
+
+def _truth_calstis_version(folder: CompareFolder) -> str:
+    """The calstis version the stored truth's manifest.json records, or ''."""
+    truth = folder.truth_dir()
+    if truth is None or not (truth / "manifest.json").is_file():
+        return ""
+    try:
+        recorded = json.loads((truth / "manifest.json").read_text()).get("calstis") or {}
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return str(recorded.get("version") or "") if isinstance(recorded, dict) else ""
+
+
+def _read_text(path: Path) -> str:
+    """A trailer's text (gzip or plain); a note in its place when it cannot be read."""
+    import gzip
+
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return raw.decode("utf-8", errors="replace")
+    except (OSError, EOFError) as err:
+        return f"(cannot read {path}: {err})"

@@ -10,8 +10,11 @@ import base64
 import html
 import json
 import math
+from functools import lru_cache
 
 import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from stischeck.compare.tables import ERR_INITIALISATION, STATISTICS_ONLY
 from stischeck.report import display, figures
@@ -160,257 +163,17 @@ class _Page:
 
     # ------------------------------------------------------------------ top
 
-    def header(self) -> None:
-        m = self.m
-        p = m.provenance_line
-        self.w(
-            f"<h1>{_e(m.title)} {_badge(m.verdict, big=True)}</h1>",
-            '<p class="prov">',
-            f"cs0.e <b>{_e(p['calstis'])}</b>",
-            f" · stistools <b>{_e(p['stistools'])}</b>",
-            f" · data set <b>{_e(p['dataset'])}</b> ({_e(p['raw'])}, sha256 {_e(p['sha256'])}…)",
-            f" · comparison <b>{_e(p['comparison'])}</b>",
-            f" · policy {_e(p['policy'])}",
-            f" · stischeck {_e(p['stischeck'])}",
-            (f" · compare wall time {p['wall_s']:.1f} s" if p.get("wall_s") else ""),
-            "</p>",
-        )
-
-    def ladder(self) -> None:
-        m = self.m
-        self.w('<div class="ladder">')
-        for k, (name, anchor, verdicts, attribution, moved) in enumerate(m.ladder):
-            if k:
-                self.w('<span class="arrow">→</span>')
-            first = " first" if name == m.first_divergent else ""
-            self.w(f'<a class="rung{first}" href="#{anchor}"><span class="name">{_e(name)}</span>')
-            if _all_empty(verdicts):  # said once, not once per comparison
-                self.w(f'<span class="cmp">{_badge("empty")} all {len(verdicts)}</span>')
-            else:
-                for comparison, verdict in verdicts.items():
-                    self.w(f'<span class="cmp">{_badge(verdict)} {_e(_short(comparison))}</span>')
-            if attribution and attribution not in ("agree",):
-                self.w(f'<span class="cmp">{_e(attribution)}</span>')
-            if moved and moved != "none":
-                self.w(f'<span class="cmp">moved: {_e(moved)}</span>')
-            self.w("</a>")
-        self.w("</div>")
-
-    def first_divergent(self) -> None:
-        m = self.m
-        if m.first_divergent:
-            att = {c: a for c, _, _, a, _ in m.ladder}.get(m.first_divergent)
-            moved = {c: v for c, _, _, _, v in m.ladder}.get(m.first_divergent)
-            entry = {c: v for c, _, v, _, _ in m.ladder}.get(m.first_divergent, {})
-            if any(k.startswith("steplocal-") for k in entry):
-                why = {
-                    "this step": "the step-local run (both sides starting from calstis's "
-                    "previous product) differs too: the step itself is the cause",
-                    "inherited": "the step-local run agrees: the difference is inherited",
-                }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
-            else:
-                why = _WHY.get(
-                    att or "",
-                    "the first rung that diverges; no step-local run (it needs live calstis) "
-                    "to tell the step itself from what it inherits",
-                )
-            self.w(
-                '<div class="callout"><b>First divergent step: '
-                f'<a href="#cfg-{_e(m.first_divergent)}">{_e(m.first_divergent)}</a></b> '
-                f"({_e(att or 'unknown')}: {_e(why)})."
-                + (f" Which side moved: {_e(moved)}." if moved and moved != "none" else "")
-                + "<br>"
-                '<span class="small">'
-                + "<br>".join(_e(line) for line in m.first_divergent_detail.splitlines())
-                + "</span></div>"
-            )
-        else:
-            n = len(m.ladder)
-            self.w(
-                '<div class="callout ok"><b>No divergent step</b>: every configuration of the '
-                f"{_e(m.folder.primary)} comparison is identical, agrees or has nothing to "
-                f"compare ({n} configurations).</div>"
-            )
-
-    def verdict_table(self) -> None:
-        rows = self.m.verdict_table
-        failing = [r for r in rows if r["failing"]]
-        self.w(
-            f'<h2 id="verdicts">Verdicts <span class="muted small">({len(failing)} failing of '
-            f"{len(rows)} rows of configuration × comparison × product × extension; imsets "
-            "folded: worst verdict, largest figures; from verdicts.csv)</span></h2>"
-        )
-        header = (
-            "<tr><th>configuration</th><th>comparison</th><th>product</th><th>ext</th>"
-            '<th>verdict</th><th class="num">imsets failing</th>'
-            '<th class="num">pixels differ<br>(all imsets)</th>'
-            '<th class="num">max ulp</th><th class="num">max |Δ|</th><th>worst [x, y] (imset)</th>'
-            '<th>DQ bits</th><th class="num">keywords<br>differ</th><th>detail</th></tr>'
-        )
-        if failing:
-            self.w(
-                "<h3>Failures, in ladder order (the first divergent step first)</h3>"
-                '<table class="wide" id="failures">' + header
-            )
-            for r in failing:
-                self.verdict_row(r)
-            self.w("</table>")
-        self.matrix()
-        self.w(
-            f"<details><summary>every row of the verdict table ({len(rows)})</summary>"
-            '<table class="wide" id="all-verdicts">' + header
-        )
-        for r in rows:
-            self.verdict_row(r)
-        self.w("</table></details>")
-        self.w(
-            '<p class="small muted">Coordinates are FITS [x, y], 1-based, in each product. '
-            "ulp: float32 units in the last place; |Δ| in DN for SCI and ERR; PRIMARY: "
-            "primary-header keywords. A cell is blank where the table has no number.</p>"
-        )
-
-    def matrix(self) -> None:
-        mx = self.m.verdict_matrix
-        cols = mx["columns"]
-        head = "".join(
-            f"<th>_{_e(p)} {_e(x if x != 'PRIMARY' else 'header')}</th>" for p, x in cols
-        )
-        self.w(
-            "<h3>At a glance <span class='muted small'>(one row per configuration and "
-            "comparison, one column per product and extension)</span></h3>"
-            '<table class="wide matrix"><tr><th>configuration</th><th>comparison</th>'
-            f"{head}</tr>"
-        )
-        for row in mx["rows"]:
-            cells = []
-            if row["whole"] and not row["cells"]:
-                w = row["whole"][0]
-                cells.append(
-                    f'<td colspan="{max(1, len(cols))}">{_badge(w["verdict"])} '
-                    f'<span class="small muted">{_e(w["detail"])}</span></td>'
-                )
-            else:
-                for key in cols:
-                    r = row["cells"].get(key)
-                    if r is None:
-                        cells.append('<td class="muted small">—</td>')
-                        continue
-                    extra = ""
-                    if r["failing"]:
-                        bits = []
-                        if r["n_differ"]:
-                            bits.append(f"{r['n_differ']:,} px")
-                        if r["max_abs_diff"]:
-                            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
-                        if r["dq_bits"]:
-                            bits.append(
-                                "bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split())
-                            )
-                        if r["keywords_differ"]:
-                            bits.append(f"{r['keywords_differ']} keywords")
-                        extra = f'<br><span class="small">{_e(" · ".join(bits))}</span>'
-                    cells.append(f"<td>{_badge(r['verdict'])}{extra}</td>")
-            fail = any(r["failing"] for r in row["cells"].values()) or any(
-                w["failing"] for w in row["whole"]
-            )
-            self.w(
-                f'<tr class="{"fail" if fail else ""}">'
-                f'<td><a href="#{row["anchor"]}">{_e(row["configuration"])}</a></td>'
-                f"<td class='small'>{_e(_pretty(row['comparison']))}</td>{''.join(cells)}</tr>"
-            )
-        self.w("</table>")
-
-    def verdict_row(self, r) -> None:
-        if r["extname"] == "PRIMARY":  # a header row: no pixel figures
-            r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
-        elif r["extname"] == "DQ":  # bits, not values: no ulp or |Δ|
-            r = dict(r, max_ulp=None, max_abs_diff=None)
-        worst = ""
-        if r["worst_x"] is not None and r["worst_y"] is not None:
-            worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
-            if r["worst_imset"] is not None:
-                worst += f" ({int(r['worst_imset'])})"
-        imsets = f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else ""
-        self.w(
-            f'<tr class="{"fail" if r["failing"] else ""}">'
-            f'<td><a href="#{r["anchor"]}">{_e(r["configuration"])}</a></td>'
-            f"<td>{_e(_pretty(r['comparison']))}</td>"
-            f"<td>{_e('_' + r['product'] if r['product'] else '')}"
-            f"</td><td>{_e(r['extname'])}</td><td>{_badge(r['verdict'])}</td>"
-            f'<td class="num">{imsets}</td><td class="num">{_num(r["n_differ"])}</td>'
-            f'<td class="num">{_num(r["max_ulp"])}</td>'
-            f'<td class="num">{_g(r["max_abs_diff"], 4)}</td>'
-            f'<td class="mono nowrap">{worst}</td><td class="small">{_e(r["dq_bits"])}</td>'
-            f'<td class="num">{_num(r["keywords_differ"]) if r["keywords_differ"] else ""}</td>'
-            f'<td class="detail">{_detail(r["detail"])}</td></tr>'
-        )
-
-    def toc(self) -> None:
-        links = ['<a href="#verdicts">verdicts</a>']
-        links += [f'<a href="#{s.anchor}">{_e(s.name)}</a>' for s in self.m.sections]
-        links += [
-            '<a href="#negatives">negative counts</a>',
-            '<a href="#trailers">trailers</a>',
-            '<a href="#provenance">provenance</a>',
-        ]
-        self.w(f'<nav class="toc">Sections: {" ".join(links)}</nav>')
-
     # ------------------------------------------------------------------ configurations
 
     def section(self, s) -> None:
-        badges = " ".join(
-            f"{_badge(v)} <span class='small muted'>{_e(c)}</span>" for c, v in s.verdicts.items()
-        )
-        if _all_empty(s.verdicts):
-            badges = f"{_badge('empty')} <span class='small muted'>every comparison</span>"
-        att = (
-            f' <span class="small">[{_e(s.attribution)}]</span>'
-            if s.attribution
-            not in (
-                None,
-                "agree",
-            )
-            else ""
-        )
-        self.w(f'<h2 id="{s.anchor}">{_e(s.name)} {badges}{att}</h2>')
-        added = f"+{s.added}: " if s.added else ""
-        performed = ", ".join(s.performed) if s.performed else "none (every switch OMIT)"
-        self.w(
-            f"<p>{_e(added)}{_e(s.what)}.</p>",
-            f'<p class="small muted">Switches PERFORM: {_e(performed)}.</p>',
-        )
-        for note in s.notes:
-            self.w(f'<p class="note">{_e(note)}</p>')
+        products = []
         for p in s.products:
+            out, self.out = self.out, []
             self.product(s, p)
-        if s.rows:
-            self.w(
-                f"<details><summary>verdicts.csv rows of {_e(s.name)} ({len(s.rows)})</summary>"
-                "<table><tr><th>comparison</th><th>product</th><th>ext</th>"
-                '<th class="num">imset</th><th>verdict</th><th class="num">n_differ</th>'
-                '<th class="num">max_ulp</th><th class="num">max_abs_diff</th>'
-                "<th>worst [x, y]</th><th>dq_bits</th><th>detail</th></tr>"
-            )
-            for r in s.rows:
-                wx, wy = r.get("worst_x"), r.get("worst_y")
-                worst = (
-                    f"[{int(wx)}, {int(wy)}]"
-                    if wx is not None and wy is not None and wx == wx and wy == wy
-                    else ""
-                )
-                imset = r.get("imset")
-                self.w(
-                    f"<tr><td>{_e(r['comparison'])}</td><td>{_e(r['product'])}</td>"
-                    f"<td>{_e(r['extname'])}</td>"
-                    f'<td class="num">{"" if imset is None or imset != imset else int(imset)}</td>'
-                    f"<td>{_badge(str(r['verdict']))}</td>"
-                    f'<td class="num">{_cell(r.get("n_differ"))}</td>'
-                    f'<td class="num">{_cell(r.get("max_ulp"))}</td>'
-                    f'<td class="num">{_cell(r.get("max_abs_diff"), float_fmt=True)}</td>'
-                    f'<td class="mono">{worst}</td><td class="small">{_e(r.get("dq_bits"))}</td>'
-                    f'<td class="detail">{_detail(str(r.get("detail") or ""))}</td></tr>'
-                )
-            self.w("</table></details>")
+            products.append(Markup("\n".join(self.out)))
+            self.out = out
+        rows = [_config_row_view(r) for r in s.rows]
+        self.w(_template("section.html.j2").render(s=s, products=products, rows=rows))
 
     def product(self, s, p) -> None:
         title = ": raw input" if p.suffix == "raw" else f" _{p.suffix}"
@@ -486,19 +249,7 @@ class _Page:
     def phot(self, p) -> None:
         """The photometry keywords of both sides' products, side by side."""
         left, right = self.m.folder.sides
-        self.w(
-            "<h4>Photometry keywords <span class='muted small'>(PHOTCORR; from each "
-            f"_{_e(p.suffix)} primary header)</span></h4>"
-            f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
-        )
-        for key, values, differs in p.phot_params:
-            cls = ' class="fail"' if differs else ""
-            self.w(
-                f"<tr{cls}><td class='mono'>{_e(key)}</td>"
-                f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
-                f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
-            )
-        self.w("</table>")
+        self.w(_template("phot.html.j2").render(p=p, left=left, right=right))
 
     def diff(self, d) -> None:
         m = self.m
@@ -637,24 +388,7 @@ class _Page:
 
     def dq_table(self, s, p) -> None:
         left, right = self.m.folder.sides
-        self.w(
-            f"<h4>DQ bits of {_e(s.name)} _{_e(p.suffix)} "
-            f"<span class='muted small'>(statistics.csv, summed over {p.n_imsets} imset"
-            f"{'s' if p.n_imsets != 1 else ''})</span></h4>"
-            f'<table><tr><th class="num">bit</th><th>name</th><th>meaning</th>'
-            f'<th class="num">{_e(left)}</th><th class="num">{_e(right)}</th>'
-            f'<th class="num">only {_e(left)}</th><th class="num">only {_e(right)}</th>'
-            '<th class="num">both</th></tr>'
-        )
-        for r in p.dq_rows:
-            fail = "fail" if r.only_left or r.only_right else ""
-            self.w(
-                f'<tr class="{fail}"><td class="num">{r.bit}</td><td>{_e(r.name)}</td>'
-                f"<td>{_e(r.meaning)}</td><td class='num'>{r.left:,}</td>"
-                f"<td class='num'>{r.right:,}</td><td class='num'>{r.only_left:,}</td>"
-                f"<td class='num'>{r.only_right:,}</td><td class='num'>{r.both:,}</td></tr>"
-            )
-        self.w("</table>")
+        self.w(_template("dq_table.html.j2").render(s=s, p=p, left=left, right=right))
 
     def mask(self, mm, caption: str = "") -> None:
         left, right = self.m.folder.sides
@@ -706,229 +440,252 @@ class _Page:
             self.w("</table></div>")
         self.w("</div>")
 
-    # ------------------------------------------------------------------ negatives
-
-    def negatives(self) -> None:
-        m = self.m
-        left, right = m.folder.sides
-        self.w(
-            '<h2 id="negatives">Negative counts: how many, and why</h2>',
-            "<p>A calibrated CCD image has negative pixels for a simple reason: a raw pixel "
-            "holds the light plus the electronic bias level (hundreds to a thousand DN), and "
-            "BLEVCORR subtracts that level, measured in the overscan. Pixels with little or no "
-            "light then read zero plus read noise, so about half of them fall below zero. "
-            "Subtracting the bias image and the dark moves pixels further down; dividing by "
-            "the flat keeps the sign. The numbers below are counted in the products (SCI &lt; "
-            "0); “good” pixels have no SDQFLAGS bit in DQ.</p>",
-        )
-        self.w(
-            "<table><tr><th>configuration</th><th>product</th><th>side</th>"
-            '<th class="num">imsets</th><th class="num">pixels</th><th class="num">negative</th>'
-            '<th class="num">%</th><th class="num">good pixels</th>'
-            '<th class="num">negative good</th><th class="num">%</th>'
-            '<th class="num">min SCI</th><th class="num">median good SCI</th></tr>'
-        )
-        for n in m.negatives:
-            self.w(
-                f"<tr><td>{_e(n.config)}</td><td>_{_e(n.product)}</td><td>{_e(n.side)}</td>"
-                f'<td class="num">{n.n_imsets}</td><td class="num">{n.n_pixels:,}</td>'
-                f'<td class="num">{n.n_negative:,}</td><td class="num">{_pct(n.fraction)}</td>'
-                f'<td class="num">{n.n_good:,}</td><td class="num">{n.n_good_negative:,}</td>'
-                f'<td class="num">{_pct(n.good_fraction)}</td>'
-                f'<td class="num">{_g(n.min_value, 6)}</td>'
-                f'<td class="num">{_g(n.median_good, 5)}</td></tr>'
-            )
-        self.w("</table>")
-        labels, series = _negative_series(m.negatives, [s.name for s in m.sections], (left, right))
-        if labels:
-            half = "; the dotted line is one half" if figures.half_line_shown(series) else ""
-            self.w(
-                _plot(figures.negatives_png(labels, series), "share of negative good pixels"),
-                '<p class="small muted">Share of negative good pixels in each step\'s main '
-                f"product (_crj where there is one){half}.</p>",
-            )
-        if m.negative_text:
-            self.w('<ul class="explain">')
-            for config, text in m.negative_text:
-                self.w(f"<li><b>{_e(config)}</b>: {_e(text)}</li>")
-            self.w("</ul>")
-        self.w("<h3>Pixel by pixel: what each step did</h3>")
-        if m.pixel_note:
-            self.w(
-                f'<p class="small">{_e(m.pixel_note)} Add pixels with '
-                "<code>stischeck report DIR --pixel X,Y</code>.</p>"
-            )
-        if not m.waterfalls:
-            self.w("<p class='muted'>No negative pixel and no --pixel to follow.</p>")
-        for wf in m.waterfalls:
-            self.waterfall(wf)
-
-    def waterfall(self, wf) -> None:
-        from stischeck.report.narrative import dq_names
-
-        left, right = self.m.folder.sides
-        self.w(f"<h4>[{wf.x}, {wf.y}] — {_e(wf.why)}</h4>")
-        self.w('<ul class="explain">')
-        for sentence in wf.explanation:
-            self.w(f"<li>{_e(sentence)}</li>")
-        self.w("</ul>")
-        self.w(
-            '<table class="wide compact waterfall"><tr><th>configuration</th><th>product</th>'
-            '<th class="nowrap">[x, y] there</th><th class="num">SCI per imset (DN)</th>'
-            '<th class="num">per imset</th><th>what the step did</th>'
-            '<th class="num">ERR (DN)</th><th class="num">ERR floor</th><th>DQ</th>'
-            f'<th class="num">{_e(right)} − {_e(left)}</th></tr>'
-        )
-        for r in wf.rows:
-            dq = 0
-            for v in r.dq:
-                dq |= v
-            label = {"raw": "raw", "flt": "_flt", "crj": "_crj (sum)"}[r.product]
-            per = _fixed(r.per_imset) + (
-                " (_crj/N)" if r.product == "crj" and r.ncombine > 1 else ""
-            )
-            err = "—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err)
-            note = f'<span class="hdr">{_e(r.note)}</span>' if r.note else ""
-            self.w(
-                f"<tr><td>{_e(r.config)}</td><td class='nowrap'>{label}</td>"
-                f"<td class='mono nowrap'>[{r.x}, {r.y}]</td>"
-                f'<td class="num">{" / ".join(_fixed(v) for v in r.sci)}</td>'
-                f'<td class="num">{per}</td><td class="what">{_e(r.change)}{note}</td>'
-                f'<td class="num">{err}</td>'
-                f'<td class="num">{_fixed(r.floor) if r.floor and r.product != "raw" else ""}</td>'
-                f'<td class="small">{dq}{(" " + dq_names(dq)) if dq else ""}</td>'
-                f'<td class="num">{"" if r.delta_ref is None else _g(r.delta_ref, 4)}</td></tr>'
-            )
-        self.w("</table>")
-        self.w(
-            '<p class="small muted">ERR floor: READNSE / ATODGAIN from the product header, '
-            "× √NCOMBINE for a _crj sum; ERR also carries the Poisson noise and the reference "
-            "files' errors. “per imset” is the mean over the imsets of a _flt, or the _crj "
-            f"divided by NCOMBINE (_crj/N). The last column is the {_e(right)} value minus the "
-            f"{_e(left)} value of that column.</p>"
-        )
-
-    # ------------------------------------------------------------------ trailers, provenance
-
-    def trailers(self) -> None:
-        self.w(
-            '<h2 id="trailers">Trailers</h2><details><summary>cs0.e trailers and reference '
-            f"logs ({len(self.m.trailers)})</summary>"
-        )
-        for config, side, path, text in self.m.trailers:
-            rel = _rel(path, self.m.folder.path)
-            if not text.strip():
-                self.w(f'<p class="small muted">{_e(config)} · {_e(side)} · {_e(rel)}: empty</p>')
-                continue
-            self.w(
-                f"<details><summary>{_e(config)} · {_e(side)} · {_e(rel)} "
-                f"({len(text.splitlines()):,} lines)</summary><pre>{_e(text)}</pre></details>"
-            )
-        self.w("</details>")
-
-    def provenance(self) -> None:
-        f = self.m.folder
-        p = f.provenance
-        self.w(
-            '<h2 id="provenance">Provenance</h2>'
-            "<details><summary>versions, inputs, reference files, configurations, runs</summary>"
-        )
-        rows = []
-
-        def flat(prefix, value):
-            if isinstance(value, dict) and prefix != "reference_files":
-                for k, v in value.items():
-                    flat(f"{prefix}.{k}" if prefix else k, v)
-            elif prefix != "reference_files":
-                rows.append((prefix, value))
-
-        flat("", p)
-        self.w('<table class="kv">')
-        for k, v in rows:
-            self.w(f"<tr><td>{_e(k)}</td><td class='mono anywhere'>{_e(v)}</td></tr>")
-        self.w("</table>")
-        refs = p.get("reference_files") or {}
-        if refs:
-            self.w(
-                "<h4>Reference files</h4><table><tr><th>keyword</th><th>name</th><th>path</th>"
-                "<th>sha256</th></tr>"
-            )
-            for key, r in refs.items():
-                self.w(
-                    f"<tr><td>{_e(key)}</td><td class='mono'>{_e(r.get('name'))}</td>"
-                    f"<td class='mono small anywhere'>{_e(r.get('path') or r.get('error'))}</td>"
-                    f"<td class='mono small anywhere'>{_e(r.get('sha256', ''))}</td></tr>"
-                )
-            self.w("</table>")
-        cfg = f.configurations
-        if not cfg.empty:
-            cols = [c for c in cfg.columns if c != "configuration" and (cfg[c] != "OMIT").any()]
-            self.w(
-                "<h4>Configurations <span class='muted small'>(switches that are not OMIT "
-                "somewhere; every other switch OMIT)</span></h4><table><tr><th>configuration</th>"
-                + "".join(f"<th>{_e(c)}</th>" for c in cols)
-                + "</tr>"
-            )
-            for r in cfg.to_dict("records"):
-                self.w(
-                    f"<tr><td>{_e(r['configuration'])}</td>"
-                    + "".join(f"<td class='small'>{_e(r[c])}</td>" for c in cols)
-                    + "</tr>"
-                )
-            self.w("</table>")
-        if f.runs:
-            self.w(
-                "<h4>Runs <span class='muted small'>(runs.csv)</span></h4><table><tr>"
-                "<th>configuration</th><th>side</th><th>status</th><th class='num'>exit</th>"
-                "<th class='num'>wall s</th><th class='num'>peak RSS MiB</th><th>products</th>"
-                "<th>message</th></tr>"
-            )
-            order = {n: k for k, n in enumerate(f.config_names)}
-            for (_, _), r in sorted(
-                f.runs.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])
-            ):
-                self.w(
-                    f"<tr><td>{_e(r.configuration)}</td><td>{_e(r.side)}</td>"
-                    f"<td>{_e(r.status)}</td>"
-                    f"<td class='num'>{'' if r.returncode is None else int(r.returncode)}</td>"
-                    f"<td class='num'>{_num(r.wall_s, '{:.2f}')}</td>"
-                    f"<td class='num'>{_num(r.peak_rss_mib, '{:.0f}')}</td>"
-                    f"<td class='mono small'>"
-                    f"{_e(' '.join(_rel(q, f.path) for q in r.products.values()))}</td>"
-                    f"<td class='small'>{_e(r.message)}</td></tr>"
-                )
-            self.w("</table>")
-        self.w(f"<h4>summary.json</h4><pre>{_e(json.dumps(f.summary, indent=2))}</pre></details>")
-
     def render(self) -> str:
+        """The page: the sections built here, laid out by the ``page.html.j2`` template."""
         m = self.m
-        self.w(
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(m.title)} — {_e(m.verdict)}</title>",
-            f"<style>{_CSS}</style></head><body><main>",
-        )
-        self.header()
-        self.ladder()
-        self.first_divergent()
-        self.verdict_table()
-        self.toc()
-        for note in m.notes:
-            self.w(f'<p class="note">{_e(note)}</p>')
+        sections = []
         for s in m.sections:
+            self.out = []
             self.section(s)
-        self.negatives()
-        self.trailers()
-        self.provenance()
-        self.w(
-            '<p class="small muted" style="margin-top:30px">Written by <code>stischeck report'
-            "</code> from the compare folder's tables (verdicts.csv, statistics.csv, runs.csv, "
-            "summary.json, provenance.json) and products; re-render with <code>stischeck report "
-            f"{_e(m.folder.path)}</code>.</p>",
-            "</main></body></html>",
+            sections.append(Markup("\n".join(self.out)))
+        rows = [_verdict_row_view(r) for r in m.verdict_table]
+        return (
+            _environment()
+            .get_template("page.html.j2")
+            .render(
+                m=m,
+                css=Markup(_CSS),
+                fd=_first_divergent_view(m),
+                rows=rows,
+                failing=[r for r in rows if r["failing"]],
+                matrix=_matrix_view(m.verdict_matrix),
+                sections=sections,
+                chart=_negatives_chart(m),
+                waterfalls=[_waterfall_view(wf) for wf in m.waterfalls],
+                left=m.folder.sides[0],
+                right=m.folder.sides[1],
+                prov=_provenance_view(m.folder),
+            )
         )
-        return "\n".join(self.out)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The report's jinja2 templates: autoescaped, None rendered as an empty string."""
+    env = Environment(
+        loader=PackageLoader("stischeck.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=lambda value: "" if value is None else value,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        badge=lambda verdict, big=False: Markup(_badge(verdict, big)),
+        short=_short,
+        num=_num,
+        rel=_rel,
+        all_empty=_all_empty,
+        kw=_kw,
+        pct=_pct,
+        g=_g,
+    )
+    return env
+
+
+def _template(name: str):
+    """A template of the report's jinja2 environment."""
+    return _environment().get_template(name)
+
+
+def _config_row_view(r: dict) -> dict:
+    """One verdicts.csv row of a configuration as the text of its cells."""
+    wx, wy = r.get("worst_x"), r.get("worst_y")
+    worst = (
+        f"[{int(wx)}, {int(wy)}]"
+        if wx is not None and wy is not None and wx == wx and wy == wy
+        else ""
+    )
+    imset = r.get("imset")
+    return dict(
+        comparison=r["comparison"],
+        product=r["product"],
+        extname=r["extname"],
+        imset="" if imset is None or imset != imset else int(imset),
+        verdict=str(r["verdict"]),
+        n_differ=Markup(_cell(r.get("n_differ"))),
+        max_ulp=Markup(_cell(r.get("max_ulp"))),
+        max_abs_diff=Markup(_cell(r.get("max_abs_diff"), float_fmt=True)),
+        worst=worst,
+        dq_bits=r.get("dq_bits"),
+        detail=Markup(_detail(str(r.get("detail") or ""))),
+    )
+
+
+def _negatives_chart(m) -> dict | None:
+    """The share-of-negative-good-pixels chart (PNG img markup), or None with nothing to plot."""
+    sides = m.folder.sides
+    labels, series = _negative_series(m.negatives, [s.name for s in m.sections], sides)
+    if not labels:
+        return None
+    return dict(
+        image=Markup(_plot(figures.negatives_png(labels, series), "share of negative good pixels")),
+        half="; the dotted line is one half" if figures.half_line_shown(series) else "",
+    )
+
+
+def _waterfall_view(wf):
+    """A waterfall with each row's cells as text."""
+    from stischeck.report.narrative import dq_names
+
+    rows = []
+    for r in wf.rows:
+        dq = 0
+        for v in r.dq:
+            dq |= v
+        per = _fixed(r.per_imset) + (" (_crj/N)" if r.product == "crj" and r.ncombine > 1 else "")
+        rows.append(
+            dict(
+                config=r.config,
+                label={"raw": "raw", "flt": "_flt", "crj": "_crj (sum)"}[r.product],
+                x=r.x,
+                y=r.y,
+                sci=" / ".join(_fixed(v) for v in r.sci),
+                per=per,
+                change=r.change,
+                note=r.note,
+                err="—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err),
+                floor=_fixed(r.floor) if r.floor and r.product != "raw" else "",
+                dq=f"{dq}{(' ' + dq_names(dq)) if dq else ''}",
+                delta="" if r.delta_ref is None else _g(r.delta_ref, 4),
+            )
+        )
+    return dict(x=wf.x, y=wf.y, why=wf.why, explanation=wf.explanation, rows=rows)
+
+
+def _first_divergent_view(m) -> dict:
+    """The first divergent step's attribution, which side moved, and why, in words."""
+    rung = next((r for r in m.ladder if r.name == m.first_divergent), None)
+    att = rung.attribution if rung else None
+    entry = rung.verdicts if rung else {}
+    if any(k.startswith("steplocal-") for k in entry):
+        why = {
+            "this step": "the step-local run (both sides starting from calstis's "
+            "previous product) differs too: the step itself is the cause",
+            "inherited": "the step-local run agrees: the difference is inherited",
+        }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
+    else:
+        why = _WHY.get(
+            att or "",
+            "the first rung that diverges; no step-local run (it needs live calstis) "
+            "to tell the step itself from what it inherits",
+        )
+    return dict(attribution=att, moved=rung.moved if rung else None, why=why)
+
+
+def _verdict_row_view(r: dict) -> dict:
+    """One verdict-table row as the text of its cells (header rows carry no pixel figures)."""
+    if r["extname"] == "PRIMARY":  # a header row: no pixel figures
+        r = dict(r, n_differ=None, max_ulp=None, max_abs_diff=None)
+    elif r["extname"] == "DQ":  # bits, not values: no ulp or |Δ|
+        r = dict(r, max_ulp=None, max_abs_diff=None)
+    worst = ""
+    if r["worst_x"] is not None and r["worst_y"] is not None:
+        worst = f"[{int(r['worst_x'])}, {int(r['worst_y'])}]"
+        if r["worst_imset"] is not None:
+            worst += f" ({int(r['worst_imset'])})"
+    return dict(
+        failing=r["failing"],
+        anchor=r["anchor"],
+        configuration=r["configuration"],
+        comparison=_pretty(r["comparison"]),
+        product="_" + r["product"] if r["product"] else "",
+        extname=r["extname"],
+        verdict=r["verdict"],
+        imsets=f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else "",
+        n_differ=_num(r["n_differ"]),
+        max_ulp=_num(r["max_ulp"]),
+        max_abs_diff=_g(r["max_abs_diff"], 4),
+        worst=worst,
+        dq_bits=r["dq_bits"],
+        keywords_differ=_num(r["keywords_differ"]) if r["keywords_differ"] else "",
+        detail=Markup(_detail(r["detail"])),
+    )
+
+
+def _matrix_view(mx: dict) -> dict:
+    """The at-a-glance matrix: per configuration x comparison, one cell per product x ext."""
+    cols = mx["columns"]
+    rows = []
+    for row in mx["rows"]:
+        whole = None
+        if row["whole"] and not row["cells"]:
+            w = row["whole"][0]
+            whole = dict(colspan=max(1, len(cols)), verdict=w["verdict"], detail=w["detail"])
+        cells = [_matrix_cell(row["cells"].get(key)) for key in cols]
+        fail = any(r["failing"] for r in row["cells"].values()) or any(
+            w["failing"] for w in row["whole"]
+        )
+        rows.append(
+            dict(
+                fail=fail,
+                anchor=row["anchor"],
+                configuration=row["configuration"],
+                comparison=_pretty(row["comparison"]),
+                whole=whole,
+                cells=cells,
+            )
+        )
+    return dict(columns=cols, rows=rows)
+
+
+def _matrix_cell(r: dict | None) -> dict | None:
+    if r is None:
+        return None
+    bits = []
+    if r["failing"]:
+        if r["n_differ"]:
+            bits.append(f"{r['n_differ']:,} px")
+        if r["max_abs_diff"]:
+            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
+        if r["dq_bits"]:
+            bits.append("bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split()))
+        if r["keywords_differ"]:
+            bits.append(f"{r['keywords_differ']} keywords")
+    return dict(verdict=r["verdict"], failing=r["failing"], bits=" · ".join(bits))
+
+
+def _provenance_view(folder) -> dict:
+    """The provenance section's rows: provenance.json flattened, configurations, runs."""
+    p = folder.provenance
+    rows = []
+
+    def flat(prefix, value):
+        if isinstance(value, dict) and prefix != "reference_files":
+            for k, v in value.items():
+                flat(f"{prefix}.{k}" if prefix else k, v)
+        elif prefix != "reference_files":
+            rows.append((prefix, value))
+
+    flat("", p)
+    cfg = folder.configurations
+    columns, config_rows = [], []
+    if not cfg.empty:
+        columns = [c for c in cfg.columns if c != "configuration" and (cfg[c] != "OMIT").any()]
+        config_rows = cfg.to_dict("records")
+    order = {n: k for k, n in enumerate(folder.config_names)}
+    runs = [
+        r
+        for _, r in sorted(folder.runs.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))
+    ]
+    return dict(
+        rows=rows,
+        refs=p.get("reference_files") or {},
+        config_columns=columns,
+        config_rows=config_rows,
+        runs=runs,
+        products=[" ".join(_rel(q, folder.path) for q in r.products.values()) for r in runs],
+        summary=json.dumps(folder.summary, indent=2),
+    )
 
 
 def _fixed(value) -> str:

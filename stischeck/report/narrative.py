@@ -9,6 +9,7 @@ imsets in DN; FLATCORR divides.
 """
 
 import math
+from dataclasses import replace
 
 from stischeck.dqbits import DQ_BITS
 
@@ -75,9 +76,9 @@ def _ratio_text(values) -> str:
     return " / ".join(f"{v:.4f}" if math.isfinite(v) else "undefined (0)" for v in values)
 
 
-def describe_changes(rows: list, added: dict) -> None:
+def describe_changes(rows: list, added: dict) -> list:
     """
-    Fill ``change`` and ``removed`` of each `WaterfallRow`: what its step did, in words and DN.
+    ``change`` and ``removed`` of each `WaterfallRow`: what its step did, in words and DN.
 
     Per-imset rows (raw, _flt) are compared with the previous per-imset row;
     the first _crj with the previous per-imset values (their sum); a later
@@ -89,69 +90,90 @@ def describe_changes(rows: list, added: dict) -> None:
         One pixel's rows in ladder order.
     added : dict
         configuration -> the switch it adds (None when not a ladder rung).
+
+    Returns
+    -------
+    list of WaterfallRow
+        The same rows with ``change`` and ``removed`` filled in (new objects).
     """
     prev_imsets = None  # last raw or _flt row
     prev_crj = None
+    out = []
     for row in rows:
         step = added.get(row.config)
+        change, removed = "", row.removed
         if row.product == "raw":
-            row.change = "raw DN as read: unsigned 16-bit counts that include the bias level"
+            change = "raw DN as read: unsigned 16-bit counts that include the bias level"
             prev_imsets = row
-            continue
-        if row.product == "flt":
+        elif row.product == "flt":
             prev, prev_imsets = prev_imsets, row
-            if prev is None:
-                continue
-            if len(prev.sci) == len(row.sci):
-                row.removed = tuple(a - b for a, b in zip(prev.sci, row.sci, strict=True))
-            d = row.removed
-            if step == "DQICORR":
-                flags = _or(row.dq)
-                row.change = "SCI unchanged; DQ flags set" + (
-                    f" ({dq_names(flags)})" if flags else " (none here)"
-                )
-            elif step == "BLEVCORR":
-                row.change = f"overscan bias level subtracted: {_each(d)} DN; overscan trimmed"
-            elif step == "BIASCORR":
-                row.change = f"bias image subtracted: {_each(d)} DN"
-            elif step == "DARKCORR":
-                row.change = f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset" + (
-                    ", from the EXPSCORR _flt" if prev_crj is not None else ""
-                )
-            elif step == "FLATCORR":
-                row.change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
-            elif step == "CRCORR" and d and not any(d):
-                row.change = "CRCORR skipped (a single imset): unchanged"
-            elif d:
-                row.change = f"changed by {_each([-v for v in d])} DN"
-            continue
-        # A _crj: the sum over NCOMBINE imsets, in DN over the total exposure time.
-        if prev_crj is None:
+            if prev is not None:
+                change, removed = _flt_change(row, prev, step, prev_crj is not None)
+        elif prev_crj is None:
             prev_crj = row
-            if prev_imsets is None:
-                continue
-            total = sum(prev_imsets.sci)
-            rejected = row.dq[0] & DQ_BITS["DATAREJECT"]
-            row.removed = (total - row.sci[0],)
-            row.change = (
-                f"cosmic rays rejected, the {row.ncombine} imsets summed: sum of the values "
-                f"above {_fmt(total)} DN, _crj {_fmt(row.sci[0])} DN"
-                + ("; rejected in every imset (DQ 8192)" if rejected else "")
-                + f"; per imset {_fmt(row.per_imset)} DN (_crj / NCOMBINE)"
-            )
-            continue
-        prev, prev_crj = prev_crj, row
-        d = prev.sci[0] - row.sci[0]
-        row.removed = (d,)
-        if step == "DARKCORR":
-            row.change = (
-                f"dark subtracted over the total exposure: {_fmt(d)} DN "
-                f"({_fmt(d / row.ncombine)} DN per imset, / NCOMBINE)"
-            )
-        elif step == "FLATCORR":
-            row.change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+            if prev_imsets is not None:
+                change, removed = _first_crj_change(row, prev_imsets)
         else:
-            row.change = f"changed by {_fmt(-d)} DN"
+            prev, prev_crj = prev_crj, row
+            change, removed = _later_crj_change(row, prev, step)
+        out.append(replace(row, change=change, removed=removed))
+    return out
+
+
+def _flt_change(row, prev, step, after_crj: bool) -> tuple:
+    """(change, removed) of a _flt row against the previous per-imset row."""
+    d = row.removed
+    if len(prev.sci) == len(row.sci):
+        d = tuple(a - b for a, b in zip(prev.sci, row.sci, strict=True))
+    change = ""
+    if step == "DQICORR":
+        flags = _or(row.dq)
+        change = "SCI unchanged; DQ flags set" + (
+            f" ({dq_names(flags)})" if flags else " (none here)"
+        )
+    elif step == "BLEVCORR":
+        change = f"overscan bias level subtracted: {_each(d)} DN; overscan trimmed"
+    elif step == "BIASCORR":
+        change = f"bias image subtracted: {_each(d)} DN"
+    elif step == "DARKCORR":
+        change = f"dark subtracted (dark × EXPTIME / gain): {_each(d)} DN per imset" + (
+            ", from the EXPSCORR _flt" if after_crj else ""
+        )
+    elif step == "FLATCORR":
+        change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+    elif step == "CRCORR" and d and not any(d):
+        change = "CRCORR skipped (a single imset): unchanged"
+    elif d:
+        change = f"changed by {_each([-v for v in d])} DN"
+    return change, d
+
+
+def _first_crj_change(row, prev_imsets) -> tuple:
+    """(change, removed) of the first _crj: the sum over NCOMBINE imsets, DN over the total time."""
+    total = sum(prev_imsets.sci)
+    rejected = row.dq[0] & DQ_BITS["DATAREJECT"]
+    change = (
+        f"cosmic rays rejected, the {row.ncombine} imsets summed: sum of the values "
+        f"above {_fmt(total)} DN, _crj {_fmt(row.sci[0])} DN"
+        + ("; rejected in every imset (DQ 8192)" if rejected else "")
+        + f"; per imset {_fmt(row.per_imset)} DN (_crj / NCOMBINE)"
+    )
+    return change, (total - row.sci[0],)
+
+
+def _later_crj_change(row, prev, step) -> tuple:
+    """(change, removed) of a later _crj against the previous _crj."""
+    d = prev.sci[0] - row.sci[0]
+    if step == "DARKCORR":
+        change = (
+            f"dark subtracted over the total exposure: {_fmt(d)} DN "
+            f"({_fmt(d / row.ncombine)} DN per imset, / NCOMBINE)"
+        )
+    elif step == "FLATCORR":
+        change = "divided by the flat: " + _ratio_text(_ratios(prev.sci, row.sci))
+    else:
+        change = f"changed by {_fmt(-d)} DN"
+    return change, (d,)
 
 
 def _expected_extreme(n: int) -> float:
@@ -192,6 +214,30 @@ def explain_pixel(
             f"[{x}, {y}] of the final product is [{raw.x}, {raw.y}] of the raw, untrimmed frame "
             "and of DQICORR's _flt (the overscan that BLEVCORR trims lies before it)."
         )
+    out.extend(_blev_sentences(by_step))
+    out.extend(_step_sentences(rows, added))
+    last = rows[-1]
+    value = last.sci[0]
+    flags = _or(last.dq)
+    reasons = flag_reasons(flags) if value < 0 else []
+    out.extend(_final_sentences(rows, added, reasons))
+    if not reasons:
+        out.extend(_noise_sentences(rows, added, by_step, n_good, is_extreme))
+    flat = by_step.get("FLATCORR") or next(
+        (r for r in rows if added.get(r.config) == "FLATCORR"), None
+    )
+    if flat is not None and value < 0:
+        out.append(
+            "Dividing by the flat changes the size of a value, not its sign: it stays negative."
+        )
+    if flags and not reasons:
+        out.append(f"DQ at the end: {flags} ({dq_names(flags)}).")
+    return out
+
+
+def _blev_sentences(by_step: dict) -> list:
+    """What BLEVCORR left: the light plus read noise, or a bright pixel."""
+    out = []
     blev = by_step.get("BLEVCORR")
     if blev is not None and blev.removed:
         floor = (
@@ -211,6 +257,12 @@ def explain_pixel(
             f"BLEVCORR subtracted the electronic bias level, {_each(blev.removed)} DN, leaving "
             f"{_each(blev.sci)} DN: the light in the pixel plus read noise{floor}.{tail}"
         )
+    return out
+
+
+def _step_sentences(rows: list, added: dict) -> list:
+    """Where the value first went negative, and the bias and dark each step took."""
+    out = []
     first_negative = next((r for r in rows if r.per_imset < 0), None)
     if first_negative is not None:
         step = added.get(first_negative.config) or first_negative.config
@@ -229,9 +281,14 @@ def explain_pixel(
                 f"{step} subtracted {_fmt(r.removed[0])} DN of {what} from the sum "
                 f"({_fmt(r.removed[0] / r.ncombine)} DN per imset)."
             )
+    return out
+
+
+def _final_sentences(rows: list, added: dict, reasons: list) -> list:
+    """The final value: a _crj sum, and why a flagged negative pixel is this low."""
+    out = []
     last = rows[-1]
     value = last.sci[0]
-    err = last.err[0] if last.err else float("nan")
     if last.product == "crj" and last.ncombine > 1:
         out.append(
             f"The final _crj value {_fmt(value)} DN is the sum of {last.ncombine} imsets "
@@ -239,7 +296,6 @@ def explain_pixel(
             f"signal as {last.ncombine}."
         )
     flags = _or(last.dq)
-    reasons = flag_reasons(flags) if value < 0 else []
     if reasons:
         dark = next((r for r in rows if added.get(r.config) == "DARKCORR" and r.removed), None)
         dark_text = (
@@ -251,7 +307,16 @@ def explain_pixel(
             f"It is a flagged pixel (DQ {flags}: {dq_names(flags)}), left out of the good "
             "pixels, and its flags say why it is this low: " + "; ".join(reasons) + "." + dark_text
         )
-    if err and math.isfinite(err) and err > 0 and value < 0 and not reasons:
+    return out
+
+
+def _noise_sentences(rows: list, added: dict, by_step: dict, n_good: int, is_extreme: bool) -> list:
+    """How far the final value lies from zero in units of ERR, and what that says."""
+    out = []
+    last = rows[-1]
+    value = last.sci[0]
+    err = last.err[0] if last.err else float("nan")
+    if err and math.isfinite(err) and err > 0 and value < 0:
         z = abs(value / err)
         extreme = _expected_extreme(n_good)
         floor = (
@@ -291,15 +356,6 @@ def explain_pixel(
             )
     elif err and math.isfinite(err) and err > 0 and value >= 0:
         out.append(f"It ends {value / err:.1f} × ERR above zero (ERR {_fmt(err)} DN).")
-    flat = by_step.get("FLATCORR") or next(
-        (r for r in rows if added.get(r.config) == "FLATCORR"), None
-    )
-    if flat is not None and value < 0:
-        out.append(
-            "Dividing by the flat changes the size of a value, not its sign: it stays negative."
-        )
-    if flags and not reasons:
-        out.append(f"DQ at the end: {flags} ({dq_names(flags)}).")
     return out
 
 
@@ -368,81 +424,87 @@ def explain_negatives(negatives: list, sections: list, side: str) -> list:
         if not rows:
             continue
         row = rows[0]  # the main product: _crj before _flt
-        step = section.added
-        now = (
-            f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
-            if row.n_good_negative
-            else "none of the good pixels"
-        )
-        was = f" (was {_pct(prev.good_fraction)})" if prev is not None else ""
-        floor = row.info.get("floor")
-        median = row.median_good
-        if row.n_negative == 0 and "BLEVCORR" not in section.performed:
-            text = (
-                "No negative pixels: raw SCI values are unsigned 16-bit DN and still include the "
-                "electronic bias level, so a pixel without light reads about the bias level "
-                f"(median good pixel {median:.0f} DN), not zero."
-            )
-        elif step == "BLEVCORR":
-            level = row.info.get("MEANBLEV", float("nan"))
-            lead = (
-                f"BLEVCORR subtracted the overscan bias level (MEANBLEV {level:.1f} DN). A pixel "
-                f"without light now reads zero ± the read noise (floor {_fmt(floor)} DN), so "
-                "about half of such pixels fall below zero."
-            )
-            if floor and median > 2 * floor:
-                tail = (
-                    f" Here most pixels hold light (median good pixel {_fmt(median)} DN, "
-                    f"{median / floor:.1f} × the floor), so "
-                    f"{'only ' if row.n_good_negative else ''}{now} are negative."
-                )
-            else:
-                tail = (
-                    f" Here the median good pixel is {_fmt(median)} DN, close to zero, and {now} "
-                    "are negative."
-                )
-            text = lead + tail + f" The lowest is {_fmt(row.min_value)} DN."
-        elif step == "BIASCORR":
-            text = (
-                "BIASCORR subtracted the bias image, the 2-D pattern of the zero level that the "
-                f"overscan level does not describe: the median good pixel is now {_fmt(median)} "
-                f"DN and {now} are negative{was}."
-            )
-        elif step == "CRCORR" and row.product != "crj":
-            text = (
-                "CRCORR had nothing to combine (a single imset: calstis marks it SKIPPED and "
-                f"writes the _flt again), so nothing changes: {now}{was}."
-            )
-        elif step == "CRCORR":
-            n = row.info.get("ncombine", 1)
-            direction = (
-                "fewer pixels are negative"
-                if prev is not None and row.good_fraction < prev.good_fraction
-                else "the share of negatives hardly changes where there is no light"
-            )
-            text = (
-                f"CRCORR's _crj is the sum of {n} imsets in DN: signal adds {n} times, noise only "
-                f"√{n} = {math.sqrt(n):.1f} times, so {direction}: {now}{was}. Cosmic rays only "
-                "add charge; rejecting them removes no negative value."
-            )
-        elif step == "DARKCORR":
-            text = (
-                "DARKCORR subtracted the dark image scaled by EXPTIME / ATODGAIN (MEANDARK "
-                f"{row.info.get('MEANDARK', float('nan')):.2f} DN): every pixel is lowered by its "
-                "expected dark current, which moves pixels towards and below zero: "
-                f"{now}{was}; the median good pixel is {_fmt(median)} DN."
-            )
-        elif step == "FLATCORR":
-            text = (
-                "FLATCORR divided by the flat field (values near 1): dividing changes the size "
-                f"of a value, not its sign, so negative pixels stay negative: {now}{was}."
-            )
-        else:
-            text = f"{now} are negative{was}."
+        text = _negative_sentence(row, prev, section)
         text += _flagged_text(row, prev)
         out.append((section.name, text))
         prev = row
     return out
+
+
+def _negative_sentence(row, prev, section) -> str:
+    """What the step of one configuration did to the share of negative pixels, in words."""
+    step = section.added
+    now = (
+        f"{_pct(row.good_fraction)} of the good pixels ({row.n_good_negative:,})"
+        if row.n_good_negative
+        else "none of the good pixels"
+    )
+    was = f" (was {_pct(prev.good_fraction)})" if prev is not None else ""
+    floor = row.info.get("floor")
+    median = row.median_good
+    if row.n_negative == 0 and "BLEVCORR" not in section.performed:
+        text = (
+            "No negative pixels: raw SCI values are unsigned 16-bit DN and still include the "
+            "electronic bias level, so a pixel without light reads about the bias level "
+            f"(median good pixel {median:.0f} DN), not zero."
+        )
+    elif step == "BLEVCORR":
+        level = row.info.get("MEANBLEV", float("nan"))
+        lead = (
+            f"BLEVCORR subtracted the overscan bias level (MEANBLEV {level:.1f} DN). A pixel "
+            f"without light now reads zero ± the read noise (floor {_fmt(floor)} DN), so "
+            "about half of such pixels fall below zero."
+        )
+        if floor and median > 2 * floor:
+            tail = (
+                f" Here most pixels hold light (median good pixel {_fmt(median)} DN, "
+                f"{median / floor:.1f} × the floor), so "
+                f"{'only ' if row.n_good_negative else ''}{now} are negative."
+            )
+        else:
+            tail = (
+                f" Here the median good pixel is {_fmt(median)} DN, close to zero, and {now} "
+                "are negative."
+            )
+        text = lead + tail + f" The lowest is {_fmt(row.min_value)} DN."
+    elif step == "BIASCORR":
+        text = (
+            "BIASCORR subtracted the bias image, the 2-D pattern of the zero level that the "
+            f"overscan level does not describe: the median good pixel is now {_fmt(median)} "
+            f"DN and {now} are negative{was}."
+        )
+    elif step == "CRCORR" and row.product != "crj":
+        text = (
+            "CRCORR had nothing to combine (a single imset: calstis marks it SKIPPED and "
+            f"writes the _flt again), so nothing changes: {now}{was}."
+        )
+    elif step == "CRCORR":
+        n = row.info.get("ncombine", 1)
+        direction = (
+            "fewer pixels are negative"
+            if prev is not None and row.good_fraction < prev.good_fraction
+            else "the share of negatives hardly changes where there is no light"
+        )
+        text = (
+            f"CRCORR's _crj is the sum of {n} imsets in DN: signal adds {n} times, noise only "
+            f"√{n} = {math.sqrt(n):.1f} times, so {direction}: {now}{was}. Cosmic rays only "
+            "add charge; rejecting them removes no negative value."
+        )
+    elif step == "DARKCORR":
+        text = (
+            "DARKCORR subtracted the dark image scaled by EXPTIME / ATODGAIN (MEANDARK "
+            f"{row.info.get('MEANDARK', float('nan')):.2f} DN): every pixel is lowered by its "
+            "expected dark current, which moves pixels towards and below zero: "
+            f"{now}{was}; the median good pixel is {_fmt(median)} DN."
+        )
+    elif step == "FLATCORR":
+        text = (
+            "FLATCORR divided by the flat field (values near 1): dividing changes the size "
+            f"of a value, not its sign, so negative pixels stay negative: {now}{was}."
+        )
+    else:
+        text = f"{now} are negative{was}."
+    return text
 
 
 def verdict_row_text(row: dict) -> str:

@@ -152,6 +152,21 @@ def _dashed(draw, p0, p1, colour, width, dash=6 * _SS, gap=4 * _SS) -> None:
 
 def _draw_panel(draw, panel: Panel, box: tuple, show_ylabels: bool) -> None:
     left, top, right, bottom = box
+    axes = _axes(panel, box)
+    x0, x1, px = axes[0], axes[1], axes[4]
+    if panel.band is not None:
+        b0, b1 = max(panel.band[0], x0), min(panel.band[1], x1)
+        if b1 > b0:
+            draw.rectangle([px(b0), top, px(b1), bottom], fill=_BAND)
+    _draw_grid(draw, panel, box, axes, show_ylabels)
+    _draw_series(draw, panel, axes)
+    draw.rectangle([left, top, right, bottom], outline=_FRAME, width=_SS)
+    _draw_labels(draw, panel, box)
+
+
+def _axes(panel: Panel, box: tuple) -> tuple:
+    """(x0, x1, ly0, ly1, px, py): the axis limits and the data -> pixel maps of a panel."""
+    left, top, right, bottom = box
     x0, x1 = panel.xlim
     if not x1 > x0:
         x0, x1 = x0 - 1.0, x1 + 1.0
@@ -176,12 +191,14 @@ def _draw_panel(draw, panel: Panel, box: tuple, show_ylabels: bool) -> None:
         v = min(max(v, ly0), ly1)
         return bottom - (v - ly0) / (ly1 - ly0) * (bottom - top)
 
-    font = _font(11)
+    return x0, x1, ly0, ly1, px, py
+
+
+def _draw_grid(draw, panel: Panel, box: tuple, axes: tuple, show_ylabels: bool) -> None:
+    """Grid lines, ticks and tick labels, the reference line and the zero line."""
+    left, top, right, bottom = box
+    x0, x1, ly0, ly1, px, py = axes
     small = _font(10)
-    if panel.band is not None:
-        b0, b1 = max(panel.band[0], x0), min(panel.band[1], x1)
-        if b1 > b0:
-            draw.rectangle([px(b0), top, px(b1), bottom], fill=_BAND)
     # grid and ticks
     xticks = panel.xticks if panel.xticks is not None else nice_ticks(x0, x1, 7)
     step = (xticks[1] - xticks[0]) if len(xticks) > 1 else 1.0
@@ -212,7 +229,11 @@ def _draw_panel(draw, panel: Panel, box: tuple, show_ylabels: bool) -> None:
         _dashed(draw, (left, y), (right, y), (150, 150, 150), _SS, dash=2 * _SS, gap=3 * _SS)
     if panel.zero_line and x0 < 0 < x1:
         _dashed(draw, (px(0.0), top), (px(0.0), bottom), (70, 70, 70), _SS)
-    # data
+
+
+def _draw_series(draw, panel: Panel, axes: tuple) -> None:
+    """The data: step histograms, lines and markers."""
+    px, py = axes[4], axes[5]
     for s in panel.series:
         w = max(1, round(s.width * _SS))
         if s.steps:
@@ -235,7 +256,13 @@ def _draw_panel(draw, panel: Panel, box: tuple, show_ylabels: bool) -> None:
             elif s.marker == "x":
                 draw.line([(x - r, y - r), (x + r, y + r)], fill=s.colour, width=w)
                 draw.line([(x - r, y + r), (x + r, y - r)], fill=s.colour, width=w)
-    draw.rectangle([left, top, right, bottom], outline=_FRAME, width=_SS)
+
+
+def _draw_labels(draw, panel: Panel, box: tuple) -> None:
+    """The title, the x label and the legend."""
+    left, top, right, bottom = box
+    font = _font(11)
+    small = _font(10)
     if panel.title:
         draw.text((left, top - 4 * _SS), panel.title, fill=_TEXT, font=font, anchor="ld")
     if panel.xlabel:

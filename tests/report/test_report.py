@@ -217,10 +217,10 @@ def test_a_calstis_error_is_shown_where_its_images_would_be(tmp_path):
 
 
 def test_a_single_differing_pixel_survives_in_the_difference_map(tiny_folder):
-    from stischeck.report.folder import load_folder
+    from stischeck.report.folder import load_folder, read_inputs
     from stischeck.report.model import build_model
 
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     blev = next(s for s in model.sections if s.name == "BLEVCORR")
     diff = blev.products[0].diffs[0]
     assert (diff.extname, diff.imset, diff.n_nonzero) == ("SCI", 1, 1)
@@ -231,10 +231,10 @@ def test_a_single_differing_pixel_survives_in_the_difference_map(tiny_folder):
 
 
 def test_negative_counts_follow_the_steps(tiny_folder):
-    from stischeck.report.folder import load_folder
+    from stischeck.report.folder import load_folder, read_inputs
     from stischeck.report.model import build_model
 
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     by = {(n.config, n.side): n for n in model.negatives}
     assert by["RAW", "input"].n_negative == 0
     assert by["DQICORR", "calstis"].n_negative == 0

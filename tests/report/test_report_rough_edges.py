@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stischeck.report import figures
-from stischeck.report.folder import load_folder
+from stischeck.report.folder import load_folder, read_inputs
 from stischeck.report.html import _kw
 from stischeck.report.model import build_model
 
@@ -33,7 +33,7 @@ def test_the_dashed_zero_line_is_named_only_where_zero_is_on_the_axis(which, req
 
     folder = request.getfixturevalue(which)
     text = _text(write_report(folder, out=folder / f"{which}.html"))
-    hists = _product_histograms(build_model(load_folder(folder)))
+    hists = _product_histograms(build_model(read_inputs(load_folder(folder))))
     captions = _histogram_captions(text)
     assert len(captions) == len(hists)
     for caption, hist in zip(captions, hists, strict=True):
@@ -42,7 +42,7 @@ def test_the_dashed_zero_line_is_named_only_where_zero_is_on_the_axis(which, req
 
 
 def test_the_raw_histogram_does_not_name_a_zero_line(tiny_folder):
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     raw = next(s for s in model.sections if s.name == "RAW").products[0].hist
     assert not figures.zero_line_shown(raw)
     blev = next(s for s in model.sections if s.name == "BLEVCORR").products[0].hist
@@ -74,7 +74,7 @@ def test_the_difference_colour_bar_names_the_colour_equal_pixels_have(wrong_step
 
 
 def test_a_single_bar_difference_histogram_stands_clear_of_the_axis_edges(tiny_folder):
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     blev = next(s for s in model.sections if s.name == "BLEVCORR")
     hist = blev.products[0].diffs[0].hist  # one differing pixel: +0.5 DN
     edges = hist.edges
@@ -138,7 +138,7 @@ def _flag_a_hot_rejected_pixel(folder, *, x=5, y=7, value=-2000.0, dq=8208):
 
 def test_negative_flagged_pixels_are_counted_by_flag_and_explained(tiny_folder):
     x, y = _flag_a_hot_rejected_pixel(tiny_folder)
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     row = next(n for n in model.negatives if (n.config, n.side) == ("BLEVCORR", "calstis"))
     assert row.flagged_dq.get(8208) == 1 and row.flagged_min == -2000.0
     text = dict(model.negative_text)["BLEVCORR"]
@@ -148,7 +148,7 @@ def test_negative_flagged_pixels_are_counted_by_flag_and_explained(tiny_folder):
 
 def test_the_most_negative_flagged_pixel_is_followed_and_its_flags_explain_it(tiny_folder):
     x, y = _flag_a_hot_rejected_pixel(tiny_folder)
-    model = build_model(load_folder(tiny_folder))
+    model = build_model(read_inputs(load_folder(tiny_folder)))
     flagged = [w for w in model.waterfalls if (w.x, w.y) == (x, y)]
     assert flagged, [w.why for w in model.waterfalls]
     (wf,) = flagged
@@ -164,7 +164,7 @@ def test_a_bright_pixel_is_not_described_as_scattering_around_zero(tiny_folder):
     from stischeck.report import write_report
 
     # raw [13, 11] holds 5000 DN (FITS x 9 after the 4 overscan columns are trimmed)
-    model = build_model(load_folder(tiny_folder), pixels=[(9, 11)])
+    model = build_model(read_inputs(load_folder(tiny_folder)), pixels=[(9, 11)])
     (wf,) = [w for w in model.waterfalls if w.why == "requested with --pixel"]
     words = " ".join(wf.explanation)
     assert "scatters around zero" not in words
