@@ -1,9 +1,10 @@
 """The report's fixed vocabulary: verdict ranks, keyword lists, what each step does."""
 
 from stischeck.dqbits import DQ_BITS
+from stischeck.vocabulary import Verdict
 
 #: Verdicts from best to worst, as compare ranks them; failures are ``differ`` and ``error``.
-VERDICT_RANK = {"identical": 0, "agree": 1, "empty": 1, "differ": 2, "error": 3}
+VERDICT_RANK = {v.word: v.rank for v in Verdict}
 #: The CRREJTAB parameters calstis echoes in the _crj primary header (spec §12.6), and results.
 CR_KEYWORDS = (
     "CRSIGMAS",

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stischeck.errors import InputFileError
+from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
 __all__ = ["ImsetData", "ProductData", "read_product"]
 
@@ -48,7 +49,7 @@ class ProductData:
     def sdqflags(self) -> int:
         """SDQFLAGS of imset 1 (calstis's default 32767 when absent)."""
         h = self.imsets[0].header if self.imsets else {}
-        return int(h.get("SDQFLAGS", 32767))
+        return int(h.get("SDQFLAGS", DEFAULT_SDQFLAGS))
 
     @property
     def ncombine(self) -> int:
