@@ -24,8 +24,17 @@ COMMANDS = ("demo", "compare", "reference", "record", "report", "synth", "batch"
 COMMANDS += ("probes", "trailers")  # issue 18 building blocks
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every subcommand registered."""
+def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
+    """
+    Return the argument parser with the given subcommands registered.
+
+    Parameters
+    ----------
+    commands : tuple of str
+        Names from `COMMANDS` to register (default: all). `main` registers only
+        the one named on the command line, so that a run imports no other
+        subcommand's parser (``synth``'s pulls in astropy: issue 17).
+    """
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stischeck {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"stischeck.commands.{name}").add_parser(sub)
     diff = sub.add_parser(
         "diff", help="compare two calstis products (stischeck diff -h)", add_help=False
@@ -54,7 +63,7 @@ def _run_diff(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    parser = build_parser((argv[0],) if argv and argv[0] in COMMANDS else COMMANDS)
     if argv and argv[0] == "diff":
         # diff has its own parser; pass its arguments through untouched.
         args = argparse.Namespace(func=_run_diff, rest=argv[1:], debug="--debug" in argv)
