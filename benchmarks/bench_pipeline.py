@@ -3,7 +3,15 @@
 Usage::
 
     python benchmarks/bench_pipeline.py CORPUS_CASE_DIR [--calstis cs0.e] [--repeat 5]
-        [--crsplit 2 --crsplit 4 --crsplit 8]
+        [--crsplit 2 --crsplit 4 --crsplit 8] [--layout plain --layout gzipped]
+
+Issue 17: every CRSPLIT is measured with both layouts of the reference files
+in one run (default): ``plain``, a CRDS-cache-like copy of ``oref/`` with
+every ``.fits.gz`` gunzipped to ``.fits``, and ``gzipped``, the corpus's own
+``oref/``. The second table is the issue's: cs0.e wall, reference
+in-process and its ratio, the whole ``stischeck reference`` process and its
+ratio, peak RSS of both processes, and the load average after the row; the
+last table gives median, min and max of the alternated runs.
 
 CORPUS_CASE_DIR is the full-frame corpus case ``img_ampD_g1_full_cr2`` (its
 raw file and ``oref/``). CRSPLIT 2 is its raw file; 4 and 8 are built from it
@@ -32,6 +40,7 @@ the runs on both sides).
 """
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -84,6 +93,22 @@ def _prepare(case_dir: Path, crsplit: list[int], work: Path) -> dict:
                 hdul[0].header[sw] = "PERFORM" if sw in SIX_STEPS else "OMIT"
         raws[n] = str(dest)
     return raws
+
+
+def _plain_oref(oref: Path, dest: Path) -> Path:
+    """Copy ``oref/`` as a CRDS cache holds it: every ``.fits.gz`` gunzipped to ``.fits``."""
+    dest.mkdir(parents=True)
+    for path in sorted(oref.iterdir()):
+        if path.name.endswith(".fits.gz"):
+            with gzip.open(path, "rb") as src, (dest / path.name[:-3]).open("wb") as out:
+                shutil.copyfileobj(src, out, length=1 << 20)
+        elif path.is_file():
+            shutil.copy2(path, dest / path.name)
+    return dest
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _reference_once(raw: Path, oref: Path, out: Path) -> tuple[float, float]:
@@ -166,14 +191,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calstis", default=os.environ.get("STISCHECK_CALSTIS") or "cs0.e")
     ap.add_argument("--repeat", type=int, default=5, help="runs per side (default 5)")
     ap.add_argument("--crsplit", type=int, action="append", help="2, 4, 8 (default: all)")
+    ap.add_argument("--layout", choices=("plain", "gzipped"), action="append",
+                    help="reference files as plain .fits (a CRDS cache) or the corpus's "
+                    ".fits.gz (default: both)")  # fmt: skip
+    ap.add_argument("--oref", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--worker", choices=("prepare", "inprocess", "compare"), help=argparse.SUPPRESS)
     ap.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--theirs", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.case_dir = args.case_dir.resolve()
-    oref = args.case_dir / "oref"
+    oref = args.oref or args.case_dir / "oref"
     args.crsplit = args.crsplit or [2, 4, 8]
+    args.layout = args.layout or ["plain", "gzipped"]
     if args.worker == "prepare":
         print(json.dumps(_prepare(args.case_dir, args.crsplit, args.out)))
         return 0
@@ -184,32 +214,40 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_identical(args.out, args.theirs)))
         return 0
     calstis = shutil.which(args.calstis) or args.calstis
-    env = dict(os.environ, oref=f"{oref}/")
     me = [sys.executable, str(Path(__file__).resolve())]
-    rows, detail = [], []
+    rows, detail, issue_rows = [], [], []
+    print(f"start: {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        env = dict(os.environ, oref=f"{oref}/")
         wanted = [a for n in args.crsplit for a in ("--crsplit", str(n))]
         prepare = [*me, str(args.case_dir), "--worker", "prepare", "--out", str(tmp / "in")]
         _, _, text = _run([*prepare, *wanted], env)
         raws = {int(k): Path(v) for k, v in json.loads(text).items()}
         _, bare_peak, _ = _run([sys.executable, "-c", "pass"], env)
         _, imports_peak, _ = _run([sys.executable, "-c", IMPORTS], env)
-        for n, raw in raws.items():
+        orefs = {"gzipped": oref}
+        if "plain" in args.layout:
+            orefs["plain"] = _plain_oref(oref, tmp / "oref-plain")
+        for layout, n in ((lay, n) for lay in args.layout for n in raws):
+            raw, lay_oref = raws[n], orefs[layout]
+            env = dict(os.environ, oref=f"{lay_oref}/")
+            tag = f"{layout} CRSPLIT={n}"
             cs0_wall, cs0_peak, ref_cold, ref_warm, ref_delta, ref_base = [], [], [], [], [], []
             cs0_cpu, ref_cpu = [], []
             proc_wall, proc_peak, same = [], [], []
             for k in range(args.repeat + 1):  # run 0: warm-up of every side, not counted
-                c_out, r_out, p_out = (tmp / f"{side}{n}-{k}" for side in ("c", "r", "p"))
+                c_out, r_out, p_out = (tmp / f"{side}{layout}{n}-{k}" for side in "crp")
                 for d in (c_out, r_out, p_out):
                     d.mkdir()
                 wall, peak, _ = _run([calstis, str(raw), f"{c_out}/"], env)
                 cpu = _run.last_cpu
                 _, _, text = _run([*me, str(args.case_dir), "--worker", "inprocess", "--raw",
-                                   str(raw), "--out", str(r_out)], env)  # fmt: skip
+                                   str(raw), "--oref", str(lay_oref), "--out", str(r_out)],
+                                  env)  # fmt: skip
                 ref = json.loads(text)
                 p_wall, p_peak, _ = _run([sys.executable, "-m", "stischeck.cli", "reference",
-                                          str(raw), "--oref", str(oref), "--outroot",
+                                          str(raw), "--oref", str(lay_oref), "--outroot",
                                           f"{p_out}/"], env)  # fmt: skip
                 if k:
                     cs0_wall.append(wall)
@@ -229,8 +267,14 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.rmtree(d, ignore_errors=True)
             c_med, r_med = statistics.median(cs0_wall), statistics.median(ref_cold)
             ratio = r_med / c_med
+            p_med = statistics.median(proc_wall)
+            issue_rows.append((
+                tag, f"{c_med:.3f}", f"{r_med:.3f}", f"{ratio:.2f}x", f"{p_med:.3f}",
+                f"{p_med / c_med:.2f}x", f"{max(cs0_peak):.0f} / {max(proc_peak):.0f}",
+                _load().removeprefix("load average "),
+            ))  # fmt: skip
             rows.append((
-                f"CRSPLIT={n}", f"{c_med:.3f}", f"{r_med:.3f}", f"{ratio:.2f}",
+                tag, f"{c_med:.3f}", f"{r_med:.3f}", f"{ratio:.2f}",
                 "yes" if ratio <= 0.5 else "no", f"{max(cs0_peak):.1f}", f"{max(ref_delta):.1f}",
                 "yes" if max(ref_delta) <= max(cs0_peak) else "no",
                 f"{statistics.median(proc_wall):.3f}", "yes" if all(same) else "NO",
@@ -243,14 +287,19 @@ def main(argv: list[str] | None = None) -> int:
                                   ("reference baseline MiB", ref_base),
                                   ("process peak MiB", proc_peak)):  # fmt: skip
                 med, lo, hi = _stats(values)
-                detail.append((f"CRSPLIT={n}", label, f"{med:.3f}", f"{lo:.3f}", f"{hi:.3f}"))
-    print(f"input: {args.case_dir.name} (uncompressed); oref: {oref}; {args.repeat} runs a side")
+                detail.append((tag, label, f"{med:.3f}", f"{lo:.3f}", f"{hi:.3f}"))
+    print(f"end: {_load()}")
+    print(f"input: {args.case_dir.name} (uncompressed); oref: {oref} (gzipped) and its")
+    print(f"gunzipped copy (plain); {args.repeat} alternated runs a side, medians")
     print(
         f"interpreter peak RSS: bare {bare_peak:.1f} MiB, after the imports {imports_peak:.1f} MiB"
     )
     print()
     _table(("input", "cs0.e_s", "ref_s", "ref/cs0", "<=0.5", "cs0.e_MiB", "ref_MiB_above",
             "<=cs0", "process_s", "identical"), rows)  # fmt: skip
+    print()
+    _table(("input", "cs0.e_s", "ref_inproc_s", "ratio", "process_s", "ratio",
+            "peak_MiB_cs0/process", "load_after"), issue_rows)  # fmt: skip
     print()
     _table(("input", "figure", "median", "min", "max"), detail)
     return 0

@@ -26,8 +26,17 @@ COMMANDS = ("demo", "compare", "reference", "record", "report", "synth", "batch"
 COMMANDS += ("probes", "trailers")  # issue 18 building blocks
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every subcommand registered."""
+def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
+    """
+    Return the argument parser with the given subcommands registered.
+
+    Parameters
+    ----------
+    commands : tuple of str
+        Names from `COMMANDS` to register (default: all). `main` registers only
+        the one named on the command line, so that a run imports no other
+        subcommand's parser (``synth``'s pulls in astropy: issue 17).
+    """
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -37,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stischeck {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"stischeck.commands.{name}").add_parser(sub)
     diff = sub.add_parser(
         "diff", help="compare two calstis products (stischeck diff -h)", add_help=False
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         # astropy ignores one that is not a folder, with a two-line warning in each worker.
         if name in os.environ and not Path(os.environ[name]).is_dir():
             del os.environ[name]
-    parser = build_parser()
+    parser = build_parser((argv[0],) if argv and argv[0] in COMMANDS else COMMANDS)
     if argv and argv[0] == "diff":
         # diff has its own parser; pass its arguments through untouched.
         args = argparse.Namespace(func=_run_diff, rest=argv[1:], debug="--debug" in argv)
