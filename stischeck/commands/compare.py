@@ -67,6 +67,14 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--no-html", action="store_true", help="write the CSV tables only")
     p.add_argument(
+        "--keep",
+        choices=("differing", "all"),
+        default="differing",
+        help="what stays under runs/ once the tables and report are written (default differing: "
+        "the staged inputs and products of configurations where the sides differ or a run "
+        "failed; trailers always); all: everything",
+    )
+    p.add_argument(
         "--pixel",
         metavar="X,Y",
         action="append",
@@ -79,6 +87,7 @@ def run(args) -> int:
     """Run the comparison; print a few lines; return 0, 1 or 2."""
     from stischeck import config as cfg
     from stischeck.compare.engine import CompareSettings, run_compare
+    from stischeck.compare.keep import prune_agreeing_runs
     from stischeck.compare.tables import format_text, write_outputs
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.environment import find_calstis
@@ -158,6 +167,8 @@ def run(args) -> int:
     sys.stdout.flush()
     if not args.no_html:
         _write_report(outdir, args.pixel)
+    prune_agreeing_runs(outdir, args.keep)  # after the report, which shows the products
+    if not args.no_html:
         finish_outdir(outdir, "complete")
     if summary["exit_code"] == 2:
         # The reason is in the tables too, but whoever reads stderr must see it.

@@ -399,6 +399,10 @@ class ProductReader:
         if key in self.errors:
             return None
         if key not in self.cache:
+            not_kept = _not_kept_note(path)
+            if not_kept:
+                self.errors[key] = not_kept
+                return None
             try:
                 self.cache[key] = read_product(path)
             except InputFileError as err:
@@ -506,3 +510,16 @@ def _read_text(path: Path) -> str:
         return raw.decode("utf-8", errors="replace")
     except (OSError, EOFError) as err:
         return f"(cannot read {path}: {err})"
+
+
+def _not_kept_note(path: Path) -> str:
+    """Why a product removed by ``compare --keep differing`` is absent ('' if it is not)."""
+    if path.exists():
+        return ""
+    for folder in path.parents:
+        note = folder / "NOT-KEPT.txt"
+        if note.is_file():
+            return f"{path.name}: not kept: {note.read_text().strip()}"
+        if folder.name == "runs":
+            break
+    return ""

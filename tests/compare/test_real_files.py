@@ -390,7 +390,8 @@ def acq_compare(synth_set, tmp_path_factory):
     oref = acq_oref(synth_set, tmp, raw)
     out = tmp / "out"
     argv = ["compare", str(raw), "--oref", str(oref), "--calstis", str(stand_in_calstis(tmp)),
-            "--steps", "RAW,DQICORR,BLEVCORR", "--outdir", str(out), "--jobs", "1"]  # fmt: skip
+            "--steps", "RAW,DQICORR,BLEVCORR", "--outdir", str(out), "--jobs", "1",
+            "--keep", "all"]  # fmt: skip
     result = subprocess.run(
         [
             sys.executable,
