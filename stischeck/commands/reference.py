@@ -73,7 +73,7 @@ def run(args) -> int:
         tuple((k, str(header.get(k, "OMIT")).strip().upper()) for k in CALIBRATION_SWITCHES),
     )
     oref = find_reference_folder(raw_path, header, args.oref)
-    check_references(raw_path, header, [own], oref)  # every file needed is there
+    check_references(raw_path, header, [own], oref, damage=False)  # every file needed is there
     check_reference_files(raw_path, oref.path)  # and none is damaged
     result = calibrate(raw, oref_dir=oref.path)
     for message in result.messages:
