@@ -125,6 +125,8 @@ def test_a_nan_ccdtab_column_is_named_as_damaged_by_reference_and_compare(case, 
     source, raw, oref = case
     plain = spoil_ccdtab(oref)
     line = f"CCDTAB {plain}[1]: READNSE = nan in row 1 is not a finite number"
+    code = main(["reference", str(raw), "--oref", str(oref), "--outroot", f"{raw.parent}/r/"])
+    assert (code, capsys.readouterr().err) == (2, f"stischeck: {line}\n")
     code = main(["compare", str(raw), "--oref", str(oref), "--no-calstis", "--truth",
                  str(source), "--outdir", str(raw.parent / "c"), "--no-html"])  # fmt: skip
     assert (code, capsys.readouterr().err) == (2, f"stischeck: {line}\n")
