@@ -16,6 +16,7 @@ switch OMIT.
 from dataclasses import dataclass
 
 from stischeck.errors import UsageError
+from stischeck.vocabulary import CALIBRATION_SWITCHES, HEADER_SWITCHES, LADDER
 
 __all__ = [
     "LADDER",
@@ -32,24 +33,10 @@ __all__ = [
     "PHOTCORR_RUNG",
 ]
 
-#: The cumulative ladder, in calstis's order.
-LADDER = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
-#: Every calibration switch a STIS raw header carries; all OMIT unless a configuration says.
-CALIBRATION_SWITCHES = (
-    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
-    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "WAVECORR", "X1DCORR", "BACKCORR",
-    "HELCORR", "DISPCORR", "FLUXCORR", "CTECORR", "SC2DCORR", "X2DCORR", "GEOCORR",
-    "SGEOCORR", "LORSCORR", "GLINCORR", "LFLGCORR", "DOPPCORR",
-)  # fmt: skip
 #: Name of the all-OMIT configuration (no product expected from either side).
 RAW_NAME = "RAW"
 #: Name of the configuration with the raw header's own 2-D switches.
 HEADER_NAME = "HEADER"
-#: The calstis1/calstis2 CCD switches HEADER takes from the raw header (the 2-D reduction).
-HEADER_SWITCHES = (
-    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
-    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR",
-)  # fmt: skip
 #: The rung after FLATCORR for imaging data with an IMPHTTAB.
 PHOTCORR_RUNG = "PHOTCORR"
 

@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stischeck.vocabulary import REFERENCE_KEYWORDS, rootname
+
 __all__ = [
     "REFERENCE_KEYWORDS",
     "REFERENCE_RULE",
@@ -38,22 +40,6 @@ __all__ = [
     "relative_to_folder",
     "read_raw_header",
 ]
-
-#: Reference-file keywords of the 2-D CCD steps (spec §1.3), in the raw primary header.
-REFERENCE_KEYWORDS = (
-    "CCDTAB",
-    "BPIXTAB",
-    "CRREJTAB",
-    "BIASFILE",
-    "DARKFILE",
-    "PFLTFILE",
-    "DFLTFILE",
-    "LFLTFILE",
-    "ATODTAB",
-    "SHADFILE",
-    "IMPHTTAB",
-    "TDSTAB",
-)
 
 
 def _digest(stream) -> str:
@@ -507,13 +493,13 @@ def check_truth(truth: Path, raw: Path, header) -> None:
         recorded = manifest["params"].get("rootname")  # the corpus's manifests
     if not recorded and isinstance(manifest.get("raw"), dict):
         recorded = str(manifest["raw"].get("file", "")).split("_raw.fits")[0]
-    rootname = str(header.get("ROOTNAME", Path(raw).name.split("_")[0])).strip().lower()
+    raw_root = rootname(header, raw)
     if not recorded:
         raise InputFileError(f"{path}: the truth manifest names no rootname")
-    if str(recorded).strip().lower() != rootname:
+    if str(recorded).strip().lower() != raw_root:
         raise InputFileError(
             f"{truth}: the truth of another data set (manifest rootname {recorded!r}, "
-            f"{Path(raw).name} has ROOTNAME {rootname!r})"
+            f"{Path(raw).name} has ROOTNAME {raw_root!r})"
         )
     steps = manifest.get("steps", [])
     for entry in steps if isinstance(steps, list) else []:

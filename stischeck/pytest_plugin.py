@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
+from stischeck.vocabulary import rootname as rootname_of
 
 __all__ = ["CompareResult", "assert_products_agree", "CORPUS_SKIP_REASON"]
 
@@ -299,7 +300,7 @@ def stischeck_compare(request, tmp_path_factory):
 
         check_raw(raw)
         header = read_raw_header(raw)
-        rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+        rootname = rootname_of(header, raw)
         _check_inputs(raw, header, truth, chosen=bool(steps))
         configurations = cfg.configurations_for(header, steps=steps, truth=truth)
         out = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-compare-{rootname}")

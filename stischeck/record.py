@@ -22,6 +22,7 @@ from pathlib import Path
 
 from stischeck.errors import CalstisError, InputFileError
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
+from stischeck.vocabulary import rootname as rootname_of
 
 __all__ = ["RecordResult", "record_truth", "changes_against"]
 
@@ -190,7 +191,7 @@ def record_truth(
     if existing and not force:
         raise InputFileError(f"{out}: truth folder already exists (use --force to replace it)")
     header = fits.getheader(raw, 0)
-    rootname = str(header.get("ROOTNAME", "")).strip().lower() or raw.name.split("_")[0]
+    rootname = rootname_of(header, raw)
     folder = (
         ReferenceFolder(Path(oref).resolve(), "oref")
         if oref is not None

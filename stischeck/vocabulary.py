@@ -1,14 +1,46 @@
-"""Words the harness shares: verdicts and their rank, the SDQFLAGS default, timeouts.
+"""Words the harness shares, each written once.
 
-One module so the ranking, the calstis defaults and the time limits are written
-once; the other modules import them from here.
+Verdicts and their rank, the switches, the reference-file keywords, the
+SDQFLAGS default, timeouts and the rootname rule. It imports nothing from
+the project (the judge and the runners both use it).
 """
 
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
-__all__ = ["DEFAULT_SDQFLAGS", "DEFAULT_TIMEOUT_S", "Verdict", "verdict_rank"]
+__all__ = [
+    "CALIBRATION_SWITCHES",
+    "DEFAULT_SDQFLAGS",
+    "DEFAULT_TIMEOUT_S",
+    "HEADER_SWITCHES",
+    "LADDER",
+    "REFERENCE_KEYWORDS",
+    "Verdict",
+    "rootname",
+    "verdict_rank",
+]
+
+#: The cumulative ladder of the 2-D CCD reduction, in calstis's order (spec §1.1).
+LADDER = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
+#: Every calibration switch a STIS raw header carries; all OMIT unless a configuration says.
+CALIBRATION_SWITCHES = (
+    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
+    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "WAVECORR", "X1DCORR", "BACKCORR",
+    "HELCORR", "DISPCORR", "FLUXCORR", "CTECORR", "SC2DCORR", "X2DCORR", "GEOCORR",
+    "SGEOCORR", "LORSCORR", "GLINCORR", "LFLGCORR", "DOPPCORR",
+)  # fmt: skip
+#: The calstis1/calstis2 CCD switches the HEADER configuration takes from the raw header.
+HEADER_SWITCHES = (
+    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
+    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR",
+)  # fmt: skip
+#: Reference-file keywords of the 2-D CCD steps (spec §1.3), in the raw primary header.
+REFERENCE_KEYWORDS = (
+    "CCDTAB", "BPIXTAB", "CRREJTAB", "BIASFILE", "DARKFILE", "PFLTFILE", "DFLTFILE",
+    "LFLTFILE", "ATODTAB", "SHADFILE", "IMPHTTAB", "TDSTAB",
+)  # fmt: skip
 
 #: SDQFLAGS when a header has none: calstis's default, 15 bits set (32767).
 #: hstcal pkg/stis/lib/cs1/getgrpinfo1.c reads ``Get_KeyI(hdr, "SDQFLAGS", use_def, 32767, ...)``
@@ -50,3 +82,22 @@ def verdict_rank(word: str, unknown: int = Verdict.ERROR.rank) -> int:
         return Verdict.from_word(str(word)).rank
     except ValueError:
         return unknown
+
+
+def rootname(header, path) -> str:
+    """
+    The data set's rootname: ROOTNAME from the raw primary header, lower case.
+
+    Where the header has none, or a blank one, the file name up to its first
+    ``_`` (``o8k401010_raw.fits`` -> ``o8k401010``), as calstis names products.
+
+    Parameters
+    ----------
+    header : mapping
+        The raw primary header (anything with ``.get``), or None.
+    path : str or Path
+        The raw file.
+    """
+    value = header.get("ROOTNAME", "") if header is not None else ""
+    value = str(value).strip().lower()
+    return value or Path(path).name.split("_")[0].split(".fits")[0].lower()

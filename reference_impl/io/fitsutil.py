@@ -628,9 +628,15 @@ def read_table(path: Path, *, error_cls=InputFileError, what: str = "table"):
 
 
 def _plain_column(values: np.ndarray) -> np.ndarray:
-    """Native-order numbers and ``str`` for characters (a new array)."""
-    if values.dtype.kind == "S":
-        return values.astype(str)
+    """Native-order numbers and ``str`` for characters (a new array).
+
+    A character cell ends at its first NUL, as the C string cfitsio hands
+    calstis does: ``MODEL``, NUL padding, then a stray byte, reads ``MODEL``.
+    """
+    if values.dtype.kind in "SU":
+        # numpy strips only trailing NULs (and a NUL separator is empty to np.char).
+        text = values.astype(str)
+        return np.array([v.split("\0", 1)[0] for v in text.ravel()], dtype=str).reshape(text.shape)
     return values.astype(values.dtype.newbyteorder("="))
 
 

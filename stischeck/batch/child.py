@@ -15,6 +15,8 @@ import time
 import traceback
 from pathlib import Path
 
+from stischeck.vocabulary import rootname as rootname_of
+
 __all__ = ["run_job", "configurations_for", "one_line", "main"]
 
 #: Imported before the first job (astropy, numpy and pandas come with them).
@@ -97,7 +99,7 @@ def _compare(job: dict, folder: Path) -> dict:
     raw = Path(job["raw"])
     check_raw(raw)
     header = read_raw_header(raw)
-    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+    rootname = rootname_of(header, raw)
     spec = job.get("configurations", {})
     # As stischeck compare, before anything runs: each is this data set's one-line row.
     refuse_target_acquisition(raw, header, chosen=any(spec.get(k) for k in SELECTION_KEYS))

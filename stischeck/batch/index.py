@@ -10,11 +10,12 @@ import html
 import json
 from pathlib import Path
 
+from stischeck.vocabulary import verdict_rank
+
 __all__ = ["write_index", "ORDER"]
 
 #: Row order: what needs a look first.
 ORDER = {"could not run": 0, "error": 1, "differ": 2, "agree": 3}
-_RANK = {"identical": 0, "empty": 0, "agree": 1, "differ": 2, "error": 3}
 
 _CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -49,7 +50,7 @@ def _configurations(folder: Path) -> str:
     primary = summary.get("primary_comparison", "")
     cells = []
     for name, entry in summary.get("configurations", {}).items():
-        verdict = entry.get(primary) or max(entry.values(), key=_RANK.get, default="empty")
+        verdict = entry.get(primary) or max(entry.values(), key=verdict_rank, default="empty")
         cls = html.escape(verdict)
         cells.append(f'<span class="cfg v v-{cls}" title="{cls}">{html.escape(name)}</span>')
     return "".join(cells)

@@ -8,6 +8,7 @@ from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
+from stischeck.vocabulary import rootname as rootname_of
 
 __all__ = ["add_parser", "run"]
 
@@ -116,7 +117,7 @@ def run(args) -> int:
     if damaged:
         raise InputFileError(_rejected(args, raw, _probe_oref(raw, args), damaged))
     header = read_raw_header(raw)
-    rootname = str(header.get("ROOTNAME", raw.name.split("_")[0])).strip().lower()
+    rootname = rootname_of(header, raw)
     refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
     if truth is not None:
         check_truth(truth, raw, header)

@@ -14,6 +14,7 @@ from pathlib import Path
 from stischeck.outdir import claim_outdir
 from stischeck.runners.outcome import RunOutcome, prepare_input
 from stischeck.runners.process import cancel_all, reset_cancel
+from stischeck.vocabulary import Verdict, verdict_rank
 
 __all__ = ["CompareSettings", "CompareRun", "run_compare", "hdu_rows"]
 
@@ -94,7 +95,6 @@ def hdu_rows(result) -> list:
             )
         return rows[key]
 
-    rank = {"identical": 0, "agree": 1, "differ": 2}
     for e in result.extensions:
         r = row(e.extname, e.extver)
         r["verdict"] = e.verdict
@@ -125,8 +125,8 @@ def hdu_rows(result) -> list:
             r["detail"] = (
                 r["detail"] + "; " if r["detail"] else ""
             ) + f"{k.keyword}: {k.a!r} vs {k.b!r}"
-        elif rank[r["verdict"]] < 1:
-            r["verdict"] = "agree"
+        elif verdict_rank(r["verdict"]) < Verdict.AGREE.rank:
+            r["verdict"] = Verdict.AGREE.word
     return list(rows.values())
 
 

@@ -11,11 +11,9 @@ from stischeck.diff.headers import compare_headers
 from stischeck.diff.policy import default_policy
 from stischeck.diff.result import DiffResult, ExtensionDiff, StructureDifference
 from stischeck.diff.tables import compare_tables
+from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
 __all__ = ["diff_products", "diff_hdus", "DEFAULT_SDQFLAGS"]
-
-#: SDQFLAGS when a file has none: the STIS default, every bit but 512 CALIBDEFECT and 32768 (31743).
-DEFAULT_SDQFLAGS = 31743
 
 
 def diff_products(path_a, path_b, *, policy=None, step: str = "*", n_worst: int = 10) -> DiffResult:

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from stischeck.diff.arrays import DQ_BIT_NAMES, REL_LADDER, SIGMA_LADDER, ULP_BINS
 from stischeck.diff.headers import REPRESENTATION_KEYWORDS
+from stischeck.vocabulary import Verdict
 
 __all__ = ["ExtensionDiff", "StructureDifference", "DiffResult", "Finding", "VERDICTS"]
 
 #: Verdicts, from best to worst.
-VERDICTS = ("identical", "agree", "differ")
+VERDICTS = tuple(v.word for v in (Verdict.IDENTICAL, Verdict.AGREE, Verdict.DIFFER))
 
 
 @dataclass(frozen=True)

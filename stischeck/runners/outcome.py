@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stischeck.vocabulary import rootname
+
 __all__ = ["RunOutcome", "prepare_input", "prepare_inputs", "check_products"]
 
 
@@ -97,9 +99,7 @@ def prepare_inputs(raw: Path, wanted: dict, *, name: str | None = None) -> dict:
     primary = read_primary_cards(Path(raw), error_cls=InputFileError, what="raw file")
     check_complete(primary, error_cls=InputFileError, what="raw file")
     if name is None:
-        root = str(primary.get("ROOTNAME", "")).strip().lower()
-        base = Path(raw).name.split(".fits")[0]
-        name = f"{root}_raw.fits" if root else f"{base}.fits"
+        name = f"{rootname(primary, raw)}_raw.fits"
     out = {}
     for key, (workdir, switches) in wanted.items():
         workdir = Path(workdir)

@@ -147,6 +147,58 @@ def test_compare_names_a_nan_ccdtab_as_damaged_though_calstis_calibrates_it(
                    "number; calstis calibrates it (exit 0), the reference does not\n")  # fmt: skip
 
 
+def spoil_pedigree_after_nul(oref: Path) -> Path:
+    """Put a stray byte after the NUL padding of every CCDTAB PEDIGREE cell ('MODEL\\0...\\x0f')."""
+    path = next(oref.glob("*_ccd.fits*"))
+    with fits.open(path) as hdul:
+        hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    table = hdul[1]
+    start = sum(
+        np.dtype(c.dtype).itemsize for c in table.columns[: table.columns.names.index("PEDIGREE")]
+    )
+    width = np.dtype(table.columns["PEDIGREE"].dtype).itemsize
+    plain = path.with_name(path.name.removesuffix(".gz"))
+    path.unlink()
+    hdul.writeto(plain)
+    data = bytearray(plain.read_bytes())
+    with fits.open(plain) as written:
+        offset, rowlen, n_rows = (
+            written[1]._data_offset,
+            written[1].data.itemsize,
+            len(written[1].data),
+        )
+    for row in range(n_rows):
+        cell = offset + row * rowlen + start
+        assert b"\0" in data[cell : cell + width - 1], "PEDIGREE is not NUL-padded"
+        data[cell + width - 1] = 0x0F
+    plain.write_bytes(bytes(data))
+    return plain
+
+
+def test_a_table_string_ends_at_its_first_nul_as_calstis_reads_it(case, capsys):
+    # cfitsio hands calstis a C string: the byte after the NUL padding is never
+    # seen, and the _flt's HISTORY says PEDIGREE=MODEL (calstis 3.5.0, by hand).
+    source, raw, oref = case
+    spoil_pedigree_after_nul(oref)
+    code = main(["compare", str(raw), "--oref", str(oref), "--no-calstis", "--truth",
+                 str(source), "--outdir", str(raw.parent / "c"), "--no-html"])  # fmt: skip
+    out = capsys.readouterr()
+    assert (code, out.err) == (0, ""), out.err
+
+
+@pytest.mark.corpus
+@pytest.mark.calstis
+def test_a_byte_after_a_table_strings_nul_changes_nothing_against_calstis(
+    case, calstis_path, capsys
+):
+    _, raw, oref = case
+    spoil_pedigree_after_nul(oref)
+    code = main(["compare", str(raw), "--oref", str(oref), "--calstis", str(calstis_path),
+                 "--outdir", str(raw.parent / "c"), "--no-html"])  # fmt: skip
+    out = capsys.readouterr()
+    assert (code, out.err) == (0, ""), out.err
+
+
 def _end_junk(data: bytes, lay) -> bytes:
     end = data.index(b"END" + b" " * 77)
     return data[: end + 40] + b"X" + data[end + 41 :]
