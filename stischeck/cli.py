@@ -22,7 +22,7 @@ EXIT_OK, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
 
 #: Subcommands, in the order ``stischeck --help`` lists them: one module each in
 #: ``stischeck/commands/``, each with ``add_parser(subparsers)`` and only light imports.
-COMMANDS = ("demo", "compare", "reference", "record", "report", "synth", "batch", "info")
+COMMANDS = ("demo", "compare", "reference", "record", "report", "diff", "synth", "batch", "info")
 COMMANDS += ("probes", "trailers")  # issue 18 building blocks
 
 
@@ -48,18 +48,7 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in commands:
         importlib.import_module(f"stischeck.commands.{name}").add_parser(sub)
-    diff = sub.add_parser(
-        "diff", help="compare two calstis products (stischeck diff -h)", add_help=False
-    )
-    diff.add_argument("rest", nargs=argparse.REMAINDER)
-    diff.set_defaults(func=_run_diff)
     return parser
-
-
-def _run_diff(args) -> int:
-    from stischeck.diff.command import main as diff_main
-
-    return diff_main(args.rest)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,11 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if name in os.environ and not Path(os.environ[name]).is_dir():
             del os.environ[name]
     parser = build_parser((argv[0],) if argv and argv[0] in COMMANDS else COMMANDS)
-    if argv and argv[0] == "diff":
-        # diff has its own parser; pass its arguments through untouched.
-        args = argparse.Namespace(func=_run_diff, rest=argv[1:], debug="--debug" in argv)
-    else:
-        args = parser.parse_args(argv)
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK

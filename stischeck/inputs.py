@@ -531,7 +531,7 @@ def read_raw_header(raw: Path):
     """
     The primary header of a STIS CCD raw file (``.fits`` or ``.fits.gz``), as its cards.
 
-    Returns a `stischeck.fitscards.PrimaryCards` (``.get(key, default)``),
+    Returns a `stischeck.fits.cards.PrimaryCards` (``.get(key, default)``),
     read without astropy so that a comparison can start its runs at once.
 
     Raises
@@ -540,7 +540,7 @@ def read_raw_header(raw: Path):
         One line naming the file: missing, not FITS, or not a STIS CCD exposure.
     """
     from stischeck.errors import InputFileError
-    from stischeck.fitscards import read_primary_cards
+    from stischeck.fits.cards import read_primary_cards
 
     header = read_primary_cards(Path(raw), error_cls=InputFileError, what="raw file")
     instrument = str(header.get("INSTRUME", "STIS")).strip().upper()

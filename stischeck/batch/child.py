@@ -15,8 +15,6 @@ import time
 import traceback
 from pathlib import Path
 
-from stischeck.vocabulary import rootname as rootname_of
-
 __all__ = ["run_job", "configurations_for", "one_line", "main"]
 
 #: Imported before the first job (astropy, numpy and pandas come with them).
@@ -84,56 +82,42 @@ def _clear(folder: Path) -> None:
 
 
 def _compare(job: dict, folder: Path) -> dict:
-    from stischeck.compare.engine import CompareSettings, run_compare
-    from stischeck.compare.tables import write_outputs
-    from stischeck.diff.policy import default_policy, load_policy
-    from stischeck.inputs import (
-        ReferenceFolder,
-        check_references,
-        check_truth,
-        read_raw_header,
-        refuse_target_acquisition,
-    )
+    from stischeck.compare.service import compare_dataset, plan_comparison
+    from stischeck.diff.policy import load_policy
+    from stischeck.inputs import ReferenceFolder
     from stischeck.validate import check_raw
 
     raw = Path(job["raw"])
     check_raw(raw)
-    header = read_raw_header(raw)
-    rootname = rootname_of(header, raw)
     spec = job.get("configurations", {})
-    # As stischeck compare, before anything runs: each is this data set's one-line row.
-    refuse_target_acquisition(raw, header, chosen=any(spec.get(k) for k in SELECTION_KEYS))
-    if job.get("truth"):
-        check_truth(Path(job["truth"]), raw, header)
-    settings = CompareSettings(
-        raw=raw,
-        oref=Path(job["oref"]),
-        outdir=folder,
-        calstis=Path(job["calstis"]) if job.get("calstis") else None,
-        truth=Path(job["truth"]) if job.get("truth") else None,
-        policy=load_policy(job["policy"]) if job.get("policy") else default_policy(),
+    # As stischeck compare, before anything runs: each refusal is this data set's one-line row.
+    plan = plan_comparison(
+        raw,
+        oref=ReferenceFolder(Path(job["oref"]), "the data set's reference folder"),
+        truth=job.get("truth") or None,
+        selection={k: spec.get(k) for k in SELECTION_KEYS},
+    )
+    outcome = compare_dataset(
+        plan,
+        folder,
+        calstis=job.get("calstis") or None,
+        policy=load_policy(job["policy"]) if job.get("policy") else None,
         timeout_s=float(job["timeout_s"]),
-        jobs=1,
         steplocal=job.get("steplocal", "auto"),
-        progress=False,
+        runner=job.get("runner", "cs0"),
         reference_processes=0,
         # One data set per worker, one core each: the batch's parallelism is across
         # data sets, and overlapping a data set's own lanes only makes workers contend.
         overlap=False,
-        runner=job.get("runner", "cs0"),
     )
-    configurations = configurations_for(header, spec, settings.truth)
-    references = ReferenceFolder(settings.oref, "the data set's reference folder")
-    check_references(raw, header, configurations, references)
-    run = run_compare(settings, configurations, rootname)
-    summary = write_outputs(run)
+    summary = outcome.summary
     report, report_error = _report(folder) if job.get("html", True) else (None, "")
     return dict(
         verdict=summary["verdict"],
         exit_code=summary["exit_code"],
         first_divergent=summary["first_divergent"],
-        rootname=rootname,
-        compare_wall_s=round(run.wall_s, 3),
+        rootname=plan.rootname,
+        compare_wall_s=round(outcome.run.wall_s, 3),
         report=report,
         report_error=report_error,
     )

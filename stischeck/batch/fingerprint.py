@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from stischeck.inputs import REFERENCE_KEYWORDS
+from stischeck.vocabulary import REFERENCE_KEYWORDS
 
 __all__ = [
     "RECORD_NAME",
@@ -82,31 +82,29 @@ class FileHasher:
         tmp.replace(self.cache_path)
 
 
-def _reference_files(raw: Path, oref: Path, hasher: FileHasher) -> dict:
-    """Keyword -> {name, sha256} (or the reason it could not be found) for the raw header's refs."""
-    import warnings
+def _reference_files(raw: Path, oref: Path | None, hasher: FileHasher) -> dict:
+    """Keyword -> {name, sha256} (or the reason it could not be found) for the raw header's refs.
 
-    from astropy.io import fits
-
-    from reference_impl.io import reffiles
+    Found by the harness's own rule (`stischeck.inputs`), never the reference's
+    reader: the key must not share a bug with what it keys.
+    """
+    from stischeck.errors import StischeckError
+    from stischeck.fits.cards import read_primary_cards
+    from stischeck.inputs import find_reference, find_reference_folder
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            header = fits.getheader(raw, 0)
-    except Exception as err:  # noqa: BLE001 - an unreadable raw file fails when it runs
+        header = read_primary_cards(Path(raw), error_cls=StischeckError, what="raw file")
+        folder = find_reference_folder(Path(raw), header, oref).path
+    except StischeckError as err:  # an unreadable raw file fails when it runs
         return {"header": f"unreadable ({' '.join(str(err).split())[:120]})"}
     refs = {}
     for key in REFERENCE_KEYWORDS:
         name = str(header.get(key, "")).strip()
         if not name or name.upper() == "N/A":
             continue
-        try:
-            path = reffiles.resolve_reference(name, keyword=key, raw_name=str(raw), oref_dir=oref)
-        except Exception:  # noqa: BLE001 - a missing file is part of the key, and fails later
-            refs[key] = {"name": name, "sha256": None}
-            continue
-        refs[key] = {"name": name, "sha256": hasher(path)}
+        path = find_reference(name, folder)
+        # A missing file is part of the key, and fails later.
+        refs[key] = {"name": name, "sha256": None if path is None else hasher(path)}
     return refs
 
 

@@ -8,7 +8,6 @@ from stischeck.commands.runner import add_runner_option
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
-from stischeck.vocabulary import rootname as rootname_of
 
 __all__ = ["add_parser", "run"]
 
@@ -86,20 +85,10 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Run the comparison; print a few lines; return 0, 1 or 2."""
-    from stischeck import config as cfg
-    from stischeck.compare.engine import CompareSettings, run_compare
     from stischeck.compare.keep import prune_agreeing_runs
-    from stischeck.compare.tables import format_text, write_outputs
-    from stischeck.diff.policy import default_policy, load_policy
-    from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, InputFileError, UsageError
-    from stischeck.inputs import (
-        check_references,
-        check_truth,
-        find_reference_folder,
-        read_raw_header,
-        refuse_target_acquisition,
-    )
+    from stischeck.compare.service import compare_dataset, plan_comparison
+    from stischeck.diff.policy import load_policy
+    from stischeck.errors import InputFileError
     from stischeck.outdir import finish_outdir
     from stischeck.validate import READ_BY, check_oref, validate_raw, validate_references
 
@@ -116,65 +105,63 @@ def run(args) -> int:
     damaged = [v.line(str(raw)) for v in validate_raw(raw)]
     if damaged:
         raise InputFileError(_rejected(args, raw, _probe_oref(raw, args), damaged))
-    header = read_raw_header(raw)
-    rootname = rootname_of(header, raw)
-    refuse_target_acquisition(raw, header, chosen=any(chosen.values()))
-    if truth is not None:
-        check_truth(truth, raw, header)
-
-    calstis = None
-    if not args.no_calstis:
-        calstis, where = find_calstis(args.calstis)
-        if calstis is None:
-            if args.calstis or truth is None:
-                raise CalstisError(
-                    f"cs0.e: {where}; install hstcal, or give --truth DIR (and --no-calstis)"
-                )
-    if calstis is None and truth is None:
-        raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
-
-    configurations = cfg.configurations_for(header, truth=truth, **chosen)
+    # Damage is checked below, to say what calstis does with the damaged file.
+    plan = plan_comparison(raw, oref=args.oref, truth=truth, selection=chosen, check_damage=False)
+    calstis = _calstis(args, truth)
     if pixels:
-        check_pixels(pixels, raw, header, configurations)
-    # Both sides get this folder explicitly; every file they will open is there.
-    oref = find_reference_folder(raw, header, args.oref)
-    check_references(raw, header, configurations, oref, damage=False)
-    damaged = validate_references(raw, oref.path, switches={s for s in READ_BY.values() if s})
+        check_pixels(pixels, raw, plan.header, plan.configurations)
+    damaged = validate_references(raw, plan.oref, switches={s for s in READ_BY.values() if s})
     if damaged:
-        raise InputFileError(_rejected(args, raw, oref.path, damaged))
+        raise InputFileError(_rejected(args, raw, plan.oref, damaged))
 
-    outdir = Path(args.outdir) if args.outdir else Path("reports") / rootname
-    settings = CompareSettings(
-        raw=raw.resolve(),
-        oref=oref.path,
-        outdir=outdir,
+    outdir = Path(args.outdir) if args.outdir else Path("reports") / plan.rootname
+    outcome = compare_dataset(
+        plan,
+        outdir,
         calstis=calstis,
-        truth=truth,
-        policy=load_policy(args.policy) if args.policy else default_policy(),
+        policy=load_policy(args.policy) if args.policy else None,
         timeout_s=args.timeout,
-        jobs=max(1, args.jobs),
+        jobs=args.jobs,
         steplocal=args.steplocal,
         progress=sys.stderr.isatty(),
         runner=args.runner,
     )
-    try:
-        result = run_compare(settings, configurations, rootname)
-        summary = write_outputs(result)
-    except BaseException as err:
-        # Whatever stopped it, the folder says so: half a run is never read as a result.
-        finish_outdir(outdir, "interrupted" if isinstance(err, KeyboardInterrupt) else "failed")
-        raise
-    sys.stdout.write(format_text(result, summary))
+    sys.stdout.write(outcome.text)
     sys.stdout.flush()
     if not args.no_html:
         _write_report(outdir, args.pixel)
     prune_agreeing_runs(outdir, args.keep)  # after the report, which shows the products
     if not args.no_html:
         finish_outdir(outdir, "complete")
-    if summary["exit_code"] == 2:
+    if outcome.exit_code == 2:
         # The reason is in the tables too, but whoever reads stderr must see it.
-        print(f"stischeck: {error_reason(result)}", file=sys.stderr)
-    return summary["exit_code"]
+        print(f"stischeck: {error_reason(outcome.run)}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def _calstis(args, truth: Path | None) -> Path | None:
+    """cs0.e as --calstis, $STISCHECK_CALSTIS or PATH give it; None with --no-calstis.
+
+    Raises
+    ------
+    CalstisError
+        cs0.e not found and nothing else to compare the reference with.
+    UsageError
+        --no-calstis without --truth.
+    """
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, UsageError
+
+    calstis = None
+    if not args.no_calstis:
+        calstis, where = find_calstis(args.calstis)
+        if calstis is None and (args.calstis or truth is None):
+            raise CalstisError(
+                f"cs0.e: {where}; install hstcal, or give --truth DIR (and --no-calstis)"
+            )
+    if calstis is None and truth is None:
+        raise UsageError("nothing to compare the reference with: give calstis or --truth DIR")
+    return calstis
 
 
 def final_shape(raw: Path, header, configurations) -> tuple[int, int, str] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from stischeck.outdir import claim_outdir
 from stischeck.runners.outcome import RunOutcome, prepare_input
 from stischeck.runners.process import cancel_all, reset_cancel
-from stischeck.vocabulary import Verdict, verdict_rank
+from stischeck.vocabulary import DEFAULT_TIMEOUT_S, Verdict, verdict_rank
 
 __all__ = ["CompareSettings", "CompareRun", "run_compare", "hdu_rows"]
 
@@ -39,7 +39,7 @@ class CompareSettings:
     calstis: Path | None
     truth: Path | None
     policy: object
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     jobs: int = 1
     steplocal: str = "auto"  # "auto" (only after a divergence), "always", "never"
     progress: bool = False

@@ -331,14 +331,12 @@ def _which_side_moved(entry: dict) -> str | None:
 
 def provenance(run) -> dict:
     """Versions, inputs with checksums, reference files, and timing of the whole run."""
-    from astropy.io import fits
-
     from stischeck import __version__
     from stischeck.environment import calstis_version, library_versions
-    from stischeck.inputs import reference_files, sha256
+    from stischeck.inputs import read_raw_header, reference_files, sha256
 
     s = run.settings
-    header = fits.getheader(s.raw, 0)
+    header = read_raw_header(s.raw)
     refs = reference_files(s.raw, header, s.oref)
     return dict(
         stischeck=__version__,

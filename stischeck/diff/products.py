@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 
 from stischeck.diff.arrays import compare_dq, compare_float
-from stischeck.diff.hdus import read_product
 from stischeck.diff.headers import compare_headers
 from stischeck.diff.policy import default_policy
 from stischeck.diff.result import DiffResult, ExtensionDiff, StructureDifference
 from stischeck.diff.tables import compare_tables
+from stischeck.fits.hdus import read_hdus
 from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
 __all__ = ["diff_products", "diff_hdus", "DEFAULT_SDQFLAGS"]
@@ -40,8 +40,8 @@ def diff_products(path_a, path_b, *, policy=None, step: str = "*", n_worst: int 
     InputFileError
         A file is missing or is not a readable FITS file (exit code 2).
     """
-    hdus_a = read_product(Path(path_a))
-    hdus_b = read_product(Path(path_b))
+    hdus_a = read_hdus(Path(path_a))
+    hdus_b = read_hdus(Path(path_b))
     return diff_hdus(
         hdus_a,
         hdus_b,
@@ -54,7 +54,7 @@ def diff_products(path_a, path_b, *, policy=None, step: str = "*", n_worst: int 
 
 
 def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> DiffResult:
-    """Compare two lists of `HduView` (as `read_product` returns them)."""
+    """Compare two lists of `HduView` (as `stischeck.fits.read_hdus` returns them)."""
     by_key_a = {h.key: h for h in hdus_a}
     by_key_b = {h.key: h for h in hdus_b}
     keys = list(by_key_a) + [k for k in by_key_b if k not in by_key_a]

@@ -391,7 +391,7 @@ class ProductReader:
 
     def get(self, path: Path | None):
         """The `fitsio.ProductData` of ``path``, or None (no path, or unreadable: see `error`)."""
-        from stischeck.report.fitsio import read_product
+        from stischeck.fits.imsets import read_imsets
 
         if path is None:
             return None
@@ -404,7 +404,7 @@ class ProductReader:
                 self.errors[key] = not_kept
                 return None
             try:
-                self.cache[key] = read_product(path)
+                self.cache[key] = read_imsets(path)
             except InputFileError as err:
                 self.errors[key] = str(err)
                 return None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stischeck.errors import UsageError
+from stischeck.fits.imsets import ProductData
 from stischeck.report.constants import N_NEGATIVE_PIXELS
-from stischeck.report.fitsio import ProductData
 from stischeck.report.folder import CompareFolder, ProductReader
 from stischeck.report.views import Waterfall, WaterfallRow
 

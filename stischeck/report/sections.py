@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stischeck.fits.imsets import ProductData
 from stischeck.report import display
 from stischeck.report.constants import (
     _DATAREJECT,
@@ -16,7 +17,6 @@ from stischeck.report.constants import (
     PHOT_KEYWORDS,
     STEP_WHAT,
 )
-from stischeck.report.fitsio import ProductData
 from stischeck.report.folder import CompareFolder, ProductReader
 from stischeck.report.pixels import _floor, sample_pixels
 from stischeck.report.verdicts import (

@@ -59,7 +59,7 @@ def prepare_input(raw: Path, workdir: Path, switches: dict, *, name: str | None 
     The user's file is only read. A ``.fits.gz`` input is written uncompressed,
     named ``<rootname>_raw.fits`` (or ``name``) so that both programs name their
     products alike. Only the switch cards change; every other byte is copied
-    (`stischeck.fitscards`).
+    (`stischeck.fits.cards`).
 
     Raises
     ------
@@ -94,7 +94,7 @@ def prepare_inputs(raw: Path, wanted: dict, *, name: str | None = None) -> dict:
         ``raw`` is missing or not a readable FITS file.
     """
     from stischeck.errors import InputFileError
-    from stischeck.fitscards import check_complete, read_primary_cards, with_string_values
+    from stischeck.fits.cards import check_complete, read_primary_cards, with_string_values
 
     primary = read_primary_cards(Path(raw), error_cls=InputFileError, what="raw file")
     check_complete(primary, error_cls=InputFileError, what="raw file")
@@ -122,7 +122,7 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
         product and why.
     """
     from stischeck.errors import InputFileError
-    from stischeck.fitsopen import open_fits
+    from stischeck.fits.open import open_fits
 
     header_switches, problems = {}, []
     for suffix, path in sorted(products.items()):

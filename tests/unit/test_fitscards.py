@@ -7,7 +7,7 @@ import pytest
 from astropy.io import fits
 
 from stischeck.errors import InputFileError
-from stischeck.fitscards import check_complete, read_primary_cards, with_string_values
+from stischeck.fits.cards import check_complete, read_primary_cards, with_string_values
 
 
 @pytest.fixture

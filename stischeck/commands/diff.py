@@ -4,13 +4,14 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+__all__ = ["add_parser", "run"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``stischeck diff``."""
-    p = argparse.ArgumentParser(
-        prog="stischeck diff",
+def add_parser(subparsers) -> None:
+    """Register ``diff``."""
+    p = subparsers.add_parser(
+        "diff",
+        help="compare two calstis products, extension by extension",
         description="Compare two STIS products (_flt, _crj, _raw; .fits or .fits.gz) "
         "extension by extension and imset by imset, every header card included, or two "
         "reference tables column by column. Exit 0 when they agree within the "
@@ -35,13 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="add histograms, ladders, NaN/inf tables and worst pixels",
     )
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    return p
+    # Also after the command (``stischeck diff A B --debug``); SUPPRESS keeps a
+    # ``stischeck --debug diff`` from being reset by this parser's default.
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+    p.set_defaults(func=run)
 
 
-def main(argv: list[str]) -> int:
+def run(args) -> int:
     """Run ``stischeck diff``; errors propagate to the CLI as one-line messages (exit 2)."""
-    args = build_parser().parse_args(argv)
     from stischeck.diff.policy import default_policy, load_policy
     from stischeck.diff.products import diff_products
     from stischeck.diff.summary import format_summary

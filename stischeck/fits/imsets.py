@@ -1,4 +1,4 @@
-"""Read the products of a compare folder for display: imsets of SCI, ERR, DQ, and headers.
+"""A product's imsets for display: SCI, ERR, DQ arrays and headers, in EXTVER order.
 
 Products in the folder are plain ``.fits`` (memory-mapped), stored truth is
 ``.fits.gz``. HST null extensions (``NAXIS = 0`` with ``PIXVALUE``, ``NPIX1``,
@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from stischeck.errors import InputFileError
+from stischeck.fits.hdus import null_data
 from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
-__all__ = ["ImsetData", "ProductData", "read_product"]
+__all__ = ["ImsetData", "ProductData", "read_imsets"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ class ProductData:
 def _array(hdu, dtype) -> np.ndarray:
     header = hdu.header
     if int(header.get("NAXIS", 0)) == 0:
-        shape = (int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0)))
-        return np.full(shape, header.get("PIXVALUE", 0), dtype=dtype)
+        null = null_data(header, dtype)
+        if null is not None:
+            return null
+        return np.zeros((int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0))), dtype)
     return np.asarray(hdu.data).astype(dtype)
 
 
@@ -101,7 +104,7 @@ def _read(path: Path, memmap: bool) -> tuple:
     return primary, imsets
 
 
-def read_product(path) -> ProductData:
+def read_imsets(path) -> ProductData:
     """
     Read every imset of a ``_raw``, ``_flt`` or ``_crj`` file.
 

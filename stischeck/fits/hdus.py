@@ -1,4 +1,8 @@
-"""Read a FITS product into HDUs keyed by (EXTNAME, EXTVER), null extensions expanded."""
+"""Every HDU of a FITS file as the comparator sees it.
+
+HDUs are keyed by (EXTNAME, EXTVER), null extensions expanded, headers as the
+file stores them.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,7 +11,7 @@ import numpy as np
 
 from stischeck.errors import InputFileError
 
-__all__ = ["HduView", "read_product"]
+__all__ = ["HduView", "read_hdus", "null_data"]
 
 _BITPIX_DTYPES = {
     8: np.uint8,
@@ -55,7 +59,7 @@ class HduView:
         return (self.extname, self.extver)
 
 
-def read_product(path) -> list:
+def read_hdus(path) -> list:
     """
     Read every HDU of a ``.fits`` or ``.fits.gz`` file.
 
@@ -84,8 +88,14 @@ def _names(index: int, header) -> tuple[str, int]:
     return str(header.get("EXTNAME", f"HDU{index}")).strip().upper(), int(header.get("EXTVER", 1))
 
 
-def _null_data(header, bitpix: int):
-    """The constant array a null extension (NAXIS = 0 with PIXVALUE, NPIXi) stands for."""
+def null_data(header, dtype) -> np.ndarray | None:
+    """
+    The constant array an HST null extension stands for, or None when it is not one.
+
+    A null extension has ``NAXIS = 0`` with ``PIXVALUE`` and ``NPIX1``, ``NPIX2``
+    (hstio ``getFloatData``/``getShortData``); the array is (NPIX2, NPIX1) of
+    ``dtype`` filled with PIXVALUE.
+    """
     if "PIXVALUE" not in header or header.get("NAXIS", 0) != 0:
         return None
     shape = tuple(
@@ -93,13 +103,13 @@ def _null_data(header, bitpix: int):
         for k in range(int(header.get("NAXIS", 0)) or 2, 0, -1)
         if f"NPIX{k}" in header
     )
-    return np.full(shape, header["PIXVALUE"], dtype=_BITPIX_DTYPES.get(bitpix, np.float32))
+    return np.full(shape, header["PIXVALUE"], dtype=dtype)
 
 
 def _read_with_astropy(path: Path) -> list:
     from astropy.io import fits
 
-    from stischeck.fitsopen import open_fits_with_stored_headers
+    from stischeck.fits.open import open_fits_with_stored_headers
 
     hdul, stored = open_fits_with_stored_headers(path, error_cls=InputFileError, what="file")
     views = []
@@ -117,7 +127,7 @@ def _read_with_astropy(path: Path) -> list:
                 if data is None:  # no rows
                     data = fits.FITS_rec.from_columns(hdu.columns, nrows=0)
             elif data is None:
-                data = _null_data(header, bitpix)
+                data = null_data(header, _BITPIX_DTYPES.get(bitpix, np.float32))
                 null = data is not None
             else:
                 data = np.asarray(data)
