@@ -6,8 +6,6 @@ page is a view of the compare tables: failures first, then one section per
 configuration, negative counts, trailers and provenance (collapsed).
 """
 
-import base64
-import html
 import json
 import math
 from functools import lru_cache
@@ -17,8 +15,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from stischeck.compare.tables import ERR_INITIALISATION, STATISTICS_ONLY
-from stischeck.report import display, figures
+from stischeck.report import figures
 from stischeck.report.model import VERDICT_RANK
+from stischeck.report.product_views import ImageView, g, product_view, uri
 
 __all__ = ["render_html"]
 
@@ -99,17 +98,10 @@ nav.toc a { margin-right: 10px; }
 """
 
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _badge(verdict: str, big: bool = False) -> str:
-    v = verdict if verdict in VERDICT_RANK else "unknown"
-    return f'<span class="badge v-{v}{" big" if big else ""}">{_e(verdict)}</span>'
+def _badge(verdict: str, big: bool = False) -> Markup:
+    """A verdict's coloured badge (unknown verdicts grey)."""
+    known = verdict if verdict in VERDICT_RANK else "unknown"
+    return Markup(_template("badge.html.j2").render(verdict=verdict, known=known, big=big))
 
 
 def _num(value, fmt: str = "{:,}") -> str:
@@ -118,355 +110,37 @@ def _num(value, fmt: str = "{:,}") -> str:
     return fmt.format(value)
 
 
-def _g(value, digits: int = 6) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return f"{value:.{digits}g}"
+def _section_html(s, sides: tuple) -> Markup:
+    """One configuration's section: its products, then its verdicts.csv rows."""
+    left, right = sides
+    product = _template("product.html.j2")
+    products = [
+        Markup(
+            product.render(v=product_view(s, p, sides), s=s, p=p, left=left, right=right)
+        ).rstrip("\n")
+        for p in s.products
+    ]
+    rows = [_config_row_view(r) for r in s.rows]
+    return Markup(_template("section.html.j2").render(s=s, products=products, rows=rows))
 
 
-def _scale(shape: tuple) -> int:
-    """Integer upscaling so small images are not thumbnails (a 4x4-binned frame is 256 px)."""
-    h, w = shape
-    target = 1024 if display.is_wide(shape) else 512
-    return max(1, int(target / max(h, w, 1) + 0.5))
-
-
-def _img(png: bytes, shape: tuple, alt: str) -> str:
-    h, w = shape
-    s = _scale(shape)
-    return f'<img class="px" src="{_uri(png)}" width="{w * s}" height="{h * s}" alt="{_e(alt)}">'
-
-
-def _plot(png: bytes, alt: str) -> str:
-    return f'<img class="plot" src="{_uri(png)}" alt="{_e(alt)}">'
-
-
-class _Page:
-    def __init__(self, model):
-        self.m = model
-        self.out: list = []
-        self.colorbars: dict = {}
-
-    def w(self, *parts) -> None:
-        self.out.extend(parts)
-
-    def colorbar(self, cmap: str, lo: str, hi: str, text: str) -> str:
-        if cmap not in self.colorbars:
-            self.colorbars[cmap] = _uri(figures.colorbar_png(cmap))
-        return (
-            f'<div class="cbar"><span class="mono">{_e(lo)}</span>'
-            f'<img src="{self.colorbars[cmap]}" alt="colour bar {_e(cmap)}">'
-            f'<span class="mono">{_e(hi)}</span><span>{text}</span></div>'
-        )
-
-    # ------------------------------------------------------------------ top
-
-    # ------------------------------------------------------------------ configurations
-
-    def section(self, s) -> None:
-        products = []
-        for p in s.products:
-            out, self.out = self.out, []
-            self.product(s, p)
-            products.append(Markup("\n".join(self.out)))
-            self.out = out
-        rows = [_config_row_view(r) for r in s.rows]
-        self.w(_template("section.html.j2").render(s=s, products=products, rows=rows))
-
-    def product(self, s, p) -> None:
-        title = ": raw input" if p.suffix == "raw" else f" _{p.suffix}"
-        imsets = f"{p.n_imsets} imset{'s' if p.n_imsets != 1 else ''}"
-        extra = ""
-        if p.suffix == "crj":
-            extra = " — the CR-rejected <b>sum</b> of the imsets, DN over the total exposure"
-        elif p.suffix == "flt" and "CRCORR" in s.performed:
-            extra = " — per imset, with the cosmic-ray flags (EXPSCORR)"
-        self.w(
-            f"<h3>{_e(s.name)}{_e(title)} <span class='muted small'>({imsets}){extra}</span></h3>"
-        )
-        for note in p.notes:
-            self.w(f'<p class="note">{_e(note)}</p>')
-        lo, hi = p.stretch
-        panels = p.panels
-        shape = next((q.shape for q in panels if q.image is not None), (0, 0))
-        wide = display.is_wide(shape)
-        self.w(f'<div class="{"stack" if wide else "pair"}">')
-        for q in panels:
-            if q.image is None:
-                self.w(f'<div class="missing">{_e(q.label)}: {_e(q.error)}</div>')
-                continue
-            png = figures.image_png(q.image, lo, hi, "viridis")
-            block = f", block-averaged {q.block}×{q.block}" if q.block > 1 else ""
-            self.w(
-                "<figure>",
-                _img(png, q.image.shape, f"{q.label} SCI"),
-                f"<figcaption><b>{_e(q.label)}</b> SCI, {q.shape[1]} × {q.shape[0]} pixels"
-                f"{block}; origin lower left (FITS [1, 1]).</figcaption></figure>",
-            )
-        self.w("</div>")
-        if any(q.image is not None for q in panels):
-            stretch_side = next(q.side for q in panels if q.image is not None)
-            same = " — the same stretch on both sides" if len(panels) > 1 else ""
-            self.w(
-                self.colorbar(
-                    "viridis",
-                    _g(lo, 5),
-                    _g(hi, 5),
-                    f"DN, ZScale of the {_e(stretch_side)} image{same}; magenta = NaN",
-                )
-            )
-        if p.hist is not None:
-            titles = {
-                side: f"{side} _{p.suffix}" if p.suffix != "raw" else "raw input"
-                for side in p.hist.series
-            }
-            png = figures.histogram_png(p.hist, titles)
-            zero = ", the dashed line zero" if figures.zero_line_shown(p.hist) else ""
-            several = p.n_imsets > 1
-            self.w(
-                _plot(png, f"histograms of {s.name} {title}"),
-                '<p class="small muted">Histogram of SCI'
-                + (", one line per imset (a colour each, named in the legend)" if several else "")
-                + ", log counts"
-                + (", the same bins on both sides" if len(p.hist.series) > 1 else "")
-                + f"; the shaded band is the image stretch{zero}.</p>",
-            )
-        for d in p.diffs:
-            self.diff(d)
-        if p.ladders:
-            self.ladder_tables(p.ladders)
-        if p.dq_rows:
-            self.dq_table(s, p)
-        for mm in p.dq_maps:
-            self.mask(mm)
-        if p.cr_mask is not None or p.cr_params:
-            self.cr(p)
-        if p.phot_params:
-            self.phot(p)
-
-    def phot(self, p) -> None:
-        """The photometry keywords of both sides' products, side by side."""
-        left, right = self.m.folder.sides
-        self.w(_template("phot.html.j2").render(p=p, left=left, right=right))
-
-    def diff(self, d) -> None:
-        m = self.m
-        left, right = m.folder.sides
-        self.w(f"<h4>{_e(d.title)}</h4>")
-        block = (
-            f"; each displayed pixel is the largest |Δ| of its {d.block}×{d.block} block, so a "
-            "single differing pixel stays visible"
-            if d.block > 1
-            else ""
-        )
-        self.w('<div class="pair"><figure>')
-        self.w(
-            _img(figures.image_png(d.image, -d.limit, d.limit, "RdBu_r"), d.image.shape, d.title)
-        )
-        clipped = (
-            f"; colours run to ±{_g(d.limit, 3)} DN (99.5% of the differences), the largest "
-            f"|Δ| is {_g(d.max_abs, 4)} DN"
-            if d.max_abs > 1.001 * d.limit
-            else ""
-        )
-        self.w(
-            f"<figcaption>{d.n_nonzero:,} of {d.n_pixels:,} pixels differ{block}{clipped}."
-            "</figcaption></figure>"
-        )
-        if d.hist is not None:
-            self.w(
-                "<figure>",
-                _plot(
-                    figures.histogram_png(d.hist, {"difference": f"Δ{d.extname} ≠ 0"}, 500),
-                    f"histogram of Δ{d.extname}",
-                ),
-                "<figcaption>Histogram of the non-zero differences.</figcaption></figure>",
-            )
-        self.w("</div>")
-        self.w(
-            self.colorbar(
-                "RdBu_r",
-                _g(-d.limit, 4),
-                _g(d.limit, 4),
-                f"DN, Δ = {_e(right)} − {_e(left)}; the pale grey centre of the bar = equal "
-                "(Δ = 0)",
-            )
-        )
-        if d.sigma_image is not None:
-            self.w('<div class="pair"><figure>')
-            self.w(
-                _img(
-                    figures.image_png(d.sigma_image, 0.0, d.sigma_limit, "magma"),
-                    d.sigma_image.shape,
-                    "|ΔSCI|/ERR",
-                )
-            )
-            top = (
-                f" (99.5% of the pixels; the largest is {_g(d.sigma_max, 3)})"
-                if d.sigma_max > 1.001 * d.sigma_limit
-                else ""
-            )
-            self.w(
-                f"<figcaption>|ΔSCI| / ERR ({_e(left)} ERR), colours 0 … {_g(d.sigma_limit, 3)}"
-                f"{top}: how big the difference is against the pixel's own uncertainty."
-                "</figcaption></figure>"
-            )
-            if d.sigma_hist is not None:
-                self.w(
-                    "<figure>",
-                    _plot(
-                        figures.histogram_png(d.sigma_hist, {"sigma": "|ΔSCI| / ERR"}, 500),
-                        "histogram of |ΔSCI|/ERR",
-                    ),
-                    "<figcaption>log10 of |ΔSCI|/ERR over the differing pixels.</figcaption>"
-                    "</figure>",
-                )
-            self.w("</div>")
-            self.w(self.colorbar("magma", "0", _g(d.sigma_limit, 3), "|ΔSCI| / ERR"))
-
-    def ladder_tables(self, ladders) -> None:
-        """Per differing extension: one row per imset, the statistics.csv ladders as columns."""
-        by_ext: dict = {}
-        for ladder in ladders:
-            by_ext.setdefault(ladder["extname"], []).append(ladder)
-        for extname, items in by_ext.items():
-            keys = list(items[0]["values"])
-            rel = sorted(
-                (k for k in keys if k.startswith("share_rel_diff>")),
-                key=lambda k: float(k.split(">")[1]),
-            )
-            sig = sorted(
-                (k for k in keys if k.startswith("share_sigma>")),
-                key=lambda k: float(k.split(">")[1]),
-            )
-            ulp = [k for k in keys if k.startswith("ulp_hist:")]
-            head = (
-                '<tr><th colspan="5"></th>'
-                f'<th colspan="{len(rel)}">share with relative difference &gt;</th>'
-                + (f'<th colspan="{len(sig)}">share with |ΔSCI|/ERR &gt;</th>' if sig else "")
-                + '</tr><tr><th class="num">imset</th><th class="num">pixels differ</th>'
-                '<th class="num">max ulp</th><th class="num">max |Δ|</th>'
-                '<th class="num">max |Δ|/ERR</th>'
-                + "".join(f'<th class="num">{_e(k.split(">", 1)[1])}</th>' for k in rel + sig)
-                + "</tr>"
-            )
-            self.w(
-                f"<h4>{_e(extname)}: how the differences are distributed "
-                "<span class='muted small'>(statistics.csv: share of all pixels above each "
-                "threshold of relative difference and of |ΔSCI|/ERR; then the differing pixels "
-                "by float32 ulp distance)</span></h4>"
-                f'<table class="compact">{head}'
-            )
-            for item in items:
-                v = item["values"]
-                self.w(
-                    f'<tr><td class="num">{item["imset"]}</td>'
-                    f'<td class="num">{_num(int(v.get("n_differ") or 0))}</td>'
-                    f'<td class="num">{_num(int(v.get("max_ulp") or 0))}</td>'
-                    f'<td class="num">{_g(v.get("max_abs_diff"), 4)}</td>'
-                    f'<td class="num">{_g(v["max_sigma"], 3) if v.get("max_sigma") else ""}</td>'
-                    + "".join(f'<td class="num">{_pct(v.get(k))}</td>' for k in rel + sig)
-                    + "</tr>"
-                )
-            self.w("</table>")
-            if ulp:
-                self.w(
-                    '<table class="compact"><tr><th class="num">imset</th>'
-                    + "".join(f'<th class="num">ulp {_e(k.split(":", 1)[1][3:])}</th>' for k in ulp)
-                    + "</tr>"
-                )
-                for item in items:
-                    v = item["values"]
-                    self.w(
-                        f'<tr><td class="num">{item["imset"]}</td>'
-                        + "".join(f'<td class="num">{_num(int(v.get(k) or 0))}</td>' for k in ulp)
-                        + "</tr>"
-                    )
-                self.w("</table>")
-
-    def dq_table(self, s, p) -> None:
-        left, right = self.m.folder.sides
-        self.w(_template("dq_table.html.j2").render(s=s, p=p, left=left, right=right))
-
-    def mask(self, mm, caption: str = "") -> None:
-        left, right = self.m.folder.sides
-        block = (
-            f"; a displayed pixel shows the most notable code of its {mm.block}×{mm.block} block"
-            if mm.block > 1
-            else ""
-        )
-        if mm.grown:
-            block += "; the mask is sparse, so each flagged pixel is drawn 3×3 to be seen"
-        legend = (
-            '<span class="legend">'
-            f'<span style="background:{figures.MASK_COLOURS[1]}"></span>both ({mm.both:,})'
-            f'<span style="background:{figures.MASK_COLOURS[2]}"></span>only {_e(left)} '
-            f"({mm.only_left:,})"
-            f'<span style="background:{figures.MASK_COLOURS[3]}"></span>only {_e(right)} '
-            f"({mm.only_right:,})"
-            f'<span style="background:{figures.MASK_COLOURS[0]}"></span>neither</span>'
-        )
-        self.w(
-            f"<figure><h4>{_e(mm.title)}</h4>",
-            _img(figures.codes_png(mm.image), mm.image.shape, mm.title),
-            f"<figcaption>{legend}{block}.{(' ' + caption) if caption else ''}</figcaption>"
-            "</figure>",
-        )
-
-    def cr(self, p) -> None:
-        left, right = self.m.folder.sides
-        self.w('<div class="pair">')
-        if p.cr_mask is not None:
-            self.mask(
-                p.cr_mask,
-                "DQ 8192 in a _crj marks pixels rejected in every imset; counts from "
-                "statistics.csv.",
-            )
-        if p.cr_params:
-            self.w(
-                "<div><h4>CRREJTAB parameters used <span class='muted small'>(from each _crj "
-                "primary header)</span></h4>"
-                f"<table><tr><th>keyword</th><th>{_e(left)}</th><th>{_e(right)}</th></tr>"
-            )
-            for key, values, differs in p.cr_params:
-                cls = ' class="fail"' if differs else ""
-                self.w(
-                    f"<tr{cls}><td class='mono'>{_e(key)}</td>"
-                    f"<td class='mono'>{_e(_kw(values.get(left)))}</td>"
-                    f"<td class='mono'>{_e(_kw(values.get(right)))}</td></tr>"
-                )
-            self.w("</table></div>")
-        self.w("</div>")
-
-    def render(self) -> str:
-        """The page: the sections built here, laid out by the ``page.html.j2`` template."""
-        m = self.m
-        sections = []
-        for s in m.sections:
-            self.out = []
-            self.section(s)
-            sections.append(Markup("\n".join(self.out)))
-        rows = [_verdict_row_view(r) for r in m.verdict_table]
-        return (
-            _environment()
-            .get_template("page.html.j2")
-            .render(
-                m=m,
-                css=Markup(_CSS),
-                fd=_first_divergent_view(m),
-                rows=rows,
-                failing=[r for r in rows if r["failing"]],
-                matrix=_matrix_view(m.verdict_matrix),
-                sections=sections,
-                chart=_negatives_chart(m),
-                waterfalls=[_waterfall_view(wf) for wf in m.waterfalls],
-                left=m.folder.sides[0],
-                right=m.folder.sides[1],
-                prov=_provenance_view(m.folder),
-            )
-        )
+def _render_page(m) -> str:
+    """The page: the sections, laid out by the ``page.html.j2`` template."""
+    rows = [_verdict_row_view(r) for r in m.verdict_table]
+    return _template("page.html.j2").render(
+        m=m,
+        css=Markup(_CSS),
+        fd=_first_divergent_view(m),
+        rows=rows,
+        failing=[r for r in rows if r["failing"]],
+        matrix=_matrix_view(m.verdict_matrix),
+        sections=[_section_html(s, m.folder.sides) for s in m.sections],
+        chart=_negatives_chart(m),
+        waterfalls=[_waterfall_view(wf) for wf in m.waterfalls],
+        left=m.folder.sides[0],
+        right=m.folder.sides[1],
+        prov=_provenance_view(m.folder),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -480,14 +154,14 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        badge=lambda verdict, big=False: Markup(_badge(verdict, big)),
+        badge=_badge,
         short=_short,
         num=_num,
         rel=_rel,
         all_empty=_all_empty,
         kw=_kw,
         pct=_pct,
-        g=_g,
+        g=g,
     )
     return env
 
@@ -512,12 +186,12 @@ def _config_row_view(r: dict) -> dict:
         extname=r["extname"],
         imset="" if imset is None or imset != imset else int(imset),
         verdict=str(r["verdict"]),
-        n_differ=Markup(_cell(r.get("n_differ"))),
-        max_ulp=Markup(_cell(r.get("max_ulp"))),
-        max_abs_diff=Markup(_cell(r.get("max_abs_diff"), float_fmt=True)),
+        n_differ=_cell(r.get("n_differ")),
+        max_ulp=_cell(r.get("max_ulp")),
+        max_abs_diff=_cell(r.get("max_abs_diff"), float_fmt=True),
         worst=worst,
         dq_bits=r.get("dq_bits"),
-        detail=Markup(_detail(str(r.get("detail") or ""))),
+        detail=_detail(str(r.get("detail") or "")),
     )
 
 
@@ -528,7 +202,9 @@ def _negatives_chart(m) -> dict | None:
     if not labels:
         return None
     return dict(
-        image=Markup(_plot(figures.negatives_png(labels, series), "share of negative good pixels")),
+        image=ImageView(
+            uri(figures.negatives_png(labels, series)), "share of negative good pixels"
+        ),
         half="; the dotted line is one half" if figures.half_line_shown(series) else "",
     )
 
@@ -556,7 +232,7 @@ def _waterfall_view(wf):
                 err="—" if r.product == "raw" else " / ".join(_fixed(v) for v in r.err),
                 floor=_fixed(r.floor) if r.floor and r.product != "raw" else "",
                 dq=f"{dq}{(' ' + dq_names(dq)) if dq else ''}",
-                delta="" if r.delta_ref is None else _g(r.delta_ref, 4),
+                delta="" if r.delta_ref is None else g(r.delta_ref, 4),
             )
         )
     return dict(x=wf.x, y=wf.y, why=wf.why, explanation=wf.explanation, rows=rows)
@@ -604,11 +280,11 @@ def _verdict_row_view(r: dict) -> dict:
         imsets=f"{r['n_imsets_failing']} / {r['n_imsets']}" if r["n_imsets"] else "",
         n_differ=_num(r["n_differ"]),
         max_ulp=_num(r["max_ulp"]),
-        max_abs_diff=_g(r["max_abs_diff"], 4),
+        max_abs_diff=g(r["max_abs_diff"], 4),
         worst=worst,
         dq_bits=r["dq_bits"],
         keywords_differ=_num(r["keywords_differ"]) if r["keywords_differ"] else "",
-        detail=Markup(_detail(r["detail"])),
+        detail=_detail(r["detail"]),
     )
 
 
@@ -646,7 +322,7 @@ def _matrix_cell(r: dict | None) -> dict | None:
         if r["n_differ"]:
             bits.append(f"{r['n_differ']:,} px")
         if r["max_abs_diff"]:
-            bits.append(f"|Δ| {_g(r['max_abs_diff'], 3)}")
+            bits.append(f"|Δ| {g(r['max_abs_diff'], 3)}")
         if r["dq_bits"]:
             bits.append("bits " + " ".join(b.split(":")[0] for b in r["dq_bits"].split()))
         if r["keywords_differ"]:
@@ -728,13 +404,13 @@ def _short(comparison: str) -> str:
     return comparison.replace("reference-vs-", "vs ").replace("-vs-", " vs ")
 
 
-def _detail(text: str, limit: int = 110) -> str:
+def _detail(text: str, limit: int = 110) -> Markup:
     """A long detail cell folded after ``limit`` characters (keyword lists can run long)."""
-    if len(text) <= limit + 20:
-        return _e(text)
-    cut = text.rfind(";", 0, limit)
-    cut = cut + 1 if cut > 40 else limit
-    return f"<details><summary>{_e(text[:cut])} …</summary>{_e(text[cut:])}</details>"
+    cut = len(text)
+    if len(text) > limit + 20:
+        cut = text.rfind(";", 0, limit)
+        cut = cut + 1 if cut > 40 else limit
+    return Markup(_template("detail.html.j2").render(head=text[:cut], tail=text[cut:]))
 
 
 def _rel(path, base) -> str:
@@ -780,11 +456,11 @@ def _cell(value, float_fmt: bool = False) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if float_fmt:
-        return _g(float(value), 6)
+        return g(float(value), 6)
     try:
         return f"{int(value):,}"
     except (TypeError, ValueError):
-        return _e(value)
+        return str(value)
 
 
 def _negative_series(negatives, config_names, sides) -> tuple:
@@ -812,4 +488,4 @@ def render_html(model) -> str:
     str
         A complete HTML5 document, self-contained (PNG data URIs, inline CSS, no script).
     """
-    return _Page(model).render()
+    return _render_page(model)
