@@ -53,6 +53,53 @@ def step_params(corpus: Path | None) -> list:
     Without a corpus, one parameter skipped with the corpus reason, so that the
     test says why it did not run rather than "got empty parameter set".
     """
+    return _params_or_skip(corpus, all_steps)
+
+
+@dataclass(frozen=True)
+class StepTransition:
+    """A product as one step found it and as it left it: calstis's input and output of a step.
+
+    ``before`` is the product of the corpus step before (same suffix): the cumulative
+    ladder stores every step's products, so each step's input is the previous step's output.
+    """
+
+    case: str
+    step: str
+    case_dir: Path
+    manifest: dict
+    suffix: str
+    before: Path
+    after: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.case}-{self.suffix}"
+
+    def reference(self, keyword: str) -> Path:
+        """The case's reference file named by ``keyword`` (``DARKFILE``, ``PFLTFILE`` ...)."""
+        return self.case_dir / self.manifest["reference_files"][keyword]
+
+
+def step_transitions(corpus: Path, step: str) -> list[StepTransition]:
+    """Every product of ``step`` whose input, the previous step's product, the corpus stores."""
+    out = []
+    steps = all_steps(corpus)
+    for prev, this in zip(steps, steps[1:], strict=False):
+        if this.step != step or prev.case != this.case:
+            continue
+        for suffix, after in sorted(this.products.items()):
+            before = prev.products.get(suffix)
+            if before is not None:
+                out.append(
+                    StepTransition(
+                        this.case, step, this.case_dir, this.manifest, suffix, before, after
+                    )
+                )
+    return out
+
+
+def _params_or_skip(corpus: Path | None, items) -> list:
     import pytest
 
     from stischeck.pytest_plugin import CORPUS_SKIP_REASON
@@ -61,7 +108,34 @@ def step_params(corpus: Path | None) -> list:
         return [
             pytest.param(None, id="no-corpus", marks=pytest.mark.skip(reason=CORPUS_SKIP_REASON))
         ]
-    return [pytest.param(step, id=step.id) for step in all_steps(corpus)]
+    return [pytest.param(item, id=item.id) for item in items(corpus)]
+
+
+def transition_params(corpus: Path | None, step: str) -> list:
+    """``pytest.param`` per `StepTransition` of ``step``; one skipped with the corpus reason
+    when there is no corpus (as `step_params`)."""
+    return _params_or_skip(corpus, lambda c: step_transitions(c, step))
+
+
+def sci_placement(header):
+    """Binning and corner of a product's SCI extension, from its LTV/LTM (spec §7)."""
+    from reference_impl.geometry import placement_from_lt
+
+    return placement_from_lt(
+        float(header.get("LTV1", 0.0)),
+        float(header.get("LTV2", 0.0)),
+        float(header.get("LTM1_1", 1.0)),
+        float(header.get("LTM2_2", 1.0)),
+    )
+
+
+def assert_bit_identical(got, want, what: str = "") -> None:
+    """SCI, ERR, DQ of two imsets equal bit for bit (same dtype and shape; NaN payloads too)."""
+    for name, a, b in zip(("SCI", "ERR", "DQ"), got, want, strict=True):
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        assert a.shape == b.shape and a.dtype == b.dtype, f"{what} {name}"
+        n = int(np.count_nonzero(a.view(np.uint8) != b.view(np.uint8)))
+        assert n == 0, f"{what} {name}: {n} bytes differ"
 
 
 def write_raw_with_switches(step: CorpusStep, dest: Path) -> Path:

@@ -169,3 +169,21 @@ def test_flag_bad_pixels_leaves_its_input_dq_unchanged_when_later_flags_go_in_pl
     )
     np.testing.assert_array_equal(dq, before)
     assert out.dq is not dq and int(out.dq[3, 2]) == SAT | DP
+
+
+def test_sci_and_err_pass_through_as_read_only_views_of_the_inputs():
+    raw = Imset(
+        np.full((8, 6), 100.0, np.float32), np.zeros((8, 6), np.float32), np.zeros((8, 6), np.int16)
+    )
+    out = flag_bad_pixels(
+        raw,
+        saturate_dn=np.float32(50.0),
+        aperture=None,
+        runs=None,
+        table_shape=None,
+        ltm=(1.0, 1.0),
+        ltv0=(0.0, 0.0),
+    )
+    assert np.shares_memory(out.sci, raw.sci) and not out.sci.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        out.sci[0, 0] = 1.0

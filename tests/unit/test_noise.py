@@ -65,3 +65,10 @@ def test_init_errors_gives_the_floor_without_warning_when_variance_is_negative()
     # v + r^2 < 0 takes a sqrt of a negative number in the C code; the floor wins.
     out = init_errors(_imset([[-1000.0]]), bias_dn=0.0, gain_e_per_dn=1.0, readnoise_e=3.0)
     assert out.err[0, 0] == np.float32(3.0)
+
+
+def test_init_errors_passes_sci_through_read_only_and_returns_a_new_err():
+    raw = _imset(np.full((8, 6), 100.0))
+    out = init_errors(raw, bias_dn=0.0, gain_e_per_dn=1.0, readnoise_e=3.0)
+    assert np.shares_memory(out.sci, raw.sci) and not out.sci.flags.writeable
+    assert out.err.flags.writeable and not np.shares_memory(out.err, raw.err)

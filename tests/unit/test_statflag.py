@@ -95,3 +95,22 @@ def test_statistics_equal_the_dostat_loop(case):
     elif case == "huge range":
         sci.flat[::5] *= np.float32(1e30)
     _same(_ours(Imset(sci, err, dq), 16), _dostat(sci, err, dq, 16))
+
+
+def _imset(sci, err, dq):
+    return Imset(np.asarray(sci, np.float32), np.asarray(err, np.float32), np.asarray(dq, np.int16))
+
+
+def test_statistics_skip_flagged_pixels_and_positive_values_with_zero_error():
+    stats = compute_statistics(
+        _imset([[1.0, 2.0, 3.0, -1.0]], [[1.0, 1.0, 0.0, 0.0]], [[0, 16, 0, 0]]), sdqflags=16
+    )
+    # pixel 1 flagged, pixel 2 (SCI>0, ERR=0) excluded, pixel 3 (SCI<=0, ERR=0) S/N 0.
+    assert stats.ngoodpix == 2
+    assert (stats.goodmin, stats.goodmax, stats.goodmean) == (-1.0, 1.0, 0.0)
+    assert (stats.snrmin, stats.snrmax) == (0.0, 1.0)
+
+
+def test_statistics_with_no_good_pixel_give_only_ngoodpix():
+    stats = compute_statistics(_imset([[1.0]], [[1.0]], [[16]]), sdqflags=16)
+    assert stats.ngoodpix == 0 and stats.goodmean is None
