@@ -162,18 +162,3 @@ def read_imsets(path: Path) -> tuple[list[tuple[np.ndarray, ...]], fits.HDUList]
             )
         )
     return imsets, hdul
-
-
-def ulp_distance(a: np.ndarray, b: np.ndarray) -> int:
-    """Largest float32 ulp distance between two arrays (NaN at the same place counts 0)."""
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    b = np.ascontiguousarray(b, dtype=np.float32)
-    both_nan = np.isnan(a) & np.isnan(b)
-
-    def ordered(x):
-        i = x.view(np.int32).astype(np.int64)
-        return np.where(i < 0, -(i & 0x7FFFFFFF), i)
-
-    d = np.abs(ordered(a) - ordered(b))
-    d[both_nan] = 0
-    return int(d.max()) if d.size else 0
