@@ -129,6 +129,21 @@ def sci_placement(header):
     )
 
 
+def imset_pairs(transition: StepTransition):
+    """Yield ``(extver, before Imset, after arrays, before HDU list, after HDU list)`` per imset.
+
+    The two products stay open while the caller works on one pair.
+    """
+    from reference_impl.imset import Imset
+
+    before, before_hdul = read_imsets(transition.before)
+    after, after_hdul = read_imsets(transition.after)
+    with before_hdul, after_hdul:
+        assert len(before) == len(after), f"{transition.id}: imset counts differ"
+        for k, (science, want) in enumerate(zip(before, after, strict=True), start=1):
+            yield k, Imset(*science), want, before_hdul, after_hdul
+
+
 def assert_bit_identical(got, want, what: str = "") -> None:
     """SCI, ERR, DQ of two imsets equal bit for bit (same dtype and shape; NaN payloads too)."""
     for name, a, b in zip(("SCI", "ERR", "DQ"), got, want, strict=True):
