@@ -129,6 +129,21 @@ def sci_placement(header):
     )
 
 
+def imset_pairs(transition: StepTransition):
+    """Yield ``(extver, before Imset, after arrays, before HDU list, after HDU list)`` per imset.
+
+    The two products stay open while the caller works on one pair.
+    """
+    from reference_impl.imset import Imset
+
+    before, before_hdul = read_imsets(transition.before)
+    after, after_hdul = read_imsets(transition.after)
+    with before_hdul, after_hdul:
+        assert len(before) == len(after), f"{transition.id}: imset counts differ"
+        for k, (science, want) in enumerate(zip(before, after, strict=True), start=1):
+            yield k, Imset(*science), want, before_hdul, after_hdul
+
+
 def assert_bit_identical(got, want, what: str = "") -> None:
     """SCI, ERR, DQ of two imsets equal bit for bit (same dtype and shape; NaN payloads too)."""
     for name, a, b in zip(("SCI", "ERR", "DQ"), got, want, strict=True):
@@ -162,18 +177,3 @@ def read_imsets(path: Path) -> tuple[list[tuple[np.ndarray, ...]], fits.HDUList]
             )
         )
     return imsets, hdul
-
-
-def ulp_distance(a: np.ndarray, b: np.ndarray) -> int:
-    """Largest float32 ulp distance between two arrays (NaN at the same place counts 0)."""
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    b = np.ascontiguousarray(b, dtype=np.float32)
-    both_nan = np.isnan(a) & np.isnan(b)
-
-    def ordered(x):
-        i = x.view(np.int32).astype(np.int64)
-        return np.where(i < 0, -(i & 0x7FFFFFFF), i)
-
-    d = np.abs(ordered(a) - ordered(b))
-    d[both_nan] = 0
-    return int(d.max()) if d.size else 0

@@ -63,12 +63,21 @@ def _subarray(level_per_row):
     return Imset(sci, np.zeros_like(sci), np.zeros(sci.shape, np.int16))
 
 
+def blevcorr(science: Imset, amp: str = "A"):
+    """BLEVCORR of an unbinned frame with SDQFLAGS 32767, CCDBIAS 1500 DN, BLEV_CLIP 5."""
+    ny, nx = science.sci.shape
+    return subtract_overscan_bias(
+        science,
+        layout=find_overscan(amp, nx, ny, (1, 1)),
+        sdqflags=32767,
+        ccdbias_dn=1500.0,
+        blev_clip=5.0,
+    )
+
+
 def test_subtract_overscan_bias_fits_a_line_and_trims_the_overscan():
     science = _subarray([100.0, 102.0, 104.0, 106.0])
-    lay = find_overscan("A", 1060, 4, (1, 1))
-    res = subtract_overscan_bias(
-        science, layout=lay, sdqflags=32767, ccdbias_dn=1500.0, blev_clip=5.0
-    )
+    res = blevcorr(science)
     assert res.imset.sci.shape == (4, 1024)
     np.testing.assert_array_equal(res.imset.sci[:, 0], [900.0, 898.0, 896.0, 894.0])
     assert res.meanblev_dn == 103.0 and not res.drift_corrected and res.left == 18
@@ -76,23 +85,14 @@ def test_subtract_overscan_bias_fits_a_line_and_trims_the_overscan():
 
 def test_subtract_overscan_bias_falls_back_to_ccdbias_for_a_single_level():
     science = _subarray([100.0])
-    lay = find_overscan("A", 1060, 1, (1, 1))
-    res = subtract_overscan_bias(
-        science, layout=lay, sdqflags=32767, ccdbias_dn=1500.0, blev_clip=5.0
-    )
+    res = blevcorr(science)
     assert res.used_default_bias and res.trimmed and res.imset.sci[0, 0] == -500.0
 
 
 def test_subtract_overscan_bias_subtracts_ccdbias_without_trim_when_too_small():
     sci = np.full((3, 40), 1600.0, np.float32)
     science = Imset(sci, np.zeros_like(sci), np.zeros(sci.shape, np.int16))
-    res = subtract_overscan_bias(
-        science,
-        layout=find_overscan("A", 40, 3, (1, 1)),
-        sdqflags=32767,
-        ccdbias_dn=1500.0,
-        blev_clip=5.0,
-    )
+    res = blevcorr(science)
     assert not res.trimmed and res.imset.sci.shape == (3, 40) and (res.imset.sci == 100).all()
 
 
@@ -105,13 +105,7 @@ def test_drift_is_fitted_from_the_virtual_overscan_and_zero_at_the_bias_section(
     cols = np.arange(1062, dtype=np.float32)
     sci[1024:, :] = 1500.0 + 0.01 * (cols - 1053)  # virtual overscan with a column drift
     science = Imset(sci, np.zeros_like(sci), np.zeros(sci.shape, np.int16))
-    res = subtract_overscan_bias(
-        science,
-        layout=find_overscan("A", 1062, 1044, (1, 1)),
-        sdqflags=32767,
-        ccdbias_dn=1500.0,
-        blev_clip=5.0,
-    )
+    res = blevcorr(science)
     assert res.drift_corrected
     out = res.imset.sci
     # drift(i) = 0.01 * (i - zerocol), zerocol = (1046+1060)/2 - 19 = 1034
@@ -121,12 +115,6 @@ def test_drift_is_fitted_from_the_virtual_overscan_and_zero_at_the_bias_section(
 def test_subtract_overscan_bias_does_not_modify_inputs():
     science = _subarray([100.0, 101.0])
     before = science.copy()
-    subtract_overscan_bias(
-        science,
-        layout=find_overscan("A", 1060, 2, (1, 1)),
-        sdqflags=32767,
-        ccdbias_dn=1500.0,
-        blev_clip=5.0,
-    )
+    blevcorr(science)
     for a, b in zip(science, before, strict=True):
         np.testing.assert_array_equal(a, b)

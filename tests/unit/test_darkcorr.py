@@ -27,7 +27,7 @@ from reference_impl.steps.darkcorr import dark_scale, dark_temperature_factor, s
 from stischeck import environment
 from tests.support.corpus import (
     assert_bit_identical,
-    read_imsets,
+    imset_pairs,
     sci_placement,
     transition_params,
 )
@@ -158,21 +158,12 @@ def _scale_for(transition, sci_header, primary, dark) -> np.float32:
 def test_dark_subtraction_reproduces_the_corpus_darkcorr_product(transition):
     """calstis's CRCORR product minus the scaled, cut and summed dark is its DARKCORR product."""
     dark = read_reference_image(transition.reference("DARKFILE"), what="DARKFILE")
-    before, before_hdul = read_imsets(transition.before)
-    after, after_hdul = read_imsets(transition.after)
-    with before_hdul, after_hdul:
-        assert len(before) == len(after)
-        for k, (science, want) in enumerate(zip(before, after, strict=True), start=1):
-            sci_header = before_hdul["SCI", k].header
-            cut = cut_to_science(
-                dark,
-                sci_placement(sci_header),
-                science[0].shape,
-                average=False,
-                what="dark image",
-            )
-            scale = _scale_for(transition, sci_header, before_hdul[0].header, dark)
-            out = subtract_dark(Imset(*science), cut, scale=scale)
-            assert_bit_identical(out.imset, want, f"{transition.id} imset {k}")
-            meandark = after_hdul["SCI", k].header["MEANDARK"]
-            assert header_float(out.meandark_dn) == meandark, f"{transition.id} MEANDARK"
+    for k, science, want, before, after in imset_pairs(transition):
+        sci_header = before["SCI", k].header
+        place = sci_placement(sci_header)
+        cut = cut_to_science(dark, place, science.shape, average=False, what="dark image")
+        scale = _scale_for(transition, sci_header, before[0].header, dark)
+        out = subtract_dark(science, cut, scale=scale)
+        assert_bit_identical(out.imset, want, f"{transition.id} imset {k}")
+        meandark = after["SCI", k].header["MEANDARK"]
+        assert header_float(out.meandark_dn) == meandark, f"{transition.id} MEANDARK"

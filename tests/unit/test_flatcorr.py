@@ -41,7 +41,7 @@ from reference_impl.steps.flatcorr import (
 from stischeck import environment
 from tests.support.corpus import (
     assert_bit_identical,
-    read_imsets,
+    imset_pairs,
     sci_placement,
     transition_params,
 )
@@ -276,17 +276,7 @@ def test_flat_division_reproduces_the_corpus_flatcorr_product(transition):
     pflt = parts["PFLTFILE"]
     flat = combine_flats(pflt.imset, parts["DFLTFILE"].imset, parts["LFLTFILE"].imset)
     flat_ref = ReferenceImage(pflt.path, flat, pflt.placement, pflt.primary_header)
-    before, before_hdul = read_imsets(transition.before)
-    after, after_hdul = read_imsets(transition.after)
-    with before_hdul, after_hdul:
-        assert len(before) == len(after)
-        for k, (science, want) in enumerate(zip(before, after, strict=True), start=1):
-            cut = cut_to_science(
-                flat_ref,
-                sci_placement(before_hdul["SCI", k].header),
-                science[0].shape,
-                average=True,
-                what="flat field",
-            )
-            out = apply_flat(Imset(*science), cut)
-            assert_bit_identical(out, want, f"{transition.id} imset {k}")
+    for k, science, want, before, _ in imset_pairs(transition):
+        place = sci_placement(before["SCI", k].header)
+        cut = cut_to_science(flat_ref, place, science.shape, average=True, what="flat field")
+        assert_bit_identical(apply_flat(science, cut), want, f"{transition.id} imset {k}")

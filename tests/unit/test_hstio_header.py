@@ -90,20 +90,25 @@ def test_absent_keywords_are_appended_after_trailing_blank_cards():
     assert hstio_value(True) == f"{'T':>20}"
 
 
-@pytest.fixture
-def acq_products(tmp_path):
-    """A real ACQ raw file (three imsets, 100x100, 100x100, 30x30) with DQICORR = PERFORM."""
+def dqicorr_product(tmp_path, raw_name: str):
+    """The reference's ``_flt`` of a real ACQ raw file (tests/data/tastis), DQICORR = PERFORM."""
     from tests.support.realheaders import acq_oref
 
     oref = acq_oref(tmp_path / "oref")
-    raw = tmp_path / "ocmv0lw6q_raw.fits"
-    with fits.open(TASTIS / "ocmv0lw6q_raw.fits") as hdul:
+    raw = tmp_path / raw_name
+    with fits.open(TASTIS / raw_name) as hdul:
         hdul[0].header["DQICORR"] = "PERFORM"
         hdul.writeto(raw)
     exposure = read_raw(raw)
     (product,) = calibrate(exposure, oref_dir=oref).products
     out = write_product(product, exposure.primary_header, product_path(raw, tmp_path / "o/", "flt"))
     return raw, out
+
+
+@pytest.fixture
+def acq_products(tmp_path):
+    """A real ACQ raw file (three imsets, 100x100, 100x100, 30x30) with DQICORR = PERFORM."""
+    return dqicorr_product(tmp_path, "ocmv0lw6q_raw.fits")
 
 
 def test_real_primary_keeps_its_cards_in_order_but_groups(acq_products):
@@ -169,16 +174,7 @@ def test_extensions_lose_datamin_datamax_and_keep_null_cards_in_place(acq_produc
 
 def test_nextend_is_copied_from_a_raw_file_with_a_peakup_table(tmp_path):
     """calstis1 never updates NEXTEND: an ACQ/PEAK _flt says 4 with 3 extensions written."""
-    from tests.support.realheaders import acq_oref
-
-    oref = acq_oref(tmp_path / "oref")
-    raw = tmp_path / "octka7jeq_raw.fits"
-    with fits.open(TASTIS / "octka7jeq_raw.fits") as hdul:
-        hdul[0].header["DQICORR"] = "PERFORM"
-        hdul.writeto(raw)
-    exposure = read_raw(raw)
-    (product,) = calibrate(exposure, oref_dir=oref).products
-    out = write_product(product, exposure.primary_header, product_path(raw, tmp_path / "o/", "flt"))
+    _, out = dqicorr_product(tmp_path, "octka7jeq_raw.fits")
     with fits.open(out) as hdul:
         assert len(hdul) == 4 and hdul[0].header["NEXTEND"] == 4
 
