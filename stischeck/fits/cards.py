@@ -10,9 +10,10 @@ header is copied through unchanged, byte for byte. Anything beyond that goes
 through astropy as before.
 """
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
+
+from stischeck.fits.open import read_file_bytes
 
 __all__ = ["PrimaryCards", "read_primary_cards", "with_string_values", "check_complete"]
 
@@ -105,18 +106,7 @@ def read_primary_cards(path: Path, *, error_cls, what: str = "file") -> PrimaryC
         (no SIMPLE card), or truncated inside the primary header.
     """
     path = Path(path)
-    if not path.exists():
-        raise error_cls(f"{path}: {what} not found")
-    if path.is_dir():
-        raise error_cls(f"{path}: is a directory, not a FITS {what}")
-    if path.stat().st_size == 0:
-        raise error_cls(f"{path}: empty file, not a FITS {what}")
-    try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as err:
-        raise error_cls(f"{path}: not a readable FITS {what} ({err})") from err
+    data = read_file_bytes(path, error_cls=error_cls, what=what)
     if data[:8] != b"SIMPLE  ":
         raise error_cls(f"{path}: not a readable FITS {what} (no SIMPLE card: not a FITS file)")
     cards = []

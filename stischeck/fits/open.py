@@ -11,7 +11,7 @@ import warnings
 import zlib
 from pathlib import Path
 
-__all__ = ["open_fits", "open_fits_with_stored_headers"]
+__all__ = ["open_fits", "open_fits_with_stored_headers", "read_file_bytes"]
 
 _READ_ERRORS = (OSError, ValueError, TypeError, IndexError, EOFError, Warning, zlib.error)
 
@@ -75,10 +75,16 @@ def _reason(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def _open(path, error_cls, what: str):
-    """The HDUList read from memory, and the file's (decompressed) bytes."""
-    from astropy.io import fits
+def read_file_bytes(path, *, error_cls, what: str = "file") -> bytes:
+    """
+    The bytes of a ``.fits`` or ``.fits.gz`` file, decompressed.
 
+    Raises
+    ------
+    error_cls
+        One line naming the file: missing, a directory, empty, or unreadable
+        (including a damaged gzip stream).
+    """
     path = Path(path)
     if not path.exists():
         raise error_cls(f"{path}: {what} not found")
@@ -88,8 +94,17 @@ def _open(path, error_cls, what: str):
         raise error_cls(f"{path}: empty file, not a FITS {what}")
     try:
         data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    except (OSError, EOFError, zlib.error) as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+
+
+def _open(path, error_cls, what: str):
+    """The HDUList read from memory, and the file's (decompressed) bytes."""
+    from astropy.io import fits
+
+    data = read_file_bytes(path, error_cls=error_cls, what=what)
+    try:
         with warnings.catch_warnings():
             warnings.filterwarnings("error", message=".*truncated.*")
             hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
