@@ -5,14 +5,8 @@ import signal
 import sys
 from pathlib import Path
 
-from stischeck.commands.options import (
-    add_calstis_option,
-    add_oref_option,
-    add_policy_option,
-    add_runner_option,
-    add_timeout_option,
-)
-from stischeck.commands.selection import add_selection_options, selection
+from stischeck.commands import options
+from stischeck.commands.selection import selection
 from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -42,33 +36,20 @@ def add_arguments(p) -> None:
     """Register ``batch``'s arguments on its subparser ``p``."""
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw file, folder or CSV manifest")
     p.add_argument("--outdir", metavar="DIR", default="reports/batch", help="(default %(default)s)")
-    add_oref_option(
+    options.add_oref_option(
         p,
         "folder of oref$ reference files for every data set (a CSV oref column wins; "
         "default: $oref, then the oref/ beside each raw file, then $CRDS_PATH/references/hst/)",
     )
-    add_calstis_option(p)
-    p.add_argument(
-        "--no-calstis", action="store_true", help="do not run calstis (reference vs truth)"
-    )
     p.add_argument(
         "--no-truth", action="store_true", help="ignore corpus-like truth folders beside raw files"
     )
-    add_selection_options(p)
-    add_runner_option(p)
-    add_policy_option(p)
-    add_timeout_option(p)
+    options.add_comparison_options(p)
     p.add_argument(
         "--dataset-timeout",
         type=float,
         metavar="S",
         help="per data set, seconds; then its processes are killed (default 3 x --timeout)",
-    )
-    p.add_argument(
-        "--steplocal",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="as stischeck compare --steplocal",
     )
     p.add_argument("--no-html", action="store_true", help="no report.html per data set")
     where = p.add_mutually_exclusive_group()

@@ -4,14 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from stischeck.commands.options import (
-    add_calstis_option,
-    add_oref_option,
-    add_policy_option,
-    add_runner_option,
-    add_timeout_option,
-)
-from stischeck.commands.selection import add_selection_options, selection
+from stischeck.commands import options
+from stischeck.commands.selection import selection
 from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -32,18 +26,12 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     """Register ``compare``'s arguments on its subparser ``p``."""
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
-    add_oref_option(p)
+    options.add_oref_option(p)
     p.add_argument("--outdir", metavar="DIR", help="output folder (default reports/<rootname>/)")
-    add_calstis_option(p)
-    p.add_argument(
-        "--no-calstis", action="store_true", help="do not run calstis (reference vs --truth)"
-    )
     p.add_argument(
         "--truth", metavar="DIR", help="stored products laid out like the corpus (<STEP>/...)"
     )
-    add_selection_options(p)
-    add_runner_option(p)
-    add_policy_option(p)
+    options.add_comparison_options(p)
     p.add_argument(
         "--jobs",
         type=int,
@@ -51,14 +39,6 @@ def add_arguments(p) -> None:
         metavar="N",
         help="calstis runs (and comparisons) at a time, beside the reference's worker "
         "(default %(default)s: the smaller of 2 and the CPU count)",
-    )
-    add_timeout_option(p)
-    p.add_argument(
-        "--steplocal",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="run each step alone on calstis's previous product, both sides (default auto: "
-        "only when a cumulative configuration diverged)",
     )
     p.add_argument("--no-html", action="store_true", help="write the CSV tables only")
     p.add_argument(

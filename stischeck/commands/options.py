@@ -10,6 +10,7 @@ from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = [
     "add_calstis_option",
+    "add_comparison_options",
     "add_oref_option",
     "add_policy_option",
     "add_runner_option",
@@ -55,3 +56,32 @@ def add_timeout_option(
 ) -> None:
     """Register ``--timeout S`` (seconds a run may take; default `DEFAULT_TIMEOUT_S`)."""
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help=help)
+
+
+def add_comparison_options(parser) -> None:
+    """
+    Register what ``compare`` and ``batch`` both take about how a comparison runs.
+
+    ``--calstis``, ``--no-calstis``, the configuration selection (``--steps``,
+    ``--only``, ``--switches``), ``--runner``, ``--policy``, ``--timeout`` and
+    ``--steplocal``.
+    """
+    from stischeck.commands.selection import add_selection_options
+
+    add_calstis_option(parser)
+    parser.add_argument(
+        "--no-calstis",
+        action="store_true",
+        help="do not run calstis (the reference against the stored truth only)",
+    )
+    add_selection_options(parser)
+    add_runner_option(parser)
+    add_policy_option(parser)
+    add_timeout_option(parser)
+    parser.add_argument(
+        "--steplocal",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="run each step alone on calstis's previous product, both sides (default auto: "
+        "only when a cumulative configuration diverged)",
+    )

@@ -3,12 +3,7 @@
 import sys
 from pathlib import Path
 
-from stischeck.commands.options import (
-    add_calstis_option,
-    add_oref_option,
-    add_runner_option,
-    add_timeout_option,
-)
+from stischeck.commands import options
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
 
@@ -31,11 +26,11 @@ def add_arguments(p) -> None:
     """Register ``record``'s arguments on its subparser ``p``."""
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
     p.add_argument("--out", metavar="DIR", required=True, help="truth folder to write")
-    add_oref_option(p)
-    add_calstis_option(p)
+    options.add_oref_option(p)
+    options.add_calstis_option(p)
     add_selection_options(p)
-    add_runner_option(p)
-    add_timeout_option(p)
+    options.add_runner_option(p)
+    options.add_timeout_option(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
     p.add_argument("--force", action="store_true", help="replace an existing truth folder")
 

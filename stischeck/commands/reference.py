@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from stischeck.commands.options import add_oref_option
+from stischeck.commands import options
 from stischeck.inputs import REFERENCE_RULE
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
         default="",
         help="output root as for cs0.e; a value ending in '/' is a directory",
     )
-    add_oref_option(p)
+    options.add_oref_option(p)
     p.add_argument(
         "--overwrite",
         action="store_true",
