@@ -40,7 +40,6 @@ the runs on both sides).
 """
 
 import argparse
-import gzip
 import json
 import os
 import resource
@@ -52,11 +51,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import load, plain_oref, reference_once, set_switches, stats, table
+
 SIX_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
-SWITCHES = (
-    "DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR", "CRCORR", "RPTCORR", "EXPSCORR",
-    "DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "WAVECORR", "X1DCORR", "X2DCORR",
-)  # fmt: skip
 IMPORTS = (
     "import numpy; from astropy.io import fits; import stischeck.cli; "
     "import reference_impl.pipeline, reference_impl.io.rawfile, reference_impl.io.products"
@@ -89,51 +86,19 @@ def _prepare(case_dir: Path, crsplit: list[int], work: Path) -> dict:
         else:
             build(case_dir, n, dest, seed=n)
         with fits.open(dest, mode="update") as hdul:
-            for sw in SWITCHES:
-                hdul[0].header[sw] = "PERFORM" if sw in SIX_STEPS else "OMIT"
+            set_switches(hdul[0].header, SIX_STEPS)
         raws[n] = str(dest)
     return raws
-
-
-def _plain_oref(oref: Path, dest: Path) -> Path:
-    """Copy ``oref/`` as a CRDS cache holds it: every ``.fits.gz`` gunzipped to ``.fits``."""
-    dest.mkdir(parents=True)
-    for path in sorted(oref.iterdir()):
-        if path.name.endswith(".fits.gz"):
-            with gzip.open(path, "rb") as src, (dest / path.name[:-3]).open("wb") as out:
-                shutil.copyfileobj(src, out, length=1 << 20)
-        elif path.is_file():
-            shutil.copy2(path, dest / path.name)
-    return dest
-
-
-def _load() -> str:
-    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _reference_once(raw: Path, oref: Path, out: Path) -> tuple[float, float]:
-    from reference_impl.io.products import product_path, write_product
-    from reference_impl.io.rawfile import read_raw
-    from reference_impl.pipeline import calibrate
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    exposure = read_raw(raw)
-    result = calibrate(exposure, oref_dir=oref)
-    for product in result.products:
-        write_product(
-            product, exposure.primary_header, product_path(raw, f"{out}/", product.suffix)
-        )
-    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _inprocess(raw: Path, oref: Path, out: Path) -> dict:
     exec(IMPORTS, {})  # noqa: S102 - the same imports as the baseline in every child
     baseline = _maxrss_mib()
-    cold, cold_cpu = _reference_once(raw, oref, out)
+    cold, cold_cpu = reference_once(raw, oref, out)
     peak = _maxrss_mib()
     warm_out = out.with_name(out.name + "-warm")
     warm_out.mkdir()
-    warm, _ = _reference_once(raw, oref, warm_out)
+    warm, _ = reference_once(raw, oref, warm_out)
     return {
         "cold_s": cold, "cold_cpu_s": cold_cpu, "warm_s": warm,
         "baseline_mib": baseline, "peak_mib": peak,
@@ -173,17 +138,6 @@ def _identical(ours: Path, theirs: Path) -> bool:
     )
 
 
-def _stats(values: list[float]) -> tuple[float, float, float]:
-    return statistics.median(values), min(values), max(values)
-
-
-def _table(header, rows) -> None:
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    for r in (header, *rows):
-        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -216,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     calstis = shutil.which(args.calstis) or args.calstis
     me = [sys.executable, str(Path(__file__).resolve())]
     rows, detail, issue_rows = [], [], []
-    print(f"start: {_load()}")
+    print(f"start: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, oref=f"{oref}/")
@@ -228,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         _, imports_peak, _ = _run([sys.executable, "-c", IMPORTS], env)
         orefs = {"gzipped": oref}
         if "plain" in args.layout:
-            orefs["plain"] = _plain_oref(oref, tmp / "oref-plain")
+            orefs["plain"] = plain_oref(oref, tmp / "oref-plain")
         for layout, n in ((lay, n) for lay in args.layout for n in raws):
             raw, lay_oref = raws[n], orefs[layout]
             env = dict(os.environ, oref=f"{lay_oref}/")
@@ -271,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             issue_rows.append((
                 tag, f"{c_med:.3f}", f"{r_med:.3f}", f"{ratio:.2f}x", f"{p_med:.3f}",
                 f"{p_med / c_med:.2f}x", f"{max(cs0_peak):.0f} / {max(proc_peak):.0f}",
-                _load().removeprefix("load average "),
+                load().removeprefix("load average "),
             ))  # fmt: skip
             rows.append((
                 tag, f"{c_med:.3f}", f"{r_med:.3f}", f"{ratio:.2f}",
@@ -286,22 +240,22 @@ def main(argv: list[str] | None = None) -> int:
                                   ("reference peak above baseline MiB", ref_delta),
                                   ("reference baseline MiB", ref_base),
                                   ("process peak MiB", proc_peak)):  # fmt: skip
-                med, lo, hi = _stats(values)
+                med, lo, hi = stats(values)
                 detail.append((tag, label, f"{med:.3f}", f"{lo:.3f}", f"{hi:.3f}"))
-    print(f"end: {_load()}")
+    print(f"end: {load()}")
     print(f"input: {args.case_dir.name} (uncompressed); oref: {oref} (gzipped) and its")
     print(f"gunzipped copy (plain); {args.repeat} alternated runs a side, medians")
     print(
         f"interpreter peak RSS: bare {bare_peak:.1f} MiB, after the imports {imports_peak:.1f} MiB"
     )
     print()
-    _table(("input", "cs0.e_s", "ref_s", "ref/cs0", "<=0.5", "cs0.e_MiB", "ref_MiB_above",
+    table(("input", "cs0.e_s", "ref_s", "ref/cs0", "<=0.5", "cs0.e_MiB", "ref_MiB_above",
             "<=cs0", "process_s", "identical"), rows)  # fmt: skip
     print()
-    _table(("input", "cs0.e_s", "ref_inproc_s", "ratio", "process_s", "ratio",
+    table(("input", "cs0.e_s", "ref_inproc_s", "ratio", "process_s", "ratio",
             "peak_MiB_cs0/process", "load_after"), issue_rows)  # fmt: skip
     print()
-    _table(("input", "figure", "median", "min", "max"), detail)
+    table(("input", "figure", "median", "min", "max"), detail)
     return 0
 
 

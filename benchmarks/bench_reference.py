@@ -43,19 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SWITCHES = (
-    "DQICORR",
-    "ATODCORR",
-    "BLEVCORR",
-    "BIASCORR",
-    "CRCORR",
-    "RPTCORR",
-    "EXPSCORR",
-    "DARKCORR",
-    "FLATCORR",
-    "SHADCORR",
-    "PHOTCORR",
-)
+from common import reference_once, set_switches, table
+
 CONFIGS = {
     "upto_dqicorr": ("DQICORR",),
     "upto_blevcorr": ("DQICORR", "BLEVCORR"),
@@ -84,26 +73,9 @@ def write_config(raw: Path, perform: tuple[str, ...], dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     out = dest / (raw.name[:-3] if raw.name.endswith(".gz") else raw.name)
     with fits.open(raw) as hdul:
-        for sw in SWITCHES:
-            hdul[0].header[sw] = "PERFORM" if sw in perform else "OMIT"
+        set_switches(hdul[0].header, perform)
         hdul.writeto(out, overwrite=True)
     return out
-
-
-def run_reference(raw: Path, oref: Path, outdir: Path) -> tuple[float, float]:
-    """One in-process reference run, as ``stischeck reference`` does it; wall seconds."""
-    from reference_impl.io.products import product_path, write_product
-    from reference_impl.io.rawfile import read_raw
-    from reference_impl.pipeline import calibrate
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    exposure = read_raw(raw)
-    result = calibrate(exposure, oref_dir=oref)
-    for product in result.products:
-        write_product(
-            product, exposure.primary_header, product_path(raw, f"{outdir}/", product.suffix)
-        )
-    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _worker(args) -> int:
@@ -120,7 +92,7 @@ def _worker(args) -> int:
     for k in range(args.repeat + 1):
         out = args.work / f"inprocess-{k}"
         out.mkdir(parents=True)
-        wall, cpu = run_reference(raw, args.oref, out)
+        wall, cpu = reference_once(raw, args.oref, out)
         shutil.rmtree(out)
         if k:
             walls.append(wall)
@@ -263,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(f"raw: {args.raw.name} (uncompressed copy per configuration); oref: {args.oref}")
     print(f"wall: median of {args.repeat} runs, seconds; peak RSS: MiB (floor {floor:.1f})")
-    _table(
+    table(
         (
             "configuration",
             "cs0.e_s",
@@ -280,21 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("(cpu: user + system seconds; for cs0.e and process the child's, in-process the")
     print(" pipeline's own; less sensitive than wall time to other load on the machine)")
-    _table(("configuration", "side", "median_s", "min_s", "max_s", "cpu_s", "cpu<=cs0.e"), details)
+    table(("configuration", "side", "median_s", "min_s", "max_s", "cpu_s", "cpu<=cs0.e"), details)
     if startup:
         print()
-        _table(("start-up only", "median_s", "min_s", "peak_MiB"), startup)
+        table(("start-up only", "median_s", "min_s", "peak_MiB"), startup)
     return 0
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    for r in (header, *rows):
-        cells = [
-            str(c).ljust(w) if i == 0 else str(c).rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        print("  ".join(cells))
 
 
 if __name__ == "__main__":

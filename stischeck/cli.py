@@ -14,14 +14,15 @@ from pathlib import Path
 
 from stischeck import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "add_command"]
 
 # Exit codes (as astropy's fitsdiff): 0 agree/success, 1 differ, 2 bad input or tool failure.
 EXIT_OK, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
 
 
 #: Subcommands, in the order ``stischeck --help`` lists them: one module each in
-#: ``stischeck/commands/``, each with ``add_parser(subparsers)`` and only light imports.
+#: ``stischeck/commands/``, each with ``HELP``, ``DESCRIPTION``, ``add_arguments(p)``
+#: and ``run(args)`` (and optionally ``PARSER_CLASS``), and only light imports.
 COMMANDS = ("demo", "compare", "reference", "record", "report", "diff", "synth", "batch", "info")
 COMMANDS += ("probes", "trailers")  # issue 18 building blocks
 
@@ -37,8 +38,6 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
         the one named on the command line, so that a run imports no other
         subcommand's parser (``synth``'s pulls in astropy: issue 17).
     """
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="stischeck",
         description="Validate the calstis 2-D CCD reduction against a numpy reference.",
@@ -47,8 +46,29 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in commands:
-        importlib.import_module(f"stischeck.commands.{name}").add_parser(sub)
+        add_command(sub, name)
     return parser
+
+
+def add_command(subparsers, name: str) -> argparse.ArgumentParser:
+    """
+    Register subcommand ``name`` from ``stischeck/commands/<name>.py``; return its parser.
+
+    The module's ``HELP`` and ``DESCRIPTION`` become the sub-parser's texts,
+    ``add_arguments(p)`` adds its options and ``run(args)`` is what it runs.
+    """
+    import importlib
+
+    module = importlib.import_module(f"stischeck.commands.{name}")
+    default_class = subparsers._parser_class
+    subparsers._parser_class = getattr(module, "PARSER_CLASS", default_class)
+    try:
+        p = subparsers.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+    finally:
+        subparsers._parser_class = default_class
+    module.add_arguments(p)
+    p.set_defaults(func=module.run)
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,1 +1,4 @@
-"""One module per command-line subcommand; each exposes ``add_parser`` and ``run``."""
+"""One module per command-line subcommand: ``HELP``, ``DESCRIPTION``, ``add_arguments``, ``run``.
+
+`stischeck.cli.add_command` registers each; shared options are in `stischeck.commands.options`.
+"""

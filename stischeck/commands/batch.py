@@ -5,71 +5,51 @@ import signal
 import sys
 from pathlib import Path
 
-from stischeck.commands.runner import add_runner_option
-from stischeck.commands.selection import add_selection_options, selection
+from stischeck.commands import options
+from stischeck.commands.selection import selection
 from stischeck.inputs import REFERENCE_RULE
-from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 #: Verdict labels, worst first, as the summary line lists them.
 _ORDER = ("could not run", "error", "differ", "agree")
 
 
-def add_parser(subparsers) -> None:
-    """Register ``batch``."""
-    p = subparsers.add_parser(
-        "batch",
-        help="compare many data sets in parallel (Dask), resumable, with an index page",
-        description="Run the comparison of `stischeck compare` on every data set given, in "
-        "parallel on a Dask cluster (a local one by default), one compare output folder per "
-        "data set in OUTDIR/<dataset>/, plus OUTDIR/verdicts.csv (every data set's rows), "
-        "datasets.csv, batch.json and index.html. Inputs: raw files, folders (searched for "
-        "*_raw.fits[.gz]) and CSV manifests "
-        "(columns raw, oref, truth, dataset; paths relative to the CSV). A folder laid out like "
-        "the corpus (manifest.json and step folders beside the raw file) is used as truth. "
-        "Data sets whose outputs are complete and whose inputs and options are unchanged are "
-        "not rerun (--force reruns them). Reference files (oref$name): a CSV oref column, else "
-        f"{REFERENCE_RULE}. A data set whose reference files or truth folder do not fit, or a "
-        "target acquisition (unless switches are chosen), is a row saying why. "
-        "Exit 0 all agree, 1 some differ, 2 some could not run.",
-    )
+HELP = "compare many data sets in parallel (Dask), resumable, with an index page"
+DESCRIPTION = (
+    "Run the comparison of `stischeck compare` on every data set given, in "
+    "parallel on a Dask cluster (a local one by default), one compare output folder per "
+    "data set in OUTDIR/<dataset>/, plus OUTDIR/verdicts.csv (every data set's rows), "
+    "datasets.csv, batch.json and index.html. Inputs: raw files, folders (searched for "
+    "*_raw.fits[.gz]) and CSV manifests "
+    "(columns raw, oref, truth, dataset; paths relative to the CSV). A folder laid out like "
+    "the corpus (manifest.json and step folders beside the raw file) is used as truth. "
+    "Data sets whose outputs are complete and whose inputs and options are unchanged are "
+    "not rerun (--force reruns them). Reference files (oref$name): a CSV oref column, else "
+    f"{REFERENCE_RULE}. A data set whose reference files or truth folder do not fit, or a "
+    "target acquisition (unless switches are chosen), is a row saying why. "
+    "Exit 0 all agree, 1 some differ, 2 some could not run."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``batch``'s arguments on its subparser ``p``."""
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw file, folder or CSV manifest")
     p.add_argument("--outdir", metavar="DIR", default="reports/batch", help="(default %(default)s)")
-    p.add_argument(
-        "--oref",
-        metavar="DIR",
-        help="folder of oref$ reference files for every data set (a CSV oref column wins; "
+    options.add_oref_option(
+        p,
+        "folder of oref$ reference files for every data set (a CSV oref column wins; "
         "default: $oref, then the oref/ beside each raw file, then $CRDS_PATH/references/hst/)",
-    )
-    p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
-    p.add_argument(
-        "--no-calstis", action="store_true", help="do not run calstis (reference vs truth)"
     )
     p.add_argument(
         "--no-truth", action="store_true", help="ignore corpus-like truth folders beside raw files"
     )
-    add_selection_options(p)
-    add_runner_option(p)
-    p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help="per cs0.e run, s (default 600)",
-    )
+    options.add_comparison_options(p)
     p.add_argument(
         "--dataset-timeout",
         type=float,
         metavar="S",
         help="per data set, seconds; then its processes are killed (default 3 x --timeout)",
-    )
-    p.add_argument(
-        "--steplocal",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="as stischeck compare --steplocal",
     )
     p.add_argument("--no-html", action="store_true", help="no report.html per data set")
     where = p.add_mutually_exclusive_group()
@@ -86,7 +66,6 @@ def add_parser(subparsers) -> None:
         "need stischeck installed and the same paths",
     )
     p.add_argument("--force", action="store_true", help="rerun every data set")
-    p.set_defaults(func=run)
 
 
 def _configurations(args) -> dict:

@@ -4,45 +4,34 @@ import os
 import sys
 from pathlib import Path
 
-from stischeck.commands.runner import add_runner_option
-from stischeck.commands.selection import add_selection_options, selection
+from stischeck.commands import options
+from stischeck.commands.selection import selection
 from stischeck.inputs import REFERENCE_RULE
-from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``compare``."""
-    p = subparsers.add_parser(
-        "compare",
-        help="run the reference and calstis side by side on the switch configurations",
-        description="Run the numpy reference and the real cs0.e on identical switch "
-        "configurations (default: the cumulative 2-D ladder RAW, +DQICORR, +BLEVCORR, "
-        "+BIASCORR, +CRCORR, +DARKCORR, +FLATCORR) and compare every product with "
-        "stischeck diff. Reference files (oref$name): "
-        f"{REFERENCE_RULE}; every file the configurations need is found before anything runs. "
-        "A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not compared unless switches are "
-        "chosen. Exit 0 all agree, 1 something differs, 2 could not run.",
-    )
+HELP = "run the reference and calstis side by side on the switch configurations"
+DESCRIPTION = (
+    "Run the numpy reference and the real cs0.e on identical switch "
+    "configurations (default: the cumulative 2-D ladder RAW, +DQICORR, +BLEVCORR, "
+    "+BIASCORR, +CRCORR, +DARKCORR, +FLATCORR) and compare every product with "
+    "stischeck diff. Reference files (oref$name): "
+    f"{REFERENCE_RULE}; every file the configurations need is found before anything runs. "
+    "A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not compared unless switches are "
+    "chosen. Exit 0 all agree, 1 something differs, 2 could not run."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``compare``'s arguments on its subparser ``p``."""
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
-    p.add_argument(
-        "--oref",
-        metavar="DIR",
-        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
-        "$CRDS_PATH/references/hst/)",
-    )
+    options.add_oref_option(p)
     p.add_argument("--outdir", metavar="DIR", help="output folder (default reports/<rootname>/)")
-    p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
-    p.add_argument(
-        "--no-calstis", action="store_true", help="do not run calstis (reference vs --truth)"
-    )
     p.add_argument(
         "--truth", metavar="DIR", help="stored products laid out like the corpus (<STEP>/...)"
     )
-    add_selection_options(p)
-    add_runner_option(p)
-    p.add_argument("--policy", metavar="TOML", help="tolerance policy (default: exact)")
+    options.add_comparison_options(p)
     p.add_argument(
         "--jobs",
         type=int,
@@ -50,20 +39,6 @@ def add_parser(subparsers) -> None:
         metavar="N",
         help="calstis runs (and comparisons) at a time, beside the reference's worker "
         "(default %(default)s: the smaller of 2 and the CPU count)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help="seconds each run may take before it is killed (default %(default)g)",
-    )
-    p.add_argument(
-        "--steplocal",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="run each step alone on calstis's previous product, both sides (default auto: "
-        "only when a cumulative configuration diverged)",
     )
     p.add_argument("--no-html", action="store_true", help="write the CSV tables only")
     p.add_argument(
@@ -80,7 +55,6 @@ def add_parser(subparsers) -> None:
         action="append",
         help="a pixel (FITS, 1-based) to follow through the steps in the report",
     )
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

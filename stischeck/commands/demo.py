@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-__all__ = ["add_parser", "run", "demo_dir"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run", "demo_dir"]
 
 
 def demo_dir() -> Path:
@@ -10,16 +10,17 @@ def demo_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
-def add_parser(subparsers) -> None:
-    """Register ``demo``."""
-    p = subparsers.add_parser(
-        "demo",
-        help="compare the reference with calstis products stored for a bundled example",
-        description="Run stischeck compare on the example bundled with stischeck (a synthetic "
-        "STIS CCD exposure and the calstis 3.5.0 products recorded for it): the reference "
-        "against the stored truth, step by step, plus live calstis with --calstis or "
-        "--with-calstis. Writes the tables and report.html and prints where they are.",
-    )
+HELP = "compare the reference with calstis products stored for a bundled example"
+DESCRIPTION = (
+    "Run stischeck compare on the example bundled with stischeck (a synthetic "
+    "STIS CCD exposure and the calstis 3.5.0 products recorded for it): the reference "
+    "against the stored truth, step by step, plus live calstis with --calstis or "
+    "--with-calstis. Writes the tables and report.html and prints where they are."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``demo``'s arguments on its subparser ``p``."""
     p.add_argument(
         "--outdir", metavar="DIR", default="reports/demo", help="output folder (reports/demo)"
     )
@@ -30,7 +31,6 @@ def add_parser(subparsers) -> None:
         help="also run cs0.e from $STISCHECK_CALSTIS or PATH (three-way)",
     )
     p.add_argument("--no-html", action="store_true", help="write the CSV tables only")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -57,10 +57,9 @@ def run(args) -> int:
 
 
 def _compare_parser():
+    """The ``compare`` sub-parser alone, to parse the arguments `run` builds."""
     import argparse
 
-    from stischeck.commands import compare
+    from stischeck.cli import add_command
 
-    sub = argparse.ArgumentParser(prog="stischeck").add_subparsers()
-    compare.add_parser(sub)
-    return sub.choices["compare"]
+    return add_command(argparse.ArgumentParser(prog="stischeck").add_subparsers(), "compare")

@@ -4,19 +4,20 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``diff``."""
-    p = subparsers.add_parser(
-        "diff",
-        help="compare two calstis products, extension by extension",
-        description="Compare two STIS products (_flt, _crj, _raw; .fits or .fits.gz) "
-        "extension by extension and imset by imset, every header card included, or two "
-        "reference tables column by column. Exit 0 when they agree within the "
-        "policy (default: bit for bit), 1 when they differ, 2 when they cannot be compared.",
-    )
+HELP = "compare two calstis products, extension by extension"
+DESCRIPTION = (
+    "Compare two STIS products (_flt, _crj, _raw; .fits or .fits.gz) "
+    "extension by extension and imset by imset, every header card included, or two "
+    "reference tables column by column. Exit 0 when they agree within the "
+    "policy (default: bit for bit), 1 when they differ, 2 when they cannot be compared."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``diff``'s arguments on its subparser ``p``."""
     p.add_argument("a", metavar="A", help="first file (e.g. the reference product)")
     p.add_argument("b", metavar="B", help="second file (e.g. calstis's product)")
     p.add_argument(
@@ -41,7 +42,6 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
     )
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

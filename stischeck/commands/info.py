@@ -2,21 +2,21 @@
 
 from stischeck import environment
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``info``."""
-    p = subparsers.add_parser(
-        "info",
-        help="show cs0.e, library versions and corpus location",
-        description="Print where cs0.e was found (--calstis, $STISCHECK_CALSTIS, PATH) and the "
-        "version it reports, the versions of the libraries stischeck uses, and where the "
-        "calstis corpus is ($STISCHECK_CORPUS, ../shared/calstis-corpus); one 'name: value' "
-        "line each, exit 0.",
-    )
+HELP = "show cs0.e, library versions and corpus location"
+DESCRIPTION = (
+    "Print where cs0.e was found (--calstis, $STISCHECK_CALSTIS, PATH) and the "
+    "version it reports, the versions of the libraries stischeck uses, and where the "
+    "calstis corpus is ($STISCHECK_CORPUS, ../shared/calstis-corpus); one 'name: value' "
+    "line each, exit 0."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``info``'s arguments on its subparser ``p``."""
     p.add_argument("--calstis", metavar="PATH", help="cs0.e to report on")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -2,18 +2,19 @@
 
 import sys
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``probes``."""
-    p = subparsers.add_parser(
-        "probes",
-        help="run a synthetic reproducer of each known calstis issue against cs0.e builds",
-        description="Run a seeded synthetic reproducer of each known calstis 2-D CCD issue "
-        "through each cs0.e build and say per build: still present, fixed, crashes, fails or "
-        "could not run. Exit 0 when every probe ran, 2 when one could not run.",
-    )
+HELP = "run a synthetic reproducer of each known calstis issue against cs0.e builds"
+DESCRIPTION = (
+    "Run a seeded synthetic reproducer of each known calstis 2-D CCD issue "
+    "through each cs0.e build and say per build: still present, fixed, crashes, fails or "
+    "could not run. Exit 0 when every probe ran, 2 when one could not run."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``probes``'s arguments on its subparser ``p``."""
     p.add_argument(
         "--calstis",
         metavar="PATH",
@@ -35,7 +36,6 @@ def add_parser(subparsers) -> None:
         help="write probes.csv and probes.html there, and keep every run in DIR/runs/ "
         "(default: runs in a temporary folder, removed after)",
     )
-    p.set_defaults(func=run)
 
 
 def _builds(paths) -> list:

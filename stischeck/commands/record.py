@@ -3,44 +3,36 @@
 import sys
 from pathlib import Path
 
-from stischeck.commands.runner import add_runner_option
+from stischeck.commands import options
 from stischeck.commands.selection import add_selection_options, selection
 from stischeck.inputs import REFERENCE_RULE
-from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``record``."""
-    p = subparsers.add_parser(
-        "record",
-        help="run live calstis over the configurations and store the products as truth",
-        description="Run cs0.e over the configurations (default: the cumulative ladder "
-        "DQICORR ... FLATCORR) on copies of RAW and write a truth folder laid out like the "
-        "corpus (<CONFIG>/<rootname>_flt.fits.gz, _crj, trailers), with the raw file, the "
-        "reference files and a manifest (versions, switches, checksums). An existing truth "
-        "is replaced only with --force, which prints what changed. Reference files "
-        f"(oref$name): {REFERENCE_RULE}. A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not "
-        "recorded unless switches are chosen.",
-    )
+HELP = "run live calstis over the configurations and store the products as truth"
+DESCRIPTION = (
+    "Run cs0.e over the configurations (default: the cumulative ladder "
+    "DQICORR ... FLATCORR) on copies of RAW and write a truth folder laid out like the "
+    "corpus (<CONFIG>/<rootname>_flt.fits.gz, _crj, trailers), with the raw file, the "
+    "reference files and a manifest (versions, switches, checksums). An existing truth "
+    "is replaced only with --force, which prints what changed. Reference files "
+    f"(oref$name): {REFERENCE_RULE}. A target acquisition (OBSMODE ACQ, ACQ/PEAK) is not "
+    "recorded unless switches are chosen."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``record``'s arguments on its subparser ``p``."""
     p.add_argument("raw", help="STIS CCD _raw.fits[.gz] (never modified)")
     p.add_argument("--out", metavar="DIR", required=True, help="truth folder to write")
-    p.add_argument(
-        "--oref",
-        metavar="DIR",
-        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
-        "$CRDS_PATH/references/hst/)",
-    )
-    p.add_argument("--calstis", metavar="PATH", help="cs0.e (default $STISCHECK_CALSTIS, PATH)")
+    options.add_oref_option(p)
+    options.add_calstis_option(p)
     add_selection_options(p)
-    add_runner_option(p)
-    p.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per run, seconds"
-    )
+    options.add_runner_option(p)
+    options.add_timeout_option(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs in parallel")
     p.add_argument("--force", action="store_true", help="replace an existing truth folder")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

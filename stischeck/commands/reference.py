@@ -2,34 +2,31 @@
 
 from pathlib import Path
 
+from stischeck.commands import options
 from stischeck.inputs import REFERENCE_RULE
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``reference``."""
-    p = subparsers.add_parser(
-        "reference",
-        help="calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)",
-        description="Run the reference 2-D CCD reduction with the switches in RAW's primary "
-        "header and write the products calstis would write: the _flt; with CRCORR on two "
-        "imsets or more the _crj instead, and the _flt beside it with EXPSCORR. Reference files "
-        f"(oref$name): {REFERENCE_RULE}; every file the header's switches need is found "
-        "before anything runs.",
-    )
+HELP = "calibrate a raw file with the numpy reference (like cs0.e RAW OUTROOT)"
+DESCRIPTION = (
+    "Run the reference 2-D CCD reduction with the switches in RAW's primary "
+    "header and write the products calstis would write: the _flt; with CRCORR on two "
+    "imsets or more the _crj instead, and the _flt beside it with EXPSCORR. Reference files "
+    f"(oref$name): {REFERENCE_RULE}; every file the header's switches need is found "
+    "before anything runs."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``reference``'s arguments on its subparser ``p``."""
     p.add_argument("raw", help="STIS CCD _raw.fits or _raw.fits.gz (never modified)")
     p.add_argument(
         "--outroot",
         default="",
         help="output root as for cs0.e; a value ending in '/' is a directory",
     )
-    p.add_argument(
-        "--oref",
-        metavar="DIR",
-        help="folder of oref$ reference files (default: $oref, then oref/ beside RAW, then "
-        "$CRDS_PATH/references/hst/)",
-    )
+    options.add_oref_option(p)
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -42,7 +39,6 @@ def add_parser(subparsers) -> None:
         help="also print information about the run (the CR rejection's count and sky); "
         "warnings are printed always",
     )
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

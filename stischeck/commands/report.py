@@ -2,19 +2,20 @@
 
 import sys
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``report``."""
-    p = subparsers.add_parser(
-        "report",
-        help="write the HTML report of a stischeck compare output folder",
-        description="Render DIR/report.html from the tables and products a stischeck compare "
-        "run left in DIR, without running calstis or the reference again. One self-contained "
-        "file: verdicts first, then each configuration's images, histograms, differences and "
-        "DQ bits, negative counts with pixel waterfalls, trailers and provenance.",
-    )
+HELP = "write the HTML report of a stischeck compare output folder"
+DESCRIPTION = (
+    "Render DIR/report.html from the tables and products a stischeck compare "
+    "run left in DIR, without running calstis or the reference again. One self-contained "
+    "file: verdicts first, then each configuration's images, histograms, differences and "
+    "DQ bits, negative counts with pixel waterfalls, trailers and provenance."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``report``'s arguments on its subparser ``p``."""
     p.add_argument("dir", metavar="DIR", help="the --outdir of a stischeck compare run")
     p.add_argument(
         "--pixel",
@@ -24,7 +25,6 @@ def add_parser(subparsers) -> None:
         "product's coordinates; repeatable)",
     )
     p.add_argument("--out", metavar="FILE", help="where to write (default DIR/report.html)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

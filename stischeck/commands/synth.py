@@ -10,7 +10,7 @@ Only light imports here; the generator (numpy, astropy) is imported in `run`.
 import argparse
 import sys
 
-__all__ = ["add_parser", "run", "params_from_args"]
+__all__ = ["HELP", "DESCRIPTION", "PARSER_CLASS", "add_arguments", "run", "params_from_args"]
 
 #: "Not given" for options whose None means something (argparse converts string defaults).
 _UNSET = object()
@@ -61,24 +61,21 @@ def _temperature(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"'{text}' is not a temperature or 'none'") from None
 
 
-def add_parser(subparsers) -> None:
-    """Register ``synth``."""
-    # The sub-parser class is chosen here so that bad options give one line, exit 2.
-    saved = subparsers._parser_class
-    subparsers._parser_class = _OneLineParser
-    try:
-        p = subparsers.add_parser(
-            "synth",
-            help="write a synthetic STIS CCD raw file and a complete oref/ (calstis runs on it)",
-            description="Write <rootname>_raw.fits, oref/ (CCDTAB, BPIXTAB, CRREJTAB, BIASFILE, "
-            "DARKFILE, PFLTFILE, DFLTFILE, LFLTFILE) and manifest.json. The raw header sets "
-            "DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR, FLATCORR to PERFORM (EXPSCORR with "
-            "--expscorr; PHOTCORR, ATODCORR, SHADCORR with --photcorr, --atodcorr, --shadcorr, "
-            "which also write their tables). "
-            "Deterministic for a seed. Default: a 1060x32 subarray (rows 497-528).",
-        )
-    finally:
-        subparsers._parser_class = saved
+HELP = "write a synthetic STIS CCD raw file and a complete oref/ (calstis runs on it)"
+DESCRIPTION = (
+    "Write <rootname>_raw.fits, oref/ (CCDTAB, BPIXTAB, CRREJTAB, BIASFILE, "
+    "DARKFILE, PFLTFILE, DFLTFILE, LFLTFILE) and manifest.json. The raw header sets "
+    "DQICORR, BLEVCORR, BIASCORR, CRCORR, DARKCORR, FLATCORR to PERFORM (EXPSCORR with "
+    "--expscorr; PHOTCORR, ATODCORR, SHADCORR with --photcorr, --atodcorr, --shadcorr, "
+    "which also write their tables). "
+    "Deterministic for a seed. Default: a 1060x32 subarray (rows 497-528)."
+)
+#: Bad options give one line, exit 2 (see `_OneLineParser`).
+PARSER_CLASS = _OneLineParser
+
+
+def add_arguments(p) -> None:
+    """Register ``synth``'s arguments on its subparser ``p``."""
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--rootname", help="9-character rootname (default: from the seed)")
@@ -163,7 +160,6 @@ def add_parser(subparsers) -> None:
         help="TDSTAB variant with --photcorr (default temp; none: TDSTAB = N/A)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing data set")
-    p.set_defaults(func=run)
 
 
 def params_from_args(args):

@@ -2,22 +2,22 @@
 
 import sys
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
 
-def add_parser(subparsers) -> None:
-    """Register ``trailers``."""
-    p = subparsers.add_parser(
-        "trailers",
-        help="compare two calstis trailers step by step, after normalising run-specific text",
-        description="Normalise two calstis trailers (.trl or .trl.gz, or cs0.e's captured "
-        "output: timestamps, build identification, paths, host and user names, blanks), split "
-        "them by module and step, and print per step the new warnings, vanished messages and "
-        "changed numbers. Exit 0 same after normalisation, 1 differ, 2 cannot read.",
-    )
+HELP = "compare two calstis trailers step by step, after normalising run-specific text"
+DESCRIPTION = (
+    "Normalise two calstis trailers (.trl or .trl.gz, or cs0.e's captured "
+    "output: timestamps, build identification, paths, host and user names, blanks), split "
+    "them by module and step, and print per step the new warnings, vanished messages and "
+    "changed numbers. Exit 0 same after normalisation, 1 differ, 2 cannot read."
+)
+
+
+def add_arguments(p) -> None:
+    """Register ``trailers``'s arguments on its subparser ``p``."""
     p.add_argument("a", metavar="A.trl", help="the first trailer (the baseline)")
     p.add_argument("b", metavar="B.trl", help="the second trailer")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -126,7 +126,7 @@ def execute_calstis(
     header shows a performed step still PERFORM is an ``"error"`` outcome with
     a one-line message naming cs0.e, the file and the problem.
     """
-    from stischeck.runners.outcome import check_products
+    from stischeck.runners.outcome import outcome_of_products
     from stischeck.runners.process import run_measured
 
     workdir = Path(workdir)
@@ -164,34 +164,14 @@ def execute_calstis(
             returncode=run.returncode,
             **common,
         )
-    stem = name[: -len("_raw.fits")] if name.endswith("_raw.fits") else Path(name).stem
-    products = {sfx: workdir / "out" / f"{stem}_{sfx}.fits" for sfx in ("flt", "crj")}
-    products = {k: v for k, v in products.items() if v.exists()}
-    if not products:
-        if expects_products:
-            return RunOutcome(
-                status="error",
-                message=f"{cs0.name} exited 0 on {name} but wrote no product",
-                returncode=0,
-                **common,
-            )
-        return RunOutcome(status="empty", returncode=0, **common)
-    if expects_products is False:
-        return RunOutcome(
-            status="error",
-            message=f"{cs0.name} wrote {', '.join(sorted(products))} where no product was expected",
-            products=products,
-            returncode=0,
-            **common,
-        )
-    problem, header_switches = check_products(products, performed)
-    return RunOutcome(
-        status="error" if problem else "ok",
-        message=f"{cs0.name} on {name}: {problem}" if problem else "",
-        products=products,
-        returncode=0,
-        header_switches=header_switches,
-        **common,
+    return outcome_of_products(
+        workdir,
+        name,
+        performed,
+        expects_products,
+        what=cs0.name,
+        no_product=f"{cs0.name} exited 0 on {name} but wrote no product",
+        common=common,
     )
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from stischeck.vocabulary import rootname
 
-__all__ = ["RunOutcome", "prepare_input", "prepare_inputs", "check_products"]
+__all__ = ["RunOutcome", "prepare_input", "prepare_inputs", "check_products", "outcome_of_products"]
 
 
 @dataclass(frozen=True)
@@ -161,3 +161,63 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
         if stuck:
             problems.append(f"{path.name}: step(s) did not run ({', '.join(stuck)})")
     return "; ".join(problems), header_switches
+
+
+def outcome_of_products(
+    workdir: Path,
+    name: str,
+    performed: tuple,
+    expects_products,
+    *,
+    what: str,
+    no_product: str,
+    common: dict,
+    writer: str | None = None,
+) -> RunOutcome:
+    """
+    The outcome of a calstis run that ended well: what it wrote in ``workdir/out``, checked.
+
+    Parameters
+    ----------
+    workdir : Path
+        The run's folder; products are ``out/<stem>_flt.fits`` and ``_crj.fits``.
+    name : str
+        The raw copy's file name (``<rootname>_raw.fits``).
+    performed : tuple of str
+        Switches the configuration set to PERFORM (`check_products`).
+    expects_products : bool or None
+        True: a product must appear; False: none may; None: either.
+    what : str
+        Who ran, for messages (``"cs0.e"``, ``"stistools.calstis"``).
+    no_product : str
+        The message when a product was expected and none was written.
+    common : dict
+        `RunOutcome` fields every outcome of this run carries.
+    writer : str, optional
+        Who wrote the products, for the message when none was expected (default ``what``).
+    """
+    stem = name[: -len("_raw.fits")] if name.endswith("_raw.fits") else Path(name).stem
+    products = {sfx: workdir / "out" / f"{stem}_{sfx}.fits" for sfx in ("flt", "crj")}
+    products = {k: v for k, v in products.items() if v.exists()}
+    if not products:
+        if expects_products:
+            return RunOutcome(status="error", message=no_product, returncode=0, **common)
+        return RunOutcome(status="empty", returncode=0, **common)
+    if expects_products is False:
+        return RunOutcome(
+            status="error",
+            message=f"{writer or what} wrote {', '.join(sorted(products))} "
+            "where no product was expected",
+            products=products,
+            returncode=0,
+            **common,
+        )
+    problem, header_switches = check_products(products, performed)
+    return RunOutcome(
+        status="error" if problem else "ok",
+        message=f"{what} on {name}: {problem}" if problem else "",
+        products=products,
+        returncode=0,
+        header_switches=header_switches,
+        **common,
+    )

@@ -171,6 +171,27 @@ def _sigint_blocked():
         signal.signal(signal.SIGINT, old)
 
 
+def _start_quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with its shutdown warning silenced.
+
+    The pool's queues hold POSIX semaphores; the tracker process unlinks them
+    when stischeck ends without doing so itself (SIGKILL). It then also prints a
+    three-line ``UserWarning: ... leaked semaphore objects to clean up`` on the
+    user's terminal, although it has just cleaned them up. The tracker takes its
+    interpreter flags from ``sys.warnoptions`` when it starts, so an ignore
+    filter for that one warning is added for the start alone.
+    """
+    import sys
+    from multiprocessing import resource_tracker
+
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    sys.warnoptions.append(quiet)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
+
+
 class ReferencePool:
     """A pool of reference workers with per-run timeouts.
 
@@ -204,6 +225,7 @@ class ReferencePool:
 
         with self._lock:
             if self._pool is None:
+                _start_quiet_resource_tracker()
                 self._pool = ProcessPoolExecutor(
                     self.processes,
                     mp_context=multiprocessing.get_context("spawn"),

@@ -100,7 +100,7 @@ def execute_stistools(
         ``wall_s`` and ``peak_rss_mib`` are those of the child process (Python,
         stistools and the wait for cs0.e), not of cs0.e alone.
     """
-    from stischeck.runners.outcome import check_products
+    from stischeck.runners.outcome import outcome_of_products
     from stischeck.runners.process import run_measured
 
     workdir = Path(workdir)
@@ -174,27 +174,15 @@ def execute_stistools(
         )
     if not calls:
         return error(f"{what} returned 0 on {name} but never started cs0.e")
-    stem = name[: -len("_raw.fits")] if name.endswith("_raw.fits") else Path(name).stem
-    products = {sfx: workdir / "out" / f"{stem}_{sfx}.fits" for sfx in ("flt", "crj")}
-    products = {k: v for k, v in products.items() if v.exists()}
-    if not products:
-        if expects_products:
-            return error(f"{what} returned 0 on {name} but cs0.e wrote no product", returncode=0)
-        return RunOutcome(status="empty", returncode=0, **common)
-    if expects_products is False:
-        return error(
-            f"{what}: cs0.e wrote {', '.join(sorted(products))} where no product was expected",
-            products=products,
-            returncode=0,
-        )
-    problem, header_switches = check_products(products, performed)
-    return RunOutcome(
-        status="error" if problem else "ok",
-        message=f"{what} on {name}: {problem}" if problem else "",
-        products=products,
-        returncode=0,
-        header_switches=header_switches,
-        **common,
+    return outcome_of_products(
+        workdir,
+        name,
+        performed,
+        expects_products,
+        what=what,
+        no_product=f"{what} returned 0 on {name} but cs0.e wrote no product",
+        common=common,
+        writer=f"{what}: cs0.e",
     )
 
 

@@ -266,12 +266,29 @@ def test_children_end_themselves_when_stischeck_is_killed(case, tmp_path):
     proc, pids = _start_hanging_compare(case, tmp_path)
     children = _descendants(proc.pid) + [int(p.name) for p in pids.iterdir()]
     assert children
+    semaphores = _shared_memory_mapped_by([proc.pid, *children])
+    assert semaphores, "the reference pool's queues hold POSIX semaphores"
     proc.kill()  # SIGKILL: no handler runs
-    proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     t0 = time.monotonic()
     while [p for p in children if _alive(p)] and time.monotonic() - t0 < 20:
         time.sleep(0.1)
     assert [p for p in children if _alive(p)] == []
+    # multiprocessing's resource tracker unlinks them, and says nothing on the terminal.
+    assert [s for s in semaphores if s.exists()] == []
+    assert err.decode() == ""
+
+
+def _shared_memory_mapped_by(pids: list) -> set:
+    """The /dev/shm entries (POSIX semaphores) these processes have mapped."""
+    names = set()
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        names |= {Path(line.split()[-1]) for line in maps.splitlines() if "/dev/shm/" in line}
+    return names
 
 
 def test_the_version_probe_is_one_brief_probe_that_leaves_nothing(tmp_path):

@@ -13,10 +13,8 @@ from pathlib import Path
 
 from astropy.io import fits
 
-from stischeck.compare.engine import CompareSettings, run_compare
-from stischeck.config import cumulative_sequence
-from stischeck.diff import default_policy
 from stischeck.synth import SynthParams, write_dataset
+from tests.differential.synthetic_runs import run_both_sides
 
 #: Primary-header cards whose 80-character text must be equal on both sides.
 CARD_KEYWORDS = (
@@ -57,20 +55,8 @@ def compare_cs1_rest(params: SynthParams, calstis: Path, workdir: Path, *, keep:
     if workdir.exists():
         shutil.rmtree(workdir)
     paths = write_dataset(params, workdir / "data")
-    header = fits.getheader(paths.raw)
     steps = ["HEADER"] + (["PHOTCORR"] if params.obstype == "IMAGING" and params.photcorr else [])
-    settings = CompareSettings(
-        raw=paths.raw,
-        oref=paths.oref,
-        outdir=workdir / "compare",
-        calstis=Path(calstis),
-        truth=None,
-        policy=default_policy(),
-        jobs=1,
-        steplocal="never",
-        reference_processes=0,
-    )
-    run = run_compare(settings, cumulative_sequence(header, steps), header["ROOTNAME"].strip())
+    run = run_both_sides(paths, calstis, workdir, steps)
     bad = [
         r
         for r in run.rows

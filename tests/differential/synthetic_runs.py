@@ -2,7 +2,7 @@
 
 `compare_dataset` writes the data set (stischeck.synth), runs the cumulative
 ladder (RAW, +DQICORR ... +FLATCORR) through live cs0.e and the in-process
-reference (`stischeck.compare.engine.run_compare`, exact policy: SCI/ERR 0
+reference (`run_both_sides`: the compare service, exact policy: SCI/ERR 0
 ulp, DQ identical, keywords equal) and returns the rows that are not
 identical. `save_reproducer` copies the raw file, ``oref/``, each
 configuration's switches, both products and the exact commands into
@@ -20,9 +20,8 @@ from pathlib import Path
 
 from astropy.io import fits
 
-from stischeck.compare.engine import CompareSettings, run_compare
+from stischeck.compare import service
 from stischeck.config import cumulative_sequence
-from stischeck.diff import default_policy
 from stischeck.synth import SynthParams, write_dataset
 
 #: Where the hunts' logs, figures and reproducers are kept (else a temporary folder).
@@ -89,19 +88,7 @@ def compare_dataset(params: SynthParams, calstis: Path, workdir: Path) -> Synthe
     if workdir.exists():
         shutil.rmtree(workdir)
     paths = write_dataset(params, workdir / "data")
-    header = fits.getheader(paths.raw)
-    settings = CompareSettings(
-        raw=paths.raw,
-        oref=paths.oref,
-        outdir=workdir / "compare",
-        calstis=Path(calstis),
-        truth=None,
-        policy=default_policy(),
-        jobs=1,
-        steplocal="never",
-        reference_processes=0,
-    )
-    run = run_compare(settings, cumulative_sequence(header), header["ROOTNAME"].strip())
+    run = run_both_sides(paths, calstis, workdir)
     bad = [
         {k: r.get(k) for k in _KEEP}
         for r in run.rows
@@ -124,6 +111,36 @@ def compare_dataset(params: SynthParams, calstis: Path, workdir: Path) -> Synthe
     return SyntheticComparison(
         params, workdir, paths.raw, paths.oref, run, bad, time.perf_counter() - t0, known
     )
+
+
+def run_both_sides(paths, calstis: Path, workdir: Path, steps=None):
+    """
+    Compare the in-process reference with live cs0.e on a written data set.
+
+    The one compare service (`stischeck.compare.service`) runs it, as the CLI
+    does: the exact policy, no step-local runs, the reference in this process.
+
+    Parameters
+    ----------
+    paths : DatasetPaths
+        What `write_dataset` wrote (``raw``, ``oref``).
+    calstis : Path
+        cs0.e.
+    workdir : Path
+        The comparison goes into ``workdir/compare``.
+    steps : list of str, optional
+        Configurations as ``--steps`` names them; default the cumulative ladder.
+
+    Returns
+    -------
+    CompareRun
+        The engine's run: ``rows`` and ``runs`` (each side's products).
+    """
+    plan = service.plan_comparison(paths.raw, oref=paths.oref, selection={"steps": steps})
+    outcome = service.compare_dataset(
+        plan, workdir / "compare", calstis=calstis, steplocal="never", reference_processes=0
+    )
+    return outcome.run
 
 
 #: Ladder rungs that run calstis2 (CR rejection).

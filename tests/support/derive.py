@@ -17,23 +17,9 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from stischeck.vocabulary import CALIBRATION_SWITCHES
+
 FULL_CASE = "img_ampD_g1_full_cr2"
-ALL_SWITCHES = (
-    "DQICORR",
-    "ATODCORR",
-    "BLEVCORR",
-    "BIASCORR",
-    "CRCORR",
-    "RPTCORR",
-    "EXPSCORR",
-    "DARKCORR",
-    "FLATCORR",
-    "SHADCORR",
-    "PHOTCORR",
-    "WAVECORR",
-    "X1DCORR",
-    "X2DCORR",
-)
 
 #: Switch sets compared for each derived exposure (no multi-imset CRCORR).
 CONFIGURATIONS = {
@@ -178,7 +164,7 @@ def set_switches(raw: Path, perform: tuple[str, ...], dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     out = dest / raw.name
     with fits.open(raw) as hdul:
-        for sw in ALL_SWITCHES:
+        for sw in CALIBRATION_SWITCHES:
             hdul[0].header[sw] = "PERFORM" if sw in perform else "OMIT"
         hdul.writeto(out, overwrite=True)
     return out
