@@ -33,7 +33,6 @@ from pathlib import Path
 import pytest
 
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
-from stischeck.vocabulary import rootname as rootname_of
 
 __all__ = ["CompareResult", "assert_products_agree", "CORPUS_SKIP_REASON"]
 
@@ -218,18 +217,30 @@ def _oref(raw: Path, oref, header=None, configurations=()) -> Path:
     return folder.path
 
 
-def _check_inputs(raw: Path, header, truth, chosen: bool) -> None:
-    """As ``stischeck compare`` before anything runs: a target acquisition, a wrong truth."""
-    __tracebackhide__ = True
-    from stischeck.errors import StischeckError
-    from stischeck.inputs import check_truth, refuse_target_acquisition
+def _plan(raw: Path, oref, truth, steps):
+    """The compare service's plan, checked as ``stischeck compare`` checks it; else fail in a line.
 
+    The raw file's schema first; then a target acquisition, another data set's
+    truth, a reference file missing or damaged (`plan_comparison`) fail the
+    test with that one line. A bad ``steps`` name raises `UsageError`.
+    """
+    __tracebackhide__ = True
+    from stischeck.compare.service import plan_comparison
+    from stischeck.errors import InputFileError
+    from stischeck.inputs import find_reference_folder
+    from stischeck.validate import check_raw
+
+    check_raw(raw)
     try:
-        refuse_target_acquisition(raw, header, chosen=chosen)
-        if truth is not None:
-            check_truth(truth, raw, header)
-    except StischeckError as err:
+        plan = plan_comparison(
+            raw, oref=oref, truth=truth, selection={"steps": steps}, option="oref="
+        )
+    except InputFileError as err:
         pytest.fail(str(err), pytrace=False)
+    if plan.oref is None:
+        origin = find_reference_folder(raw, plan.header, oref, option="oref=").origin
+        pytest.fail(f"{raw}: no reference folder ({origin}); pass oref=...", pytrace=False)
+    return plan
 
 
 def _configuration(raw: Path, config, switches):
@@ -251,6 +262,10 @@ def _configuration(raw: Path, config, switches):
 def stischeck_compare(request, tmp_path_factory):
     """
     Factory: run ``stischeck compare`` on a data set; returns a `CompareResult`.
+
+    The comparison is the compare service's (`stischeck.compare.service`), the
+    one the CLI and batch run, with one calstis run at a time and the
+    reference in the test's process.
 
     ``stischeck_compare(raw, oref=None, *, steps=None, truth=None, calstis=None,
     policy=None, outdir=None, timeout=600, steplocal="auto")``: ``oref`` defaults
@@ -279,13 +294,9 @@ def stischeck_compare(request, tmp_path_factory):
         steplocal="auto",
         runner=None,
     ) -> CompareResult:
-        from stischeck import config as cfg
-        from stischeck.compare.engine import CompareSettings, run_compare
-        from stischeck.compare.tables import format_text, write_outputs
-        from stischeck.inputs import read_raw_header
+        from stischeck.compare.service import compare_dataset
 
         raw = Path(raw).resolve()
-        truth = Path(truth).resolve() if truth is not None else None
         if calstis is None:
             cs0 = found["calstis"]
             if cs0 is None and truth is None:
@@ -296,30 +307,24 @@ def stischeck_compare(request, tmp_path_factory):
                 raise ValueError("stischeck_compare: calstis=False needs truth=DIR")
         else:
             cs0 = Path(calstis)
-        from stischeck.validate import check_raw
-
-        check_raw(raw)
-        header = read_raw_header(raw)
-        rootname = rootname_of(header, raw)
-        _check_inputs(raw, header, truth, chosen=bool(steps))
-        configurations = cfg.configurations_for(header, steps=steps, truth=truth)
-        out = Path(outdir) if outdir else tmp_path_factory.mktemp(f"stischeck-compare-{rootname}")
-        settings = CompareSettings(
-            raw=raw,
-            oref=_oref(raw, oref, header, configurations),
-            outdir=out,
+        plan = _plan(raw, oref, truth, steps)
+        out = (
+            Path(outdir)
+            if outdir
+            else tmp_path_factory.mktemp(f"stischeck-compare-{plan.rootname}")
+        )
+        outcome = compare_dataset(
+            plan,
+            out,
             calstis=cs0,
-            truth=truth,
             policy=_policy(policy),
             timeout_s=float(timeout),
             jobs=1,
             steplocal=steplocal,
-            reference_processes=0,
             runner=runner or found["runner"],
+            reference_processes=0,
         )
-        result = run_compare(settings, configurations, rootname)
-        summary = write_outputs(result)
-        return CompareResult(result, summary, out, format_text(result, summary))
+        return CompareResult(outcome.run, outcome.summary, outcome.outdir, outcome.text)
 
     return run
 

@@ -83,7 +83,7 @@ def run(args) -> int:
     plan = plan_comparison(raw, oref=args.oref, truth=truth, selection=chosen, check_damage=False)
     calstis = _calstis(args, truth)
     if pixels:
-        check_pixels(pixels, raw, plan.header, plan.configurations)
+        check_pixels(pixels, raw, plan.configurations)
     damaged = validate_references(raw, plan.oref, switches={s for s in READ_BY.values() if s})
     if damaged:
         raise InputFileError(_rejected(args, raw, plan.oref, damaged))
@@ -138,38 +138,111 @@ def _calstis(args, truth: Path | None) -> Path | None:
     return calstis
 
 
-def final_shape(raw: Path, header, configurations) -> tuple[int, int, str] | None:
+#: The illuminated CCD, in unbinned pixels, on each axis (calstis-ccd-2d.md §6.1).
+CCD_ILLUMINATED_PIX = 1024
+#: Serial overscan columns at each end of a full-frame row, unbinned.
+SERIAL_OVERSCAN_COLS = 19
+#: Virtual overscan rows a full frame has beyond the illuminated rows.
+VIRTUAL_OVERSCAN_ROWS = 20
+#: Columns a 1 x 1 subarray has less of each serial overscan than a full frame.
+SUBARRAY_BORDER_COLS = 1
+
+
+def blevcorr_trimmed_size(nx: int, ny: int, bins: tuple[int, int]) -> tuple[int, int] | None:
+    """
+    ``(nx, ny)`` of a raw CCD frame once BLEVCORR has trimmed its overscan; None if too small.
+
+    The harness's own statement of the hard-coded geometry of calstis 3.5.0
+    (calstis-ccd-2d.md §6.1; hstcal ``findover.c``, ``stissizes.h``). The
+    amplifier only chooses which end of each axis a border is cut from, never
+    how much is cut, so the trimmed size does not depend on it.
+
+    Parameters
+    ----------
+    nx, ny : int
+        Raw frame size, pixels (NAXIS1, NAXIS2 of a SCI extension).
+    bins : tuple of int
+        ``(bin_x, bin_y)``, ``NINT(1/LTM1_1)`` and ``NINT(1/LTM2_2)``.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(nx, ny)`` trimmed, pixels; None when calstis finds the frame too small
+        to trim (it then subtracts CCDBIAS and keeps the raw size, §6.7).
+
+    Examples
+    --------
+    >>> blevcorr_trimmed_size(1062, 1044, (1, 1))  # full frame
+    (1024, 1024)
+    >>> blevcorr_trimmed_size(532, 522, (2, 2))  # binned 2 x 2: a mixed pixel off each row end
+    (511, 512)
+    >>> blevcorr_trimmed_size(1060, 48, (1, 1))  # subarray
+    (1024, 48)
+    """
+    bin_x, bin_y = bins
+    full_frame = bin_x == bin_y == 1 and ny > CCD_ILLUMINATED_PIX
+    subarray = bin_x == bin_y == 1 and not full_frame
+    if full_frame:
+        left = right = SERIAL_OVERSCAN_COLS
+        bottom, top = 0, VIRTUAL_OVERSCAN_ROWS
+    elif subarray:
+        left = right = SERIAL_OVERSCAN_COLS - SUBARRAY_BORDER_COLS
+        bottom = top = 0
+    else:
+        # Binned: 1024/bin columns kept, less the mixed pixel at each end when bin_x > 1.
+        kept = CCD_ILLUMINATED_PIX if bin_x == 1 else CCD_ILLUMINATED_PIX // bin_x - 1
+        left = SERIAL_OVERSCAN_COLS if bin_x == 1 else (SERIAL_OVERSCAN_COLS + 1) // bin_x
+        right = nx - kept - left
+        bottom, top = 0, ny - CCD_ILLUMINATED_PIX // bin_y
+    trimmed = (nx - left - right, ny - bottom - top)
+    too_small = min(left, right, bottom, top) < 0
+    if full_frame:
+        too_small = too_small or min(trimmed) < CCD_ILLUMINATED_PIX
+    elif subarray:
+        too_small = too_small or trimmed[0] < CCD_ILLUMINATED_PIX
+    return None if too_small else trimmed
+
+
+def _first_sci_size(raw: Path) -> tuple[int, int, tuple[int, int]] | None:
+    """``(nx, ny, (bin_x, bin_y))`` of the raw file's first SCI extension; None if unreadable."""
+    from stischeck.errors import InputFileError
+    from stischeck.fits import read_hdus
+
+    try:
+        sci = next((v.header for v in read_hdus(raw) if v.extname == "SCI"), None)
+        if sci is None:
+            return None
+        nx, ny = int(sci["NAXIS1"]), int(sci["NAXIS2"])
+        bins = tuple(max(1, round(1.0 / float(sci.get(k, 1.0)))) for k in ("LTM1_1", "LTM2_2"))
+    except (InputFileError, KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return nx, ny, bins
+
+
+def final_shape(raw: Path, configurations) -> tuple[int, int, str] | None:
     """
     ``(nx, ny, what)`` of the final product the configurations will write, from the raw file.
 
     The final product is that of the last configuration with a product; with
-    BLEVCORR it is the raw frame less the overscan calstis trims (spec §6.1),
-    else the raw frame. None when the raw file's first SCI header cannot be
-    read (the run itself then reports the file's problem).
+    BLEVCORR it is the raw frame less the overscan calstis trims
+    (`blevcorr_trimmed_size`), else the raw frame. Read with the harness's own
+    FITS layer. None when no configuration writes a product or the raw file's
+    first SCI header cannot be read (the run itself then reports the file's problem).
     """
-    from astropy.io import fits
-
-    from reference_impl.geometry import find_overscan
-
     final = next((c for c in reversed(configurations) if c.expects_products), None)
-    if final is None:
+    size = _first_sci_size(raw) if final is not None else None
+    if size is None:
         return None
-    try:
-        sci = fits.getheader(raw, 1)
-        nx, ny = int(sci["NAXIS1"]), int(sci["NAXIS2"])
-        bins = tuple(max(1, round(1.0 / float(sci.get(k, 1.0)))) for k in ("LTM1_1", "LTM2_2"))
-    except (OSError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
-        return None
+    nx, ny, bins = size
     if "BLEVCORR" not in final.performed:
         return nx, ny, f"{raw.name}, untrimmed ({final.name} has no BLEVCORR)"
-    layout = find_overscan(str(header.get("CCDAMP", "D")), nx, ny, bins)
-    if layout.too_small:
+    trimmed = blevcorr_trimmed_size(nx, ny, bins)
+    if trimmed is None:
         return nx, ny, f"{raw.name}, too small to trim"
-    tny, tnx = layout.trimmed_shape(ny, nx)
-    return tnx, tny, f"{raw.name}: {nx} x {ny} raw, less the overscan BLEVCORR trims"
+    return *trimmed, f"{raw.name}: {nx} x {ny} raw, less the overscan BLEVCORR trims"
 
 
-def check_pixels(pixels, raw: Path, header, configurations) -> None:
+def check_pixels(pixels, raw: Path, configurations) -> None:
     """
     Check ``--pixel`` values against the final product's size before anything runs.
 
@@ -180,7 +253,7 @@ def check_pixels(pixels, raw: Path, header, configurations) -> None:
     """
     from stischeck.errors import UsageError
 
-    shape = final_shape(raw, header, configurations)
+    shape = final_shape(raw, configurations)
     if shape is None:
         return
     nx, ny, what = shape

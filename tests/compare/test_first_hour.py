@@ -367,14 +367,14 @@ def test_final_shape_from_the_raw_file_is_the_shape_of_every_corpus_final_produc
         raw, _, truth = _case(corpus_dir, case.name)
         header = read_raw_header(raw)
         configurations = cfg.configurations_for(header, truth=truth)
-        nx, ny, _ = final_shape(raw, header, configurations)
+        nx, ny, _ = final_shape(raw, configurations)
         final = next((truth / "FLATCORR").glob("*_[cf][rl][jt].fits*"))
         crj = sorted((truth / "FLATCORR").glob("*_crj.fits*"))
         final = crj[0] if crj else final
         assert fits.getheader(final, 1)["NAXIS1"] == nx, case.name
         assert fits.getheader(final, 1)["NAXIS2"] == ny, case.name
         untrimmed = cfg.configurations_for(header, steps=["DQICORR"])
-        assert final_shape(raw, header, untrimmed)[:2] == (
+        assert final_shape(raw, untrimmed)[:2] == (
             fits.getheader(raw, 1)["NAXIS1"],
             fits.getheader(raw, 1)["NAXIS2"],
         )

@@ -19,31 +19,16 @@ def demo_dir() -> Path:
 
 
 def run_compare_in_process(raw, oref, truth, outdir, *, calstis=None):
-    """stischeck compare as the CLI runs it, the reference in this process (patchable)."""
-    from stischeck import config as cfg
-    from stischeck.compare.engine import CompareSettings, run_compare
-    from stischeck.compare.tables import write_outputs
-    from stischeck.diff.policy import default_policy
-    from stischeck.inputs import read_raw_header
-    from stischeck.truth import load_truth
+    """stischeck compare as the CLI runs it (the compare service), the reference in this process.
 
-    header = read_raw_header(raw)
-    configurations = cfg.cumulative_sequence(header)
-    if truth is not None:
-        configurations = cfg.with_recorded_switches(configurations, load_truth(truth).step_switches)
-    settings = CompareSettings(
-        raw=Path(raw).resolve(),
-        oref=Path(oref).resolve(),
-        outdir=Path(outdir),
-        calstis=calstis,
-        truth=Path(truth).resolve() if truth is not None else None,
-        policy=default_policy(),
-        jobs=1,
-        steplocal="auto",
-        reference_processes=0,
-    )
-    rootname = str(header.get("ROOTNAME")).strip().lower()
-    return write_outputs(run_compare(settings, configurations, rootname))
+    ``reference_processes=0`` runs the reference in the calling process, so a
+    monkeypatched ``reference_impl.pipeline`` takes effect; returns the summary.
+    """
+    from stischeck.compare.service import compare_dataset, plan_comparison
+
+    plan = plan_comparison(raw, oref=oref, truth=truth)
+    outcome = compare_dataset(plan, outdir, calstis=calstis, jobs=1, reference_processes=0)
+    return outcome.summary
 
 
 def off_by_one_bias(monkeypatch):
