@@ -95,14 +95,14 @@ def write_index(outdir: Path, rows: list, summary: dict) -> Path:
         The file written.
     """
     # The report's template environment (one loader, autoescaping), not a second one.
-    from stischeck.report.html import _template
+    from stischeck.report.html import template
 
     outdir = Path(outdir)
     ordered = sorted(rows, key=lambda r: (ORDER.get(_label(r), 1), r["dataset"]))
     counts = ", ".join(
         f"{n} {k}" for k, n in sorted(summary["counts"].items(), key=lambda kv: ORDER.get(kv[0], 1))
     )
-    page = _template("batch_index.html.j2").render(
+    page = template("batch_index.html.j2").render(
         title=f"stischeck batch: {summary['n_datasets']} data sets",
         counts=counts,
         s=summary,

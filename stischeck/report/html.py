@@ -19,7 +19,7 @@ from stischeck.report import figures
 from stischeck.report.model import VERDICT_RANK
 from stischeck.report.product_views import ImageView, g, product_view, uri
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "template"]
 
 _CSS = """
 :root { --fg:#1d1d1f; --muted:#5f6368; --line:#d9dce1; --bg:#ffffff; --soft:#f5f6f8;
@@ -101,7 +101,7 @@ nav.toc a { margin-right: 10px; }
 def _badge(verdict: str, big: bool = False) -> Markup:
     """A verdict's coloured badge (unknown verdicts grey)."""
     known = verdict if verdict in VERDICT_RANK else "unknown"
-    return Markup(_template("badge.html.j2").render(verdict=verdict, known=known, big=big))
+    return Markup(template("badge.html.j2").render(verdict=verdict, known=known, big=big))
 
 
 def _num(value, fmt: str = "{:,}") -> str:
@@ -113,7 +113,7 @@ def _num(value, fmt: str = "{:,}") -> str:
 def _section_html(s, sides: tuple) -> Markup:
     """One configuration's section: its products, then its verdicts.csv rows."""
     left, right = sides
-    product = _template("product.html.j2")
+    product = template("product.html.j2")
     products = [
         Markup(
             product.render(v=product_view(s, p, sides), s=s, p=p, left=left, right=right)
@@ -121,13 +121,13 @@ def _section_html(s, sides: tuple) -> Markup:
         for p in s.products
     ]
     rows = [_config_row_view(r) for r in s.rows]
-    return Markup(_template("section.html.j2").render(s=s, products=products, rows=rows))
+    return Markup(template("section.html.j2").render(s=s, products=products, rows=rows))
 
 
 def _render_page(m) -> str:
     """The page: the sections, laid out by the ``page.html.j2`` template."""
     rows = [_verdict_row_view(r) for r in m.verdict_table]
-    return _template("page.html.j2").render(
+    return template("page.html.j2").render(
         m=m,
         css=Markup(_CSS),
         fd=_first_divergent_view(m),
@@ -166,8 +166,8 @@ def _environment() -> Environment:
     return env
 
 
-def _template(name: str):
-    """A template of the report's jinja2 environment."""
+def template(name: str):
+    """A template of the report's jinja2 environment (autoescaping on); the batch index uses it too."""
     return _environment().get_template(name)
 
 
@@ -410,7 +410,7 @@ def _detail(text: str, limit: int = 110) -> Markup:
     if len(text) > limit + 20:
         cut = text.rfind(";", 0, limit)
         cut = cut + 1 if cut > 40 else limit
-    return Markup(_template("detail.html.j2").render(head=text[:cut], tail=text[cut:]))
+    return Markup(template("detail.html.j2").render(head=text[:cut], tail=text[cut:]))
 
 
 def _rel(path, base) -> str:
