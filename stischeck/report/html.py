@@ -167,7 +167,7 @@ def _environment() -> Environment:
 
 
 def template(name: str):
-    """A template of the report's jinja2 environment (autoescaping on); the batch index uses it too."""
+    """A template of the report's jinja2 environment (autoescaping on); batch's index uses it."""
     return _environment().get_template(name)
 
 
