@@ -43,6 +43,13 @@ def run_cli(capsys, *args):
     return code, capsys.readouterr()
 
 
+def compare_cli(capsys, raw, oref, calstis, outdir, *options):
+    """``stischeck compare RAW --oref OREF --calstis CS0 --outdir OUT --no-html OPTIONS...``."""
+    return run_cli(
+        capsys, raw, "--oref", oref, "--calstis", calstis, "--outdir", outdir, "--no-html", *options
+    )
+
+
 @pytest.fixture
 def small_case(corpus_dir):
     case = corpus_dir / SMALL
@@ -74,20 +81,8 @@ def test_calstis_fault_is_reported_as_what_it_is(fault, small_case, tmp_path, ca
     raw, oref, _ = small_case
     body, expected = FAULTS[fault]
     cs0 = fake_calstis(tmp_path, body)
-    code, out = run_cli(
-        capsys,
-        raw,
-        "--oref",
-        oref,
-        "--calstis",
-        cs0,
-        "--outdir",
-        tmp_path / "out",
-        "--steps",
-        "DQICORR",
-        "--timeout",
-        "2",
-        "--no-html",
+    code, out = compare_cli(
+        capsys, raw, oref, cs0, tmp_path / "out", "--steps", "DQICORR", "--timeout", "2"
     )
     assert code == 2, out.out
     assert "ERROR" in out.out.splitlines()[0]

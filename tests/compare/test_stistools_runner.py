@@ -10,7 +10,7 @@ import pytest
 
 from stischeck.runners.outcome import RunOutcome
 from stischeck.runners.stistools_wrapper import execute_stistools, parity
-from tests.compare.test_compare import ROOT, checksums, fake_calstis, run_cli
+from tests.compare.test_compare import ROOT, checksums, compare_cli, fake_calstis
 
 pytest_plugins = ["pytester"]
 
@@ -62,24 +62,20 @@ def test_a_cs0_fault_under_the_wrapper_is_reported_as_what_it_is(
     body, expected = FAULTS[fault]
     monkeypatch.setenv("PIDFILE", str(tmp_path / "pid"))
     cs0 = fake_calstis(tmp_path, body)
-    code, out = run_cli(
+    code, out = compare_cli(
         capsys,
         raw,
-        "--oref",
         oref,
-        "--calstis",
         cs0,
+        tmp_path / "out",
         "--runner",
         "stistools",
-        "--outdir",
-        tmp_path / "out",
         "--steps",
         "DQICORR",
         "--timeout",
         # The child's Python and its stistools import take 1.5 s on a quiet machine and
         # over 5 s on a loaded one: only the hang may reach the timeout.
         "15" if fault == "hangs" else "300",
-        "--no-html",
     )
     assert code == 2, out.out
     assert expected in out.out
@@ -175,20 +171,16 @@ def test_live_calstis_through_stistools_agrees_and_matches_cs0_bit_for_bit(
 ):
     raw, oref, _ = small_case
     before = checksums(raw, oref)
-    code, out = run_cli(
+    code, out = compare_cli(
         capsys,
         raw,
-        "--oref",
         oref,
-        "--calstis",
         calstis_path,
+        tmp_path / "out",
         "--runner",
         "stistools",
-        "--outdir",
-        tmp_path / "out",
         "--steps",
         "RAW,DQICORR,BLEVCORR,CRCORR",
-        "--no-html",
     )
     assert code == 0, out.out
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -298,20 +290,16 @@ def test_a_wrapper_run_whose_products_differ_fails_the_parity_check(small_case, 
         "    with fits.open(out, mode='update') as h:\n"
         "        h['SCI', 1].data[3, 5] += 1\n"
     )
-    code, out = run_cli(
+    code, out = compare_cli(
         capsys,
         raw,
-        "--oref",
         oref,
-        "--calstis",
         fake_calstis(tmp_path, body),
+        tmp_path / "out",
         "--runner",
         "stistools",
-        "--outdir",
-        tmp_path / "out",
         "--steps",
         "DQICORR",
-        "--no-html",
     )
     assert code == 1, out.out
     assert "parity (stistools.calstis vs cs0.e): products identical in 0/1" in out.out
