@@ -12,9 +12,7 @@ import pytest
 
 from stischeck import config as cfg
 from stischeck.cli import main
-from stischeck.compare.engine import CompareSettings, run_compare
-from stischeck.compare.tables import write_outputs
-from stischeck.diff.policy import default_policy
+from stischeck.compare import service
 
 SMALL = "img_ampC_g4_sub1060x40_cr4_f28x50lp_expscorr"  # 4 imsets, EXPSCORR, 1060x40
 ROOT = "onkqzf010"
@@ -180,20 +178,11 @@ def test_a_wrong_step_diverges_first_at_that_step_and_is_attributed_to_it(
 ):
     raw, oref, _ = small_case
     _off_by_one_bias(monkeypatch)
-    header = __import__("astropy.io.fits", fromlist=["getheader"]).getheader(raw)
-    settings = CompareSettings(
-        raw=raw,
-        oref=oref,
-        outdir=tmp_path / "out",
-        calstis=calstis_path,
-        truth=None,
-        policy=default_policy(),
-        jobs=1,
-        steplocal="auto",
-        reference_processes=0,
+    plan = service.plan_comparison(raw, oref=oref)
+    outcome = service.compare_dataset(
+        plan, tmp_path / "out", calstis=calstis_path, reference_processes=0
     )
-    run = run_compare(settings, cfg.cumulative_sequence(header), ROOT)
-    summary = write_outputs(run)
+    summary = outcome.summary
     assert summary["exit_code"] == 1
     assert summary["first_divergent"] == "BIASCORR"
     verdict = {n: e["reference-vs-calstis"] for n, e in summary["configurations"].items()}

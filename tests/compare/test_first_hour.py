@@ -17,16 +17,17 @@ from astropy.io import fits
 
 from stischeck import config as cfg
 from stischeck.cli import main
+from stischeck.compare import service
 from stischeck.compare.engine import CompareSettings, run_compare
 from stischeck.compare.tables import (
     ERR_INITIALISATION,
     STATISTICS_ONLY,
-    format_text,
     headline,
     summarize,
     write_outputs,
 )
 from stischeck.diff.policy import default_policy
+from tests.compare.test_compare import compare_cli
 
 ONE_IMSET = "img_ampB_g1_sub1060x48_cr1"  # CRSPLIT=1, 1060x48 subarray, amp B
 ONE_ROOT = "oxdmpg010"
@@ -68,11 +69,8 @@ def test_steplocal_crcorr_on_one_imset_writing_nothing_on_both_sides_is_agreemen
     raw, oref, _ = _case(corpus_dir, ONE_IMSET)
     cs0 = _script(tmp_path, REFERENCE_AS_CALSTIS)
     out = tmp_path / "out"
-    code = main(
-        ["compare", str(raw), "--oref", str(oref), "--calstis", str(cs0), "--steplocal",
-         "always", "--outdir", str(out), "--no-html"]
-    )  # fmt: skip
-    text = capsys.readouterr().out
+    code, captured = compare_cli(capsys, raw, oref, cs0, out, "--steplocal", "always")
+    text = captured.out
     assert code == 0, text
     assert "ERROR" not in text and "wrote no product" not in text
     verdicts = pd.read_csv(out / "verdicts.csv")
@@ -106,11 +104,9 @@ def test_steplocal_product_on_one_side_only_is_a_difference_not_an_error(
     raw, oref, _ = _case(corpus_dir, ONE_IMSET)
     cs0 = _script(tmp_path, WRITES_WHAT_THE_REFERENCE_DOES_NOT)
     out = tmp_path / "out"
-    code = main(
-        ["compare", str(raw), "--oref", str(oref), "--calstis", str(cs0), "--steplocal",
-         "always", "--steps", "BIASCORR,CRCORR", "--outdir", str(out), "--no-html"]
-    )  # fmt: skip
-    text = capsys.readouterr().out
+    steps = ("--steps", "BIASCORR,CRCORR")
+    code, captured = compare_cli(capsys, raw, oref, cs0, out, "--steplocal", "always", *steps)
+    text = captured.out
     assert code == 1, text
     verdicts = pd.read_csv(out / "verdicts.csv")
     row = verdicts[(verdicts.configuration == "CRCORR") & (verdicts.comparison == STEPLOCAL)]
@@ -147,22 +143,12 @@ def test_unmodified_calstis_agrees_with_steplocal_always_on_every_corpus_case(
 
 def _compare_with_truth(corpus_dir, name, tmp_path):
     raw, oref, truth = _case(corpus_dir, name)
-    header = fits.getheader(raw)
-    settings = CompareSettings(
-        raw=raw,
-        oref=oref,
-        outdir=tmp_path / "out",
-        calstis=None,
-        truth=truth,
-        policy=default_policy(),
-        jobs=1,
-        steplocal="never",
-        reference_processes=0,  # in this process: the monkeypatched reference runs
+    plan = service.plan_comparison(raw, oref=oref, truth=truth)
+    # In this process (reference_processes=0): the monkeypatched reference runs.
+    outcome = service.compare_dataset(
+        plan, tmp_path / "out", steplocal="never", reference_processes=0
     )
-    configurations = cfg.configurations_for(header, truth=truth)
-    run = run_compare(settings, configurations, raw.name.split("_")[0])
-    summary = write_outputs(run)
-    return summary, format_text(run, summary).splitlines()
+    return outcome.summary, outcome.text.splitlines()
 
 
 def _noisier_err(monkeypatch):
