@@ -1,12 +1,10 @@
 """stischeck batch: many data sets on Dask, a broken and a hanging one reported, resume, index."""
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -17,6 +15,7 @@ import pytest
 from astropy.io import fits
 
 from stischeck.cli import main
+from tests.support.standins import checksums, fake_calstis
 
 SMALL = {
     "img_ampB_g1_sub1060x48_cr1": "oxdmpg010",
@@ -28,15 +27,6 @@ STEPS = "DQICORR,BLEVCORR"
 def run_cli(capsys, *args):
     code = main(["batch", *map(str, args)])
     return code, capsys.readouterr()
-
-
-def checksums(*items) -> dict:
-    out = {}
-    for item in items:
-        paths = [item] if item.is_file() else sorted(p for p in item.rglob("*") if p.is_file())
-        for p in paths:
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def assert_aggregate_matches_folders(outdir: Path):
@@ -164,14 +154,6 @@ def test_a_report_asked_for_later_reruns_the_data_set_and_is_linked(corpus_dir, 
     assert f'href="{case.name}/report.html"' in (out / "index.html").read_text()
     assert run_cli(capsys, *args)[0] == 0  # now complete, report and all
     assert pd.read_csv(out / "datasets.csv").reused[0]
-
-
-def fake_calstis(tmp_path, body: str) -> Path:
-    path = tmp_path / "fake" / "cs0.e"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(f"#!{sys.executable}\nimport os, sys, time\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 def _processes_running(marker: str) -> list:

@@ -1,39 +1,17 @@
 """stischeck compare: verdicts, faults of calstis reported as what they are, localisation."""
 
-import hashlib
 import json
-import stat
-import sys
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from stischeck import config as cfg
 from stischeck.cli import main
 from stischeck.compare import service
+from tests.support.standins import checksums, fake_calstis, off_by_one_bias
 
 SMALL = "img_ampC_g4_sub1060x40_cr4_f28x50lp_expscorr"  # 4 imsets, EXPSCORR, 1060x40
 ROOT = "onkqzf010"
-
-
-def checksums(*folders_or_files) -> dict:
-    out = {}
-    for item in folders_or_files:
-        paths = [item] if item.is_file() else sorted(p for p in item.rglob("*") if p.is_file())
-        for p in paths:
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
-def fake_calstis(tmp_path, body: str) -> Path:
-    """A stand-in cs0.e: a Python script with the given body (argv: raw, outroot)."""
-    path = tmp_path / "fake" / "cs0.e"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(f"#!{sys.executable}\nimport os, sys, signal, time\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 def run_cli(capsys, *args):
@@ -157,27 +135,13 @@ def test_every_corpus_case_agrees_three_ways_with_live_calstis(
         assert checksums(raw, case / "oref") == before
 
 
-def _off_by_one_bias(monkeypatch):
-    """Make the reference's BIASCORR subtract one DN too much."""
-    import reference_impl.pipeline as pipeline
-    from reference_impl.imset import Imset
-
-    real = pipeline.subtract_bias
-
-    def wrong(science, bias, **kw):
-        out = real(science, bias, **kw)
-        return Imset(out.sci - np.float32(1.0), out.err, out.dq)
-
-    monkeypatch.setattr(pipeline, "subtract_bias", wrong)
-
-
 @pytest.mark.calstis
 @pytest.mark.corpus
 def test_a_wrong_step_diverges_first_at_that_step_and_is_attributed_to_it(
     small_case, calstis_path, tmp_path, monkeypatch
 ):
     raw, oref, _ = small_case
-    _off_by_one_bias(monkeypatch)
+    off_by_one_bias(monkeypatch)
     plan = service.plan_comparison(raw, oref=oref)
     outcome = service.compare_dataset(
         plan, tmp_path / "out", calstis=calstis_path, reference_processes=0

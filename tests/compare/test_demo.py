@@ -7,7 +7,7 @@ import pytest
 from stischeck.cli import main
 from stischeck.commands.demo import demo_dir
 from stischeck.inputs import sha256_uncompressed
-from tests.compare.test_compare import checksums
+from tests.support.standins import checksums
 
 #: The command in stischeck/data/demo/PROVENANCE.md that wrote the bundled raw file and oref/.
 SYNTH_ARGS = ["--seed", "2026", "--rows", "489:48", "--saturated", "2", "--stars", "150"]

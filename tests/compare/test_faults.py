@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from stischeck.cli import main
+from tests.support.standins import fake_calstis
 
 SMALL = "img_ampC_g4_sub1060x40_cr4_f28x50lp_expscorr"
 ROOT = "onkqzf010"
@@ -31,15 +31,6 @@ def sha(path: Path) -> str:
 
 def tree(folder: Path) -> dict:
     return {str(p.relative_to(folder)): sha(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def fake_calstis(tmp_path: Path, body: str) -> Path:
-    """A stand-in cs0.e: a Python script with ``body`` (argv: raw, outroot)."""
-    path = tmp_path / "fake" / "cs0.e"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(f"#!{sys.executable}\nimport os, sys, signal, time\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ checked before anything runs, and the tables' small words."""
 import dataclasses
 import json
 import os
-import stat
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +26,7 @@ from stischeck.compare.tables import (
 )
 from stischeck.diff.policy import default_policy
 from tests.compare.test_compare import compare_cli
+from tests.support.standins import fake_calstis
 
 ONE_IMSET = "img_ampB_g1_sub1060x48_cr1"  # CRSPLIT=1, 1060x48 subarray, amp B
 ONE_ROOT = "oxdmpg010"
@@ -40,15 +39,6 @@ def _case(corpus_dir, name):
     case = corpus_dir / name
     raw = next(case.glob("*_raw.fits*"))
     return raw, case / "oref", case
-
-
-def _script(tmp_path, body: str) -> Path:
-    """A stand-in cs0.e: a Python script (argv: raw, outroot), run with the `oref` variable."""
-    path = tmp_path / "fake" / "cs0.e"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(f"#!{sys.executable}\nimport os, sys\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 #: cs0.e played by the reference itself: products as calstis names them, nothing written
@@ -67,7 +57,7 @@ def test_steplocal_crcorr_on_one_imset_writing_nothing_on_both_sides_is_agreemen
     corpus_dir, tmp_path, capsys
 ):
     raw, oref, _ = _case(corpus_dir, ONE_IMSET)
-    cs0 = _script(tmp_path, REFERENCE_AS_CALSTIS)
+    cs0 = fake_calstis(tmp_path, REFERENCE_AS_CALSTIS)
     out = tmp_path / "out"
     code, captured = compare_cli(capsys, raw, oref, cs0, out, "--steplocal", "always")
     text = captured.out
@@ -102,7 +92,7 @@ def test_steplocal_product_on_one_side_only_is_a_difference_not_an_error(
     corpus_dir, tmp_path, capsys
 ):
     raw, oref, _ = _case(corpus_dir, ONE_IMSET)
-    cs0 = _script(tmp_path, WRITES_WHAT_THE_REFERENCE_DOES_NOT)
+    cs0 = fake_calstis(tmp_path, WRITES_WHAT_THE_REFERENCE_DOES_NOT)
     out = tmp_path / "out"
     steps = ("--steps", "BIASCORR,CRCORR")
     code, captured = compare_cli(capsys, raw, oref, cs0, out, "--steplocal", "always", *steps)
@@ -372,7 +362,7 @@ def test_final_shape_from_the_raw_file_is_the_shape_of_every_corpus_final_produc
 @pytest.mark.corpus
 def test_runs_csv_return_codes_are_integers_and_raw_is_said_once(corpus_dir, tmp_path, capsys):
     raw, oref, truth = _case(corpus_dir, ONE_IMSET)
-    cs0 = _script(tmp_path, REFERENCE_AS_CALSTIS)
+    cs0 = fake_calstis(tmp_path, REFERENCE_AS_CALSTIS)
     out = tmp_path / "out"
     code = main(
         ["compare", str(raw), "--oref", str(oref), "--calstis", str(cs0), "--truth", str(truth),
@@ -404,7 +394,7 @@ def test_report_first_screen_leads_with_the_headline_and_says_raw_empty_once(
         raw=raw,
         oref=oref,
         outdir=tmp_path / "out",
-        calstis=_script(tmp_path, REFERENCE_AS_CALSTIS),
+        calstis=fake_calstis(tmp_path, REFERENCE_AS_CALSTIS),
         truth=truth,
         policy=default_policy(),
         jobs=1,

@@ -9,7 +9,8 @@ import pytest
 from astropy.io import fits
 
 from stischeck.cli import main
-from tests.compare.test_compare import ROOT, SMALL, checksums, fake_calstis
+from tests.compare.test_compare import ROOT, SMALL
+from tests.support.standins import checksums, fake_calstis
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 
 from stischeck.runners.outcome import RunOutcome
 from stischeck.runners.stistools_wrapper import execute_stistools, parity
-from tests.compare.test_compare import ROOT, checksums, compare_cli, fake_calstis
+from tests.compare.test_compare import ROOT, compare_cli
+from tests.support.standins import checksums, fake_calstis
 
 pytest_plugins = ["pytester"]
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.standins import off_by_one_bias
+
 ROOT = "tiny00010"
 
 
@@ -29,20 +31,6 @@ def run_compare_in_process(raw, oref, truth, outdir, *, calstis=None):
     plan = plan_comparison(raw, oref=oref, truth=truth)
     outcome = compare_dataset(plan, outdir, calstis=calstis, jobs=1, reference_processes=0)
     return outcome.summary
-
-
-def off_by_one_bias(monkeypatch):
-    """Make the reference's BIASCORR subtract one DN too much (tests/compare does the same)."""
-    import reference_impl.pipeline as pipeline
-    from reference_impl.imset import Imset
-
-    real = pipeline.subtract_bias
-
-    def wrong(science, bias, **kw):
-        out = real(science, bias, **kw)
-        return Imset(out.sci - np.float32(1.0), out.err, out.dq)
-
-    monkeypatch.setattr(pipeline, "subtract_bias", wrong)
 
 
 @pytest.fixture(scope="session")
