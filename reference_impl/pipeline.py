@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError, ReferenceFileError
+from reference_impl.errors import RawInputError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import atodtab, phottables, reffiles
@@ -419,7 +419,7 @@ def _helio_keywords(raw: RawExposure, rim: RawImset) -> dict:
     header, sci = raw.primary_header, rim.headers["SCI"]
     for key in ("RA_TARG", "DEC_TARG"):
         if key not in header:
-            raise InputFileError(f"{raw.path}: {key} missing from the primary header")
+            raise RawInputError(f"{raw.path}: {key} missing from the primary header")
     # Doubles as calstis reads them (hstio's rounding), not as astropy does.
     mid_mjd = (card_double(sci, "EXPSTART", 0.0) + card_double(sci, "EXPEND", 0.0)) / 2.0
     velocity = heliocentric_radial_velocity_km_s(

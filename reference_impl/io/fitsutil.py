@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError
+from reference_impl.errors import RawInputError
 from reference_impl.numerics import is_constant
 
 __all__ = [
@@ -67,7 +67,7 @@ def _open_bytes(raw_bytes: bytes):
         return fits.open(io.BytesIO(raw_bytes), memmap=False, lazy_load_hdus=False)
 
 
-def open_fits(path: Path, *, error_cls=InputFileError, what: str = "file"):
+def open_fits(path: Path, *, error_cls=RawInputError, what: str = "file"):
     """
     Open a FITS file (``.fits`` or ``.fits.gz``) read-only, loading data into memory.
 
@@ -88,7 +88,7 @@ def open_fits(path: Path, *, error_cls=InputFileError, what: str = "file"):
     return hdul
 
 
-def read_primary_header(path: Path, *, error_cls=InputFileError, what: str = "file"):
+def read_primary_header(path: Path, *, error_cls=RawInputError, what: str = "file"):
     """
     Read only the primary header of a FITS file (``.fits`` or ``.fits.gz``).
 
@@ -469,7 +469,7 @@ class FitsReader:
         The primary HDU (its data can be taken before iterating).
     """
 
-    def __init__(self, path: Path, *, error_cls=InputFileError, what: str = "file"):
+    def __init__(self, path: Path, *, error_cls=RawInputError, what: str = "file"):
         self.path = Path(path)
         self._error_cls, self._what = error_cls, what
         _check_path(self.path, error_cls, what)
@@ -586,7 +586,7 @@ def _binary_table_dtype(header) -> tuple[np.dtype, set] | None:
     return np.dtype(layout), logical
 
 
-def read_table(path: Path, *, error_cls=InputFileError, what: str = "table"):
+def read_table(path: Path, *, error_cls=RawInputError, what: str = "table"):
     """
     Read the first extension of a FITS table file (``.fits`` or ``.fits.gz``).
 
