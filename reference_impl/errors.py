@@ -33,4 +33,9 @@ class ShapeMismatchError(ReferenceFileError):
 
 
 class NotImplementedStepError(ReferenceImplError, NotImplementedError):
-    """A calibration switch is PERFORM but the reference has no code for it."""
+    """A PERFORM case the reference does not reproduce.
+
+    FLATCORR with an LFLTFILE alone, and IMPHTTAB layouts where calstis reads
+    outside its arrays (`reference_impl.steps.photcorr`); every 2-D CCD step
+    itself exists.
+    """

@@ -255,15 +255,16 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     Returns
     -------
     RunResult
-        The products (``_flt``) and messages, or why there is nothing to do.
+        The products (``_flt``, or ``_crj`` and with EXPSCORR ``_flt``) and
+        messages, or why there is nothing to do.
 
     Raises
     ------
     ReferenceFileError, ShapeMismatchError
         For missing, unreadable or mismatched reference files (calstis fails).
     NotImplementedStepError
-        For an IMPHTTAB layout where calstis reads outside its arrays
-        (`reference_impl.steps.photcorr`).
+        For FLATCORR with an LFLTFILE alone, or an IMPHTTAB layout where
+        calstis reads outside its arrays (`reference_impl.steps.photcorr`).
     """
     info = raw.info
     messages: list[str] = []
