@@ -49,11 +49,12 @@ What calstis does, in order
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from reference_impl.errors import NotImplementedStepError
+from reference_impl.types import PhotRow, PhotTable, TdsRow
 
 __all__ = [
     "IGNORED_BELOW",
@@ -77,8 +78,6 @@ __all__ = [
 IGNORED_BELOW = -9990.0
 #: getphttab.c: the value returned for a parameter outside the table without EXTRAP.
 OUTSIDE_TABLE = -9999.0
-#: getphttab.c photnames[1:]: extension k (1-based) of the IMPHTTAB holds this quantity.
-EXTENSION_QUANTITIES = ("PHOTFLAM", "PHOTPLAM", "PHOTBW", "PHTFLAM1", "PHTFLAM2")
 
 
 def photmode_string(
@@ -242,67 +241,6 @@ def obsmodes_match(table_obsmode: str, obsmode: str) -> bool:
     return all(part in lower for part in table_obsmode.lower().split(",") if part)
 
 
-@dataclass(frozen=True)
-class PhotRow:
-    """One IMPHTTAB row as getphttab.c ReadPhotArray reads it.
-
-    Attributes
-    ----------
-    obsmode : str
-    pedigree : str
-    nelem : tuple of int
-        NELEM1..NELEMn (empty for a scalar row).
-    parnames : tuple of str
-        PAR1NAMES..PARnNAMES.
-    parvals : tuple of tuple of float
-        The first NELEMk values of PARkVALUES.
-    results : tuple of float
-        The result, or the first prod(NELEMk) values of the result array
-        (first parameter varying fastest).
-    failure : str
-        Why calstis cannot read this row (a missing column): if it is the
-        matching row, the look-up fails and PHOTCORR is SKIPPED.
-    unsupported : str
-        Why the reference cannot say what calstis does with this row (it
-        reads outside its arrays); raised if it is the matching row.
-    """
-
-    obsmode: str
-    pedigree: str = ""
-    nelem: tuple = ()
-    parnames: tuple = ()
-    parvals: tuple = ()
-    results: tuple = (0.0,)
-    failure: str = ""
-    unsupported: str = ""
-
-    @property
-    def ndim(self) -> int:
-        """Number of parameters of the row."""
-        return len(self.nelem)
-
-
-@dataclass(frozen=True)
-class PhotTable:
-    """The parts of an IMPHTTAB calstis reads.
-
-    Attributes
-    ----------
-    photzpt : float
-        Primary PHOTZPT.
-    extrap : bool
-        Primary EXTRAP (default False): extrapolate an ``mjd#`` outside the table.
-    extensions : dict
-        Quantity (``"PHOTFLAM"``...) -> list of `PhotRow`, or -> str saying
-        why calstis cannot read it (a missing column or extension), for the
-        extensions 1..NEXTEND.
-    """
-
-    photzpt: float
-    extrap: bool
-    extensions: dict = field(default_factory=dict)
-
-
 def _computebounds(x, nx: int, val: float) -> tuple[int, int]:
     """getphttab.c computebounds, literally."""
     if x[nx - 1] <= val:
@@ -448,19 +386,6 @@ def imphttab_value(rows, obs: ParsedObsmode, *, extrap: bool) -> float | str | N
                 return row.failure
             return interpolate_parameterised(row, obs, extrap=extrap)
     return None
-
-
-@dataclass(frozen=True)
-class TdsRow:
-    """The TDSTAB row calstis uses (gettds1.c): float64 arrays of NWL values.
-
-    ``ref_temp`` is -1 and ``temp_sens`` zeros when the table has no REFTEMP
-    or TEMPSENS column.
-    """
-
-    wavelength: tuple
-    temp_sens: tuple
-    ref_temp: float
 
 
 def _binary_search(x: float, wl, n: int) -> int:
