@@ -26,7 +26,16 @@ from reference_impl import dqflags
 from reference_impl.numerics import row_blocks
 from reference_impl.types import CRRejectParameters, parse_sigmas  # noqa: F401 (re-exported)
 
-__all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_rays", "parse_sigmas"]
+__all__ = [
+    "CRRejectParameters",
+    "CRRejectResult",
+    "exposure_weighted_temperature",
+    "noise_and_gain",
+    "parse_sigmas",
+    "reject_cosmic_rays",
+    "sky_mode",
+    "stack_exposure_times",
+]
 
 #: float32, the type of every CR-rejection quantity. ``.astype(_F, copy=False)``
 #: marks each rounding to float32 of the C code; on a result numpy already
@@ -153,6 +162,58 @@ def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
         h = np.trunc(values.astype(np.float64)).astype(np.int64) - lo
         hist += np.bincount(h[(h >= 0) & (h < nbins)], minlength=nbins)
     return _cr_mode(hist, float(lo))
+
+
+def stack_exposure_times(exptimes_s) -> tuple[NDArray[np.float32], np.float32]:
+    """
+    EXPTIME of each usable imset as float32, and their total (spec §12.1).
+
+    Returns
+    -------
+    tuple
+        ``(exptime, exptot)``: float32 array, s, and its sequential float32 sum.
+    """
+    exptime = np.array([_F(e) for e in exptimes_s], dtype=_F)
+    return exptime, np.cumsum(exptime, dtype=_F)[-1]
+
+
+def noise_and_gain(readnse_e: float, atodgain: float, n: int) -> tuple[NDArray, NDArray]:
+    """
+    Per-imset read noise and gain as calstis2 takes them from the header (spec §12.1).
+
+    Parameters
+    ----------
+    readnse_e, atodgain : float
+        READNSE (electrons) and ATODGAIN (electrons per DN) of the primary header.
+    n : int
+        Number of usable imsets.
+
+    Returns
+    -------
+    tuple of ndarray of float32, shape (n,)
+        ``(noise_dn, gain_e_per_dn)`` with ``noise = f32(READNSE / ATODGAIN)``.
+    """
+    g32, r32 = _F(atodgain), _F(readnse_e)
+    noise = _F(r32 / g32)
+    return np.full(n, noise, dtype=_F), np.full(n, g32, dtype=_F)
+
+
+def exposure_weighted_temperature(occdhtav_c, exptime: NDArray[np.float32]) -> np.float32:
+    """
+    ``Σ OCCDHTAV_k · efac_k`` in float32, -1 for an imset without it (spec §12.1, §12.6).
+
+    Parameters
+    ----------
+    occdhtav_c : sequence of float or None
+        OCCDHTAV of each usable imset, deg C (None when absent).
+    exptime : ndarray of float32
+        EXPTIME of each, s.
+    """
+    temptot = _F(0.0)
+    for t, e in zip(occdhtav_c, exptime, strict=True):
+        t32 = _F(-1.0) if t is None else _F(t)
+        temptot = _F(temptot + _F(t32 * e))
+    return temptot
 
 
 def _circle_offsets(radius: np.float32) -> list[tuple[int, int]]:
