@@ -9,6 +9,12 @@ This is the only module that knows the order of the 2-D CCD steps (spec §1.5,
 per imset, for a run without cosmic-ray rejection. With CRCORR on two or more
 imsets calstis splits the run around calstis2 (DQICORR, ATODCORR, BLEVCORR,
 BIASCORR before it; the rest after it, on the ``_crj``).
+
+The module only orchestrates: each per-imset step is one ``_apply_<switch>``
+adapter that hands an `_ImsetState` to its pure function in ``steps/`` and
+records the step's keywords; the arithmetic is in ``steps/`` (calstis2's in
+``steps/crcorr.py``), the HISTORY text in ``io/history.py`` and the keyword
+values in ``io/keywords.py``.
 """
 
 from dataclasses import dataclass, field
@@ -166,9 +172,7 @@ def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = Tru
     plan = _StepPlan(statflag=statflag)
 
     def pedigree(path: Path) -> str:
-        if path not in plan.pedigrees:
-            plan.pedigrees[path] = reffiles.read_pedigree(path)
-        return plan.pedigrees[path][0]
+        return _pedigree_of(plan, path)[0]
 
     if "DQICORR" in perform:
         plan.bpix_path = found.get("BPIXTAB")
