@@ -301,6 +301,22 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
         return float(row.results[0])
     if ndim > len(obs.parnames):
         raise NotImplementedStepError("an IMPHTTAB row with more parameters than the obsmode")
+    obsvals, early = _observed_parameters(row, obs, extrap=extrap)
+    if early is not None:
+        return early
+    located = _table_positions(row, obsvals)
+    if located is None:
+        return 0.0
+    return _interpolate_corners(row, obsvals, *located)
+
+
+def _observed_parameters(row: PhotRow, obs: ParsedObsmode, *, extrap: bool):
+    """The obsmode's value of each of the row's parameters (ComputeValue, first loop).
+
+    Returns ``(values, None)``, or ``(None, result)`` when calstis stops
+    early: 0.0 for a parameter the obsmode lacks, -9999.0 outside the table.
+    """
+    ndim = row.ndim
     obsvals = [0.0] * ndim
     for p in range(ndim):
         name = row.parnames[p]
@@ -309,17 +325,26 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
                 obsvals[p] = obs.parvalues[n]
                 break
         if obsvals[p] == 0.0:
-            return 0.0
+            return None, 0.0
         nx = row.nelem[p]
         if nx < 2:
             raise NotImplementedStepError(f"NELEM{p + 1} = {nx}: calstis reads outside the arrays")
         vals = row.parvals[p]
         if obsvals[p] < vals[0] or obsvals[p] > vals[nx - 1]:
             if not extrap or obs.parnames[p].lower() != "mjd#":
-                return OUTSIDE_TABLE
-    obsindx = [0.0] * ndim
+                return None, OUTSIDE_TABLE
+    return obsvals, None
+
+
+def _table_positions(row: PhotRow, obsvals: list):
+    """Fractional table index of each parameter and its bracketing pair (ComputeValue).
+
+    Returns ``(obsindx, bounds)``, or None where calstis's linterp fails
+    (equal neighbouring PARkVALUES: the result is then 0.0).
+    """
+    obsindx = [0.0] * row.ndim
     bounds = []
-    for p in range(ndim):
+    for p in range(row.ndim):
         nx = row.nelem[p]
         vals = row.parvals[p]
         out = [float(n) for n in range(nx)]
@@ -330,9 +355,18 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
         else:
             value = _linterp(vals, nx, out, obsvals[p])
             if value is None or value == -99:
-                return 0.0
+                return None
         obsindx[p] = value
         bounds.append(_computebounds(out, nx, float(math.floor(value))))
+    return obsindx, bounds
+
+
+def _interpolate_corners(row: PhotRow, obsvals: list, obsindx: list, bounds: list) -> float:
+    """Multi-linear interpolation over the 2^ndim corners, one axis at a time (ComputeValue).
+
+    0.0 where a pairwise linterp fails, as calstis's error path returns.
+    """
+    ndim = row.ndim
     dimpow = 2**ndim
     points = [[_Point([0.0] * ndim, [0.0] * ndim) for _ in range(2)] for _ in range(dimpow // 2)]
     for it in range(ndim, 0, -1):
