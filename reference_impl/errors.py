@@ -6,7 +6,7 @@ problem, so that the command line can print it as it is.
 
 __all__ = [
     "ReferenceImplError",
-    "InputFileError",
+    "RawInputError",
     "ReferenceFileError",
     "ShapeMismatchError",
     "NotImplementedStepError",
@@ -17,8 +17,11 @@ class ReferenceImplError(Exception):
     """Base class of every error the reference implementation raises on purpose."""
 
 
-class InputFileError(ReferenceImplError):
-    """The science (raw) input cannot be read or is not a STIS CCD exposure."""
+class RawInputError(ReferenceImplError):
+    """The science (raw) input cannot be read or is not a STIS CCD exposure.
+
+    Not `stischeck.errors.InputFileError`, the harness's own error for its inputs.
+    """
 
 
 class ReferenceFileError(ReferenceImplError):
@@ -30,4 +33,9 @@ class ShapeMismatchError(ReferenceFileError):
 
 
 class NotImplementedStepError(ReferenceImplError, NotImplementedError):
-    """A calibration switch is PERFORM but the reference has no code for it."""
+    """A PERFORM case the reference does not reproduce.
+
+    FLATCORR with an LFLTFILE alone, and IMPHTTAB layouts where calstis reads
+    outside its arrays (`reference_impl.steps.photcorr`); every 2-D CCD step
+    itself exists.
+    """

@@ -118,6 +118,37 @@ class OverscanLayout:
         return (ny - self.bottom - self.top, nx - self.left - self.right)
 
 
+def _amp_a_overscan(mode: str, nx: int, ny: int, bin_x: int, bin_y: int) -> tuple:
+    """Amp A's overscan widths and bias columns (findover.c), pixels.
+
+    Returns ``(left, right, top, bottom, (first, last bias column))``; the
+    other amplifiers mirror it (`find_overscan`).
+    """
+    if mode == "full frame":
+        return OVERSCAN_LEFT, OVERSCAN_RIGHT, OVERSCAN_TOP, 0, (BIASSECT_1L, BIASSECT_1R)
+    if mode == "subarray":
+        return (
+            OVERSCAN_LEFT - SUBARRAY_BORDER,
+            OVERSCAN_RIGHT - SUBARRAY_BORDER,
+            0,
+            0,
+            (BIASSECT_1L, BIASSECT_1R - SUBARRAY_BORDER),
+        )
+    if bin_x == 1:
+        left = OVERSCAN_LEFT
+        right = nx - CCD_NPIX_X - left
+    else:
+        # One mixed overscan/illuminated pixel is dropped at each row end.
+        left = (OVERSCAN_LEFT + 1) // bin_x
+        right = nx - (CCD_NPIX_X // bin_x - 1) - left
+    bias_cols = {
+        1: (BIASSECT_1L_B, BIASSECT_1R_B),
+        2: (BIASSECT_2L, BIASSECT_2R),
+        4: (BIASSECT_4L, BIASSECT_4R),
+    }.get(bin_x, (0, -1))
+    return left, right, ny - CCD_NPIX_Y // bin_y, 0, bias_cols
+
+
 def find_overscan(amp: str, nx: int, ny: int, bin_xy: tuple[int, int]) -> OverscanLayout:
     """Return the hard-coded overscan layout calstis 3.5.0 uses (spec §6.1).
 
@@ -143,31 +174,7 @@ def find_overscan(amp: str, nx: int, ny: int, bin_xy: tuple[int, int]) -> Oversc
         mode = "subarray" if ny <= CCD_NPIX_Y else "full frame"
     else:
         mode = "binned"
-
-    if mode == "full frame":
-        a_left, a_right, a_top, a_bottom = OVERSCAN_LEFT, OVERSCAN_RIGHT, OVERSCAN_TOP, 0
-        a_bs = (BIASSECT_1L, BIASSECT_1R)
-    elif mode == "subarray":
-        a_left = OVERSCAN_LEFT - SUBARRAY_BORDER
-        a_right = OVERSCAN_RIGHT - SUBARRAY_BORDER
-        a_top, a_bottom = 0, 0
-        a_bs = (BIASSECT_1L, BIASSECT_1R - SUBARRAY_BORDER)
-    else:
-        if bin_x == 1:
-            a_left = OVERSCAN_LEFT
-            a_right = nx - CCD_NPIX_X - a_left
-        else:
-            # One mixed overscan/illuminated pixel is dropped at each row end.
-            a_left = (OVERSCAN_LEFT + 1) // bin_x
-            a_right = nx - (CCD_NPIX_X // bin_x - 1) - a_left
-        a_top = ny - CCD_NPIX_Y // bin_y
-        a_bottom = 0
-        a_bs = {
-            1: (BIASSECT_1L_B, BIASSECT_1R_B),
-            2: (BIASSECT_2L, BIASSECT_2R),
-            4: (BIASSECT_4L, BIASSECT_4R),
-        }.get(bin_x, (0, -1))
-
+    a_left, a_right, a_top, a_bottom, a_bs = _amp_a_overscan(mode, nx, ny, bin_x, bin_y)
     mirrored_bs = (nx - a_bs[1] - 1, nx - a_bs[0] - 1)
     if amp == "A":
         left, right, bottom, top, bs = a_left, a_right, a_bottom, a_top, a_bs

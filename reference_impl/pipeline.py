@@ -9,28 +9,41 @@ This is the only module that knows the order of the 2-D CCD steps (spec §1.5,
 per imset, for a run without cosmic-ray rejection. With CRCORR on two or more
 imsets calstis splits the run around calstis2 (DQICORR, ATODCORR, BLEVCORR,
 BIASCORR before it; the rest after it, on the ``_crj``).
+
+The module only orchestrates: each per-imset step is one ``_apply_<switch>``
+adapter that hands an `_ImsetState` to its pure function in ``steps/`` and
+records the step's keywords; the arithmetic is in ``steps/`` (calstis2's in
+``steps/crcorr.py``), the HISTORY text in ``io/history.py`` and the keyword
+values in ``io/keywords.py``.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError, ReferenceFileError
+from reference_impl.errors import RawInputError, ReferenceFileError
 from reference_impl.geometry import find_overscan, placement_from_lt
 from reference_impl.imset import Imset, no_err
 from reference_impl.io import atodtab, phottables, reffiles
+from reference_impl.io import history as hist
+from reference_impl.io import keywords as kw
 from reference_impl.io.hstio_header import apply_history
 from reference_impl.io.hstio_header import clean as clean_header
 from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
-from reference_impl.numerics import DoubleKeyword, header_float
+from reference_impl.numerics import header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.atodcorr import apply_atod, select_atod_row
 from reference_impl.steps.biascorr import subtract_bias
 from reference_impl.steps.blevcorr import subtract_overscan_bias
-from reference_impl.steps.crcorr import reject_cosmic_rays
+from reference_impl.steps.crcorr import (
+    exposure_weighted_temperature,
+    noise_and_gain,
+    reject_cosmic_rays,
+    stack_exposure_times,
+)
 from reference_impl.steps.darkcorr import (
     SIDE2_MJD,
     dark_scale,
@@ -159,9 +172,7 @@ def _plan(found: dict, perform: set[str], statflag: bool, *, imaging: bool = Tru
     plan = _StepPlan(statflag=statflag)
 
     def pedigree(path: Path) -> str:
-        if path not in plan.pedigrees:
-            plan.pedigrees[path] = reffiles.read_pedigree(path)
-        return plan.pedigrees[path][0]
+        return _pedigree_of(plan, path)[0]
 
     if "DQICORR" in perform:
         plan.bpix_path = found.get("BPIXTAB")
@@ -255,15 +266,16 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
     Returns
     -------
     RunResult
-        The products (``_flt``) and messages, or why there is nothing to do.
+        The products (``_flt``, or ``_crj`` and with EXPSCORR ``_flt``) and
+        messages, or why there is nothing to do.
 
     Raises
     ------
     ReferenceFileError, ShapeMismatchError
         For missing, unreadable or mismatched reference files (calstis fails).
     NotImplementedStepError
-        For an IMPHTTAB layout where calstis reads outside its arrays
-        (`reference_impl.steps.photcorr`).
+        For FLATCORR with an LFLTFILE alone, or an IMPHTTAB layout where
+        calstis reads outside its arrays (`reference_impl.steps.photcorr`).
     """
     info = raw.info
     messages: list[str] = []
@@ -302,6 +314,27 @@ _NOTHING_RUNNABLE = (
 )
 
 
+@dataclass
+class _Calstis1Run:
+    """What every imset of one calstis1 run shares: the inputs, the plan, the references.
+
+    ``keep_err`` False: each imset's ERR is dropped once calibrated (the
+    part-a run of the CR path when nothing downstream reads it: calstis2
+    combines SCI and DQ only), so it is not initialised. ``consume``: the
+    exposure is an intermediate the pipeline made itself (``_crj_tmp``, the
+    flagged ``_blv_tmp``), whose imsets' arrays may go as soon as read.
+    """
+
+    raw: RawExposure
+    ccd: object  # the CCDTAB row (reffiles.read_ccdtab)
+    plan: _StepPlan
+    bpix: object  # the BPIXTAB (reffiles.read_bpixtab), or None
+    refs: "_References"
+    messages: list[str]
+    keep_err: bool = True
+    consume: bool = False
+
+
 def _calstis1(
     raw: RawExposure,
     found: dict,
@@ -316,11 +349,7 @@ def _calstis1(
     """One calstis1 run over every imset of ``raw`` with the switches in ``perform``.
 
     Returns None when no step is runnable (calstis then writes nothing).
-    ``keep_err=False`` drops each imset's ERR once it is calibrated (the
-    part-a run of the CR path when nothing downstream reads it: calstis2
-    combines SCI and DQ only). ``consume=True`` is for an intermediate the
-    pipeline made itself (``_crj_tmp``, the flagged ``_blv_tmp``): each imset's
-    arrays are let go as soon as its first step has read them.
+    ``keep_err`` and ``consume``: see `_Calstis1Run`.
     """
     info = raw.info
     ccd = reffiles.read_ccdtab(
@@ -332,76 +361,73 @@ def _calstis1(
         binaxis2=info.binaxis2,
     )
     plan = _plan(found, perform, statflag, imaging=info.is_imaging)
-    # A DUMMY step is not runnable on its own (getflags1.c): with only a DUMMY
-    # DQICORR calstis writes nothing, although it flags saturation when another
-    # step runs.
-    runnable = (
-        plan.dqicorr == "PERFORM"
-        or plan.blevcorr == "PERFORM"
-        or plan.biascorr == "PERFORM"
-        or plan.darkcorr == "PERFORM"
-        or plan.flatcorr == "PERFORM"
-        or plan.photcorr == "PERFORM"
-        or plan.atodcorr == "PERFORM"
-        or plan.shadcorr == "PERFORM"
-    )
-    if not runnable:
+    if not _is_runnable(plan):
         return None
-
-    bpix = None
-    if plan.dqicorr == "PERFORM" and plan.bpix_path is not None:
-        bpix = reffiles.read_bpixtab(plan.bpix_path, opt_elem=info.opt_elem)
-        if bpix.n_out_of_range:
-            messages.append(f"{bpix.n_out_of_range} BPIXTAB rows start out of range; ignored")
-    refs = _References(plan)
+    bpix = _read_bpixtab(plan, info.opt_elem, messages)
+    run = _Calstis1Run(raw, ccd, plan, bpix, _References(plan), messages, keep_err, consume)
     verdicts = [_is_bad_imset(raw, rim) for rim in raw.imsets]  # once: each reads SCI
     good = [k for k, bad in enumerate(verdicts) if not bad]
     last_good = good[-1] if good else None
 
     out_imsets: list[OutputImset] = []
-    n_good = 0
     primary_keywords: dict = {"CAL_VER": CAL_VER}
     history: list[str] = []
-    first_good_is_imset1 = False
     for k, rim in enumerate(raw.imsets):
-        helio = _helio_keywords(raw, rim)
-        bad = verdicts[k]
-        if bad:
-            messages.append(bad)
-            out_imsets.append(
-                OutputImset(
-                    rim.imset.copy(), rim.headers, sci_keywords={**helio, "IMSET_OK": False}
-                )
-            )
-            continue
-        n_good += 1
-        out = _calibrate_imset(
-            raw,
-            rim,
-            ccd=ccd,
-            plan=plan,
-            bpix=bpix,
-            refs=refs,
-            is_last=k == last_good,
-            consume=consume,
-            keep_err=keep_err,
-            messages=messages,
-        )
-        if not keep_err:
-            out.imset = Imset(out.imset.sci, no_err(out.imset.sci.shape), out.imset.dq)
-        out.sci_keywords.update(helio)
+        out = _imset_output(run, rim, verdicts[k], is_last=k == last_good)
         out_imsets.append(out)
-        if n_good == 1:
-            first_good_is_imset1 = rim.info.extver == 1
+        if good and k == good[0]:
             primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history, out.notes))
             primary_keywords.update(_photometry_updates(raw, rim, ccd, plan, history, messages))
-
-    if not first_good_is_imset1:
+    if not good or raw.imsets[good[0]].info.extver != 1:
         # calstis makes its primary-header changes on the first good imset, but
         # the primary header reaches the file only with imset 1.
         primary_keywords = {"CAL_VER": CAL_VER}
         history = []
     return Product(suffix, primary_keywords, history, out_imsets, raw.primary_header)
+
+
+def _is_runnable(plan: _StepPlan) -> bool:
+    """getflags1.c: some step is PERFORM (a DUMMY step is not runnable on its own).
+
+    With only a DUMMY DQICORR calstis writes nothing, although it flags
+    saturation when another step runs.
+    """
+    return "PERFORM" in (
+        plan.dqicorr,
+        plan.blevcorr,
+        plan.biascorr,
+        plan.darkcorr,
+        plan.flatcorr,
+        plan.photcorr,
+        plan.atodcorr,
+        plan.shadcorr,
+    )
+
+
+def _read_bpixtab(plan: _StepPlan, opt_elem: str, messages: list[str]):
+    """The BPIXTAB rows DQICORR uses, or None (no table, or DQICORR not PERFORM)."""
+    if plan.dqicorr != "PERFORM" or plan.bpix_path is None:
+        return None
+    bpix = reffiles.read_bpixtab(plan.bpix_path, opt_elem=opt_elem)
+    if bpix.n_out_of_range:
+        messages.append(f"{bpix.n_out_of_range} BPIXTAB rows start out of range; ignored")
+    return bpix
+
+
+def _imset_output(run: _Calstis1Run, rim: RawImset, bad: str | None, *, is_last: bool):
+    """One imset of the product: calibrated, or copied with IMSET_OK = F when ``bad``.
+
+    ``V_HELIO`` is computed for every imset, good or bad, before the bad-imset test (do2d.c).
+    """
+    helio = _helio_keywords(run.raw, rim)
+    if bad:
+        run.messages.append(bad)
+        return OutputImset(rim.imset.copy(), rim.headers, sci_keywords={**helio, "IMSET_OK": False})
+    out = _calibrate_imset(run, rim, is_last=is_last)
+    if not run.keep_err:
+        out.imset = Imset(out.imset.sci, no_err(out.imset.sci.shape), out.imset.dq)
+    out.sci_keywords.update(helio)
+    return out
 
 
 #: Target names of wavecal exposures, which get no V_HELIO (getkeyinfo1.c).
@@ -419,13 +445,13 @@ def _helio_keywords(raw: RawExposure, rim: RawImset) -> dict:
     header, sci = raw.primary_header, rim.headers["SCI"]
     for key in ("RA_TARG", "DEC_TARG"):
         if key not in header:
-            raise InputFileError(f"{raw.path}: {key} missing from the primary header")
+            raise RawInputError(f"{raw.path}: {key} missing from the primary header")
     # Doubles as calstis reads them (hstio's rounding), not as astropy does.
     mid_mjd = (card_double(sci, "EXPSTART", 0.0) + card_double(sci, "EXPEND", 0.0)) / 2.0
     velocity = heliocentric_radial_velocity_km_s(
         card_double(header, "RA_TARG", 0.0), card_double(header, "DEC_TARG", 0.0), mid_mjd
     )
-    return {"V_HELIO": _double_keyword(velocity)}
+    return {"V_HELIO": kw.double_keyword(velocity)}
 
 
 def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str], notes: dict) -> dict:
@@ -441,8 +467,8 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str], notes: 
     }
     if info.n_imsets == 1 and info.switches.get("CRCORR") == "PERFORM":
         keywords["CRCORR"] = "SKIPPED"
-    history.append("CCD parameters table ...")
-    history += _table_history(
+    history.append(hist.CCD_TABLE)
+    history += hist.table_history(
         info.references.get("CCDTAB", ""),
         ccd.row_pedigree if ccd.row_pedigree is not None else ccd.pedigree,
         ccd.descrip,
@@ -467,17 +493,8 @@ def _primary_updates(raw, rim, ccd, plan: _StepPlan, history: list[str], notes: 
         if value is not None:
             history += _step_history(raw, plan, switch, value, notes)
         if switch == "BLEVCORR" and notes.get("noise_done"):
-            history.append("Uncertainty array initialized.")  # noiseHistory, after blevHistory
+            history.append(hist.NOISE_INITIALISED)  # noiseHistory, after blevHistory
     return keywords
-
-
-#: Comments calstis gives the photometry keywords (dophot.c).
-_PHOT_COMMENTS = {
-    "PHOTFLAM": "inverse sensitivity",
-    "PHOTZPT": "zero point",
-    "PHOTPLAM": "pivot wavelength",
-    "PHOTBW": "RMS bandwidth",
-}
 
 
 def _detector_temperature(rim: RawImset) -> float:
@@ -512,12 +529,7 @@ def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> di
         )
     keywords = {}
     if result is not None:
-        for key, value in result.keywords.items():
-            # Put_KeyF keeps an existing card's comment; a new card gets calstis's.
-            if key in raw.primary_header:
-                keywords[key] = _float_keyword(value)
-            else:
-                keywords[key] = (_float_keyword(value), _PHOT_COMMENTS[key])
+        keywords = kw.photometry_keywords(result.keywords, raw.primary_header)
         if result.message:
             messages.append(f"PHOTCORR: {result.message}")
     # dophot.c sets the keywords before photHistory logs the step: a keyword the
@@ -530,86 +542,63 @@ def _photometry_updates(raw, rim, ccd, plan: _StepPlan, history, messages) -> di
     return {"PHOTCORR": "COMPLETE"}
 
 
-def _table_history(name: str, pedigree: str, descrip: str, descrip2: str = "") -> list[str]:
-    """tabhistory.c: the table's name, PEDIGREE, DESCRIP and the row's DESCRIP (when set)."""
-    lines = [f"  reference table {name.strip()}"]
-    lines += [f"    {text.strip()}" for text in (pedigree, descrip, descrip2) if text.strip()]
-    return lines
-
-
-def _image_history(name: str, pedigree: str, descrip: str) -> list[str]:
-    """imghistory.c: the image's name, PEDIGREE and DESCRIP (when set)."""
-    lines = [f"  reference image {name.strip()}"]
-    lines += [f"    {text.strip()}" for text in (pedigree, descrip) if text.strip()]
-    return lines
+def _pedigree_of(plan: _StepPlan, path: Path | None) -> tuple[str, str]:
+    """A reference file's (PEDIGREE, DESCRIP), read once per run; blank for no file."""
+    if path is None:
+        return "", ""
+    if path not in plan.pedigrees:
+        plan.pedigrees[path] = reffiles.read_pedigree(path)
+    return plan.pedigrees[path]
 
 
 def _step_history(raw, plan: _StepPlan, switch: str, value: str, notes: dict) -> list[str]:
     """history1.c: a step's HISTORY lines (UpdateSwitch, then the reference files used)."""
-    refs = raw.info.references
-    status = {
-        "PERFORM": "complete ...",
-        "DUMMY": "skipped due to dummy reference file ...",
-        "IGNORED": "not performed ...",  # UpdateSwitch: no reference files logged then
-    }[value]
-
-    def pedigree_of(path: Path | None) -> tuple[str, str]:
-        if path is None:
-            return "", ""
-        if path not in plan.pedigrees:
-            plan.pedigrees[path] = reffiles.read_pedigree(path)
-        return plan.pedigrees[path]
-
     if switch == "BLEVCORR":  # blevHistory: no reference file
-        lines = [
-            "BLEVCORR complete; bias level from overscan was subtracted."
-            if notes.get("blev_done")
-            else "BLEVCORR complete, but default bias level was subtracted.",
-            "BLEVCORR includes correction for drift along lines."
-            if notes.get("drift")
-            else "BLEVCORR does not include correction for drift along lines.",
-        ]
-        return lines
-    lines = [f"{switch} {status}"]
-    if value == "IGNORED":
-        return lines
+        return hist.blevcorr_history(
+            blev_done=bool(notes.get("blev_done")), drift=bool(notes.get("drift"))
+        )
+    used = _references_used(raw, plan, switch) if value != "IGNORED" else []
+    return hist.step_history(switch, value, used, tds_included=plan.tdscorr == "PERFORM")
+
+
+def _references_used(raw, plan: _StepPlan, switch: str) -> list:
+    """The reference files a step's HISTORY names, in history1.c's order."""
+    refs = raw.info.references
+
+    def used(keyword: str, path: Path | None, *, table: bool) -> hist.ReferenceUsed:
+        pedigree, descrip = _pedigree_of(plan, path)
+        return hist.ReferenceUsed(refs.get(keyword, ""), pedigree, descrip, is_table=table)
+
     if switch == "DQICORR":
-        lines.append("  values checked for saturation")
-        if plan.bpix_path is not None:
-            lines.append("  DQ array initialized ...")
-            lines += _table_history(refs.get("BPIXTAB", ""), *pedigree_of(plan.bpix_path))
-    elif switch in ("BIASCORR", "DARKCORR"):
+        return [used("BPIXTAB", plan.bpix_path, table=True)] if plan.bpix_path is not None else []
+    if switch in ("BIASCORR", "DARKCORR"):
         keyword = "BIASFILE" if switch == "BIASCORR" else "DARKFILE"
         path = plan.bias_path if switch == "BIASCORR" else plan.dark_path
-        lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
-    elif switch == "FLATCORR":
-        for keyword in ("PFLTFILE", "DFLTFILE", "LFLTFILE"):
-            if not reffiles.is_blank_name(refs.get(keyword)):
-                path = plan.flat_paths.get(keyword) or plan.flat_all.get(keyword)
-                lines += _image_history(refs.get(keyword, ""), *pedigree_of(path))
+        return [used(keyword, path, table=False)]
+    if switch == "FLATCORR":
+        return [
+            used(keyword, plan.flat_paths.get(keyword) or plan.flat_all.get(keyword), table=False)
+            for keyword in ("PFLTFILE", "DFLTFILE", "LFLTFILE")
+            if not reffiles.is_blank_name(refs.get(keyword))
+        ]
     # atodHistory, shadHistory, photHistory (history1.c). Their file-level
     # PEDIGREE/DESCRIP are logged; HISTORY is not compared by the shipped policy and
     # these three steps' lines have not been checked card by card against cs0.e.
-    elif switch == "ATODCORR":
-        pedigree, descrip = pedigree_of(plan.atod_path)
+    if switch == "ATODCORR":
+        pedigree, descrip = _pedigree_of(plan, plan.atod_path)
         row = plan.atod_row
         if row is not None and row.has_pedigree:
             pedigree = row.pedigree
         descrip2 = row.descrip or "" if row is not None else ""
-        lines += _table_history(refs.get("ATODTAB", ""), pedigree, descrip, descrip2)
-    elif switch == "SHADCORR":
-        lines += _image_history(refs.get("SHADFILE", ""), *pedigree_of(plan.shad_path))
-    elif switch == "PHOTCORR":
-        lines += _table_history(refs.get("IMPHTTAB", ""), *pedigree_of(plan.phot_path))
+        return [hist.ReferenceUsed(refs.get("ATODTAB", ""), pedigree, descrip, descrip2, True)]
+    if switch == "SHADCORR":
+        return [used("SHADFILE", plan.shad_path, table=False)]
+    if switch == "PHOTCORR":
+        tables = [used("IMPHTTAB", plan.phot_path, table=True)]
         if plan.tdscorr == "PERFORM":
-            lines += _table_history(refs.get("TDSTAB", ""), *pedigree_of(plan.tds_path))
-        else:
-            lines.append("  Note:  Time-dependent sensitivity was not included with PHOTCORR")
-    return lines
-
-
-def _cut(ref, rim_info, shape, *, average: bool, what: str) -> Imset:
-    return reffiles.cut_to_science(ref, rim_info.placement, shape, average=average, what=what)
+            tables.append(used("TDSTAB", plan.tds_path, table=True))
+        return tables
+    return []
 
 
 class _References:
@@ -702,180 +691,95 @@ class _References:
             )
 
 
-def _calibrate_imset(
-    raw,
-    rim: RawImset,
-    *,
-    ccd,
-    plan: _StepPlan,
-    bpix,
-    refs: _References,
-    is_last: bool,
-    consume: bool,
-    keep_err: bool,
-    messages: list[str],
-) -> OutputImset:
-    """Run the per-imset steps of one calstis1 run on one good imset (do2d.c order).
+@dataclass
+class _ImsetState:
+    """One good imset between calstis1's steps: its arrays and what the steps recorded.
 
-    ``is_last``: no later imset of this run needs the reference images.
-    ``consume``: ``rim`` belongs to the pipeline; its arrays may go once read.
-    ``keep_err`` False: the caller drops ERR (see `_calstis1`), so it is not
-    initialised.
+    Each ``_apply_<switch>`` step reads ``imset`` and replaces it with the
+    step's result, and writes its header keywords and notes into ``out``.
+    ``placement`` is where the arrays sit on the detector (BLEVCORR's trim
+    moves it); ``err_init_bias`` is the bias (DN) the ERR initialisation
+    takes out of SCI: the CCDTAB's CCDBIAS, or 0 once BLEVCORR has run.
     """
-    info, rinfo = raw.info, rim.info
-    current = rim.imset
-    if consume:
-        rim.imset = None  # from here on `current` holds the only reference
-    # The imset goes in at the end: holding the input here would keep its
-    # arrays alive through every step.
-    out = OutputImset(None, rim.headers)
 
+    rim: RawImset
+    is_last: bool  # no later imset of this run needs the reference images
+    imset: Imset
+    out: OutputImset
+    placement: object
+    err_init_bias: float
+
+
+def _calibrate_imset(run: _Calstis1Run, rim: RawImset, *, is_last: bool) -> OutputImset:
+    """Run the per-imset steps of one calstis1 run on one good imset (do2d.c order)."""
+    plan = run.plan
+    # The imset goes into `out` at the end: holding the input there would keep
+    # its arrays alive through every step.
+    state = _ImsetState(
+        rim,
+        is_last,
+        rim.imset,
+        OutputImset(None, rim.headers),
+        rim.info.placement,
+        float(run.ccd.ccdbias),
+    )
+    if run.consume:
+        rim.imset = None  # from here on `state` holds the only reference
     if plan.dqicorr != "OMIT":
-        aperture = None
-        if not info.is_bias_or_dark:
-            height, width = parse_aper_fov(info.aper_fov)
-            aperture = ApertureGeometry(
-                height, width, _plate_scale_deg(rinfo.cd, raw), info.is_imaging
-            )
-        current = flag_bad_pixels(
-            current,
-            saturate_dn=ccd.saturate,
-            aperture=aperture,
-            runs=bpix.runs if bpix is not None else None,
-            table_shape=bpix.shape if bpix is not None else None,
-            ltm=rinfo.ltm,
-            ltv0=rinfo.ltv0,
-        )
-
+        _apply_dqicorr(run, state)
     if plan.atodcorr == "PERFORM":
-        current = _atod_imset(raw, rim, current, plan, refs)
-
-    placement = rinfo.placement
+        _apply_atodcorr(run, state)
     if plan.blevcorr == "PERFORM":
-        bin_x, bin_y = placement.bin_xy
-        if bin_x not in (1, 2, 4) or bin_y not in (1, 2, 4):
-            raise ReferenceFileError(
-                f"{raw.path.name}: BLEVCORR needs binning 1, 2 or 4 (found {bin_x} x {bin_y})"
-            )
-        ny, nx = current.sci.shape
-        layout = find_overscan(info.ccdamp, nx, ny, (bin_x, bin_y))
-        result = subtract_overscan_bias(
-            current,
-            layout=layout,
-            sdqflags=rinfo.sdqflags,
-            ccdbias_dn=ccd.ccdbias,
-            blev_clip=ccd.blev_clip,
-        )
-        current = result.imset
-        out.sci_keywords["MEANBLEV"] = header_float(np.float32(result.meanblev_dn))
-        if result.trimmed:
-            hdr = rim.headers["SCI"]
-            ltv1, ltv2 = rinfo.ltv[0] - result.left, rinfo.ltv[1] - result.bottom
-            # BinCoords (bincoords.c) rewrites the whole linear WCS in SCI, ERR and DQ,
-            # read from the SCI header with defaults, each as a 13-digit double.
-            wcs = {
-                "CRPIX1": card_double(hdr, "CRPIX1", 0.0) - result.left,
-                "CRPIX2": card_double(hdr, "CRPIX2", 0.0) - result.bottom,
-                "LTV1": card_double(hdr, "LTV1", 0.0) - result.left,
-                "LTV2": card_double(hdr, "LTV2", 0.0) - result.bottom,
-            }
-            for key, default in (
-                ("LTM1_1", 1.0), ("LTM2_2", 1.0),
-                ("CD1_1", 1.0), ("CD1_2", 0.0), ("CD2_1", 0.0), ("CD2_2", 1.0),
-            ):  # fmt: skip
-                wcs[key] = card_double(hdr, key, default)
-            out.all_keywords.update({k: _double_keyword(v) for k, v in wcs.items()})
-            placement = placement_from_lt(ltv1, ltv2, rinfo.ltm[0], rinfo.ltm[1])
-        if result.used_default_bias:
-            messages.append("No bias level data, or singular fit; bias from CCDTAB subtracted")
-        err_init_bias = 0.0
-        out.notes["blev_done"] = result.trimmed and not result.used_default_bias
-        out.notes["drift"] = bool(result.drift_corrected)
-    else:
-        err_init_bias = float(ccd.ccdbias)
-
-    out.notes["noise_done"] = bool(needs_error_init(current.err))
-    # Without keep_err the ERR array is dropped after this run: no need to fill it.
-    if keep_err and out.notes["noise_done"]:
-        current = init_errors(
-            current, bias_dn=err_init_bias, gain_e_per_dn=ccd.atodgain, readnoise_e=ccd.readnse
-        )
-
-    shape = current.sci.shape
-    rinfo_now = replace(rinfo, placement=placement)
+        _apply_blevcorr(run, state)
+    _initialise_errors(run, state)
     if plan.biascorr == "PERFORM":
-        bias = _cut(refs.get("bias"), rinfo_now, shape, average=False, what="bias image")
-        if is_last:
-            refs.release("bias")
-        current = subtract_bias(current, bias, ncombine=rinfo.ncombine)
-        del bias
-
+        _apply_biascorr(run, state)
     if plan.darkcorr == "PERFORM":
-        dark_ref = refs.get("dark")
-        if is_last:
-            refs.release("dark")
-        dark = _cut(dark_ref, rinfo_now, shape, average=False, what="dark image")
-        hdr = dark_ref.primary_header
-        del dark_ref
-        factor = dark_temperature_factor(
-            occdhtav_c=rinfo.occdhtav_c,
-            expstart_mjd=rinfo.expstart_mjd,
-            ref_temp_c=float(hdr.get("REF_TEMP", 18.0)),
-            drk_vs_t=float(hdr.get("DRK_VS_T", 0.07)),
-        )
-        k = dark_scale(factor=factor, exptime_s=rinfo.exptime_s, gain_e_per_dn=ccd.atodgain)
-        result = subtract_dark(current, dark, scale=k)
-        del dark
-        current = result.imset
-        out.sci_keywords["MEANDARK"] = header_float(result.meandark_dn)
-
+        _apply_darkcorr(run, state)
     if plan.flatcorr == "PERFORM":
-        flat = _cut(refs.get("flat"), rinfo_now, shape, average=True, what="flat field")
-        if is_last:
-            refs.release("flat")
-        current = apply_flat(current, flat)
-        del flat
-
+        _apply_flatcorr(run, state)
     if plan.shadcorr == "PERFORM":
-        exptime = card_double(rim.headers["SCI"], "EXPTIME", 0.0)
-        if exptime <= 0.0:
-            messages.append("EXPTIME must be positive if SHADCORR = PERFORM.")
-            plan.shadcorr = "IGNORED"
-        else:
-            shade = _cut(refs.get("shad"), rinfo_now, shape, average=True, what="SHADFILE")
-            if is_last:
-                refs.release("shad")
-            current = correct_shutter_shading(
-                current, shade, exptime_s=exptime, ncombine=rinfo.ncombine
-            )
-            del shade
-
+        _apply_shadcorr(run, state)
     if plan.statflag:
-        stats = compute_statistics(current, sdqflags=rinfo.sdqflags)
-        out.sci_keywords["NGOODPIX"] = stats.ngoodpix
-        out.err_keywords["NGOODPIX"] = stats.ngoodpix
-        if stats.ngoodpix:
-            for key, value in (
-                ("GOODMIN", stats.goodmin),
-                ("GOODMAX", stats.goodmax),
-                ("GOODMEAN", stats.goodmean),
-                ("SNRMIN", stats.snrmin),
-                ("SNRMAX", stats.snrmax),
-                ("SNRMEAN", stats.snrmean),
-            ):
-                out.sci_keywords[key] = header_float(value)
-            for key, value in (
-                ("GOODMIN", stats.err_goodmin),
-                ("GOODMAX", stats.err_goodmax),
-                ("GOODMEAN", stats.err_goodmean),
-            ):
-                out.err_keywords[key] = header_float(value)
-    out.imset = current
-    return out
+        _apply_statflag(state)
+    state.out.imset = state.imset
+    return state.out
 
 
-def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Imset:
-    """ATODCORR on one imset (doatod.c); a DUMMY row turns the step off from here on."""
+def _reference_cut(run: _Calstis1Run, state: _ImsetState, kind: str, *, average: bool, what: str):
+    """The reference image ``kind`` cut to the imset's pixels; the last imset lets it go."""
+    ref = run.refs.get(kind)
+    if state.is_last:
+        run.refs.release(kind)
+    return reffiles.cut_to_science(
+        ref, state.placement, state.imset.sci.shape, average=average, what=what
+    )
+
+
+def _apply_dqicorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """DQICORR (dodqi.c): saturation, the BPIXTAB runs and the aperture's edges into DQ."""
+    info, rinfo = run.raw.info, state.rim.info
+    aperture = None
+    if not info.is_bias_or_dark:
+        height, width = parse_aper_fov(info.aper_fov)
+        aperture = ApertureGeometry(
+            height, width, _plate_scale_deg(rinfo.cd, run.raw), info.is_imaging
+        )
+    bpix = run.bpix
+    state.imset = flag_bad_pixels(
+        state.imset,
+        saturate_dn=run.ccd.saturate,
+        aperture=aperture,
+        runs=bpix.runs if bpix is not None else None,
+        table_shape=bpix.shape if bpix is not None else None,
+        ltm=rinfo.ltm,
+        ltv0=rinfo.ltv0,
+    )
+
+
+def _apply_atodcorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """ATODCORR (doatod.c); a DUMMY row turns the step off from this imset on."""
+    raw, rim, plan = run.raw, state.rim, run.plan
     name = raw.path.name
     if rim.info.ncombine > 1:
         raise ReferenceFileError(
@@ -888,7 +792,7 @@ def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Im
             raise ReferenceFileError(f"{name}: keyword {key} (ATODTAB REF_KEY) not found")
         return card_double(sci, key, 0.0)
 
-    rows = refs.get("atod")
+    rows = run.refs.get("atod")
     k = select_atod_row(rows, ccdamp=raw.info.ccdamp, ccdgain=raw.info.ccdgain, key_value=key_value)
     if k is None:
         raise ReferenceFileError(
@@ -900,36 +804,112 @@ def _atod_imset(raw, rim: RawImset, current: Imset, plan: _StepPlan, refs) -> Im
         plan.atod_row = row  # RowPedigree: the row's PEDIGREE/DESCRIP go into HISTORY
     if reffiles.is_dummy(row.pedigree):
         plan.atodcorr = "DUMMY"
-        return current
+        return
     if row.atod is None:
         raise ReferenceFileError(f"{plan.atod_path.name}: ATOD array in row {k + 1} is too short")
-    return apply_atod(current, row.atod)
+    state.imset = apply_atod(state.imset, row.atod)
+
+
+def _apply_blevcorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """BLEVCORR (doblev.c): the overscan level out, the overscan trimmed, the WCS moved."""
+    info, rinfo, ccd = run.raw.info, state.rim.info, run.ccd
+    bin_x, bin_y = state.placement.bin_xy
+    if bin_x not in (1, 2, 4) or bin_y not in (1, 2, 4):
+        raise ReferenceFileError(
+            f"{run.raw.path.name}: BLEVCORR needs binning 1, 2 or 4 (found {bin_x} x {bin_y})"
+        )
+    ny, nx = state.imset.sci.shape
+    result = subtract_overscan_bias(
+        state.imset,
+        layout=find_overscan(info.ccdamp, nx, ny, (bin_x, bin_y)),
+        sdqflags=rinfo.sdqflags,
+        ccdbias_dn=ccd.ccdbias,
+        blev_clip=ccd.blev_clip,
+    )
+    state.imset = result.imset
+    out = state.out
+    out.sci_keywords["MEANBLEV"] = header_float(np.float32(result.meanblev_dn))
+    if result.trimmed:
+        # BinCoords (bincoords.c) rewrites the whole linear WCS in SCI, ERR and DQ.
+        out.all_keywords.update(
+            kw.trimmed_wcs_keywords(state.rim.headers["SCI"], result.left, result.bottom)
+        )
+        ltv1, ltv2 = rinfo.ltv[0] - result.left, rinfo.ltv[1] - result.bottom
+        state.placement = placement_from_lt(ltv1, ltv2, rinfo.ltm[0], rinfo.ltm[1])
+    if result.used_default_bias:
+        run.messages.append("No bias level data, or singular fit; bias from CCDTAB subtracted")
+    state.err_init_bias = 0.0
+    out.notes["blev_done"] = result.trimmed and not result.used_default_bias
+    out.notes["drift"] = bool(result.drift_corrected)
+
+
+def _initialise_errors(run: _Calstis1Run, state: _ImsetState) -> None:
+    """ERR initialisation (doNoise.c) where ERR is still all zero, unless ERR is dropped."""
+    state.out.notes["noise_done"] = bool(needs_error_init(state.imset.err))
+    if run.keep_err and state.out.notes["noise_done"]:
+        state.imset = init_errors(
+            state.imset,
+            bias_dn=state.err_init_bias,
+            gain_e_per_dn=run.ccd.atodgain,
+            readnoise_e=run.ccd.readnse,
+        )
+
+
+def _apply_biascorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """BIASCORR (dobias.c): the bias image out."""
+    bias = _reference_cut(run, state, "bias", average=False, what="bias image")
+    state.imset = subtract_bias(state.imset, bias, ncombine=state.rim.info.ncombine)
+
+
+def _apply_darkcorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """DARKCORR (dodark.c): the dark, scaled for time, gain and temperature, out; MEANDARK."""
+    rinfo = state.rim.info
+    hdr = run.refs.get("dark").primary_header
+    dark = _reference_cut(run, state, "dark", average=False, what="dark image")
+    factor = dark_temperature_factor(
+        occdhtav_c=rinfo.occdhtav_c,
+        expstart_mjd=rinfo.expstart_mjd,
+        ref_temp_c=float(hdr.get("REF_TEMP", 18.0)),
+        drk_vs_t=float(hdr.get("DRK_VS_T", 0.07)),
+    )
+    k = dark_scale(factor=factor, exptime_s=rinfo.exptime_s, gain_e_per_dn=run.ccd.atodgain)
+    result = subtract_dark(state.imset, dark, scale=k)
+    del dark
+    state.imset = result.imset
+    state.out.sci_keywords["MEANDARK"] = header_float(result.meandark_dn)
+
+
+def _apply_flatcorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """FLATCORR (doflat.c): divided by the combined P x D x L flat."""
+    flat = _reference_cut(run, state, "flat", average=True, what="flat field")
+    state.imset = apply_flat(state.imset, flat)
+
+
+def _apply_shadcorr(run: _Calstis1Run, state: _ImsetState) -> None:
+    """SHADCORR (doshad.c); without a positive EXPTIME the step is IGNORED from here on."""
+    exptime = card_double(state.rim.headers["SCI"], "EXPTIME", 0.0)
+    if exptime <= 0.0:
+        run.messages.append("EXPTIME must be positive if SHADCORR = PERFORM.")
+        run.plan.shadcorr = "IGNORED"
+        return
+    shade = _reference_cut(run, state, "shad", average=True, what="SHADFILE")
+    state.imset = correct_shutter_shading(
+        state.imset, shade, exptime_s=exptime, ncombine=state.rim.info.ncombine
+    )
+
+
+def _apply_statflag(state: _ImsetState) -> None:
+    """STATFLAG (dostat.c): good-pixel statistics into the SCI and ERR headers."""
+    stats = compute_statistics(state.imset, sdqflags=state.rim.info.sdqflags)
+    sci, err = kw.statistics_keywords(stats)
+    state.out.sci_keywords.update(sci)
+    state.out.err_keywords.update(err)
 
 
 #: Switches calstis1 runs before CR rejection ("part a", calstis0.c SetCs1Sw).
 _PART_A = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
 #: Switches that make cs0 run calstis1 after CR rejection ("basic 2-D").
 _BASIC_2D = ("DARKCORR", "FLATCORR", "SHADCORR", "PHOTCORR", "LORSCORR", "GLINCORR", "LFLGCORR")
-
-
-_DoubleCard = DoubleKeyword
-
-
-class _FloatCard(float):
-    """A float keyword's value whose card text is calstis's ``%#14.7E`` (Put_KeyF)."""
-
-    def __str__(self) -> str:
-        return f"{float(self):.7E}"
-
-
-def _float_keyword(x) -> float:
-    """A float keyword as calstis writes it: rounded to float32, 8 significant digits."""
-    return _FloatCard(f"{float(np.float32(x)):.7E}")
-
-
-def _double_keyword(x: float) -> float:
-    """A double keyword as calstis writes it (``%#20.12E``, 13 significant digits)."""
-    return _DoubleCard(f"{float(x):.12E}")
 
 
 def _materialize(exposure: RawExposure, product: Product) -> RawExposure:
@@ -966,7 +946,6 @@ def _calstis2(blv: RawExposure, found: dict, notes: list[str], *, flag_inputs: b
     With ``flag_inputs`` False (no EXPSCORR ``_flt`` will be made from them)
     the flagged inputs are not built and None is returned in their place.
     """
-    info = blv.info
     good = [rim for rim in blv.imsets if rim.headers["SCI"].get("IMSET_OK", True) is not False]
     if len(good) < 2:
         raise ReferenceFileError(
@@ -978,94 +957,59 @@ def _calstis2(blv: RawExposure, found: dict, notes: list[str], *, flag_inputs: b
         raise ReferenceFileError(
             f"{blv.path.name}: ATODGAIN is 0 in the CR-rejection input (no part-a step ran)"
         )
-    g32, r32 = np.float32(gain), np.float32(readnse)
-    noise = np.float32(r32 / g32)
-    exptime = np.array([np.float32(rim.info.exptime_s) for rim in good], dtype=np.float32)
-    exptot = np.cumsum(exptime, dtype=np.float32)[-1]
+    exptime, exptot = stack_exposure_times([rim.info.exptime_s for rim in good])
     params, meanexp = reffiles.read_crrejtab(
-        found["CRREJTAB"], n_imsets=len(good), exptot_s=float(exptot), obstype=info.obstype
+        found["CRREJTAB"], n_imsets=len(good), exptot_s=float(exptot), obstype=blv.info.obstype
     )
+    noise, gains = noise_and_gain(readnse, gain, len(good))
     result = reject_cosmic_rays(
         [rim.imset.sci for rim in good],  # a list, not a stacked copy
         [rim.imset.dq for rim in good],
         exptime_s=exptime,
-        noise_dn=np.full(len(good), noise, dtype=np.float32),
-        gain_e_per_dn=np.full(len(good), g32, dtype=np.float32),
+        noise_dn=noise,
+        gain_e_per_dn=gains,
         params=params,
         flag_inputs=flag_inputs,
     )
-    temps = [rim.headers["SCI"].get("OCCDHTAV") for rim in good]
-    temptot = np.float32(0.0)
-    for t, e in zip(temps, exptime, strict=True):
-        t32 = np.float32(-1.0) if t is None else np.float32(t)
-        temptot = np.float32(temptot + np.float32(t32 * e))
+    temptot = exposure_weighted_temperature(
+        [rim.headers["SCI"].get("OCCDHTAV") for rim in good], exptime
+    )
     expstart = min(rim.info.expstart_mjd for rim in good)
     expend = max(rim.info.expend_mjd for rim in good)
-
-    # In calstis2's order (crrej_do.c, then cr_history.c): keywords the header
-    # lacks are appended in this order.
-    primary_keywords = {
-        "TEXPTIME": _float_keyword(result.exptot_s),
-        "SKYSUM": header_float(result.skysum_dn),
-    }
-    if result.exptot_s > 0:
-        primary_keywords["REJ_RATE"] = header_float(
-            np.float32(np.float32(result.n_rejected) / result.exptot_s)
-        )
-    primary_keywords.update(
-        {
-            "TEXPSTRT": _double_keyword(expstart),
-            "TEXPEND": _double_keyword(expend),
-            "INITGUES": params.initial,
-            "SKYSUB": params.skysub,
-            "CRSIGMAS": params.sigmas_text,
-            "MEANEXP": header_float(np.float32(meanexp)),
-            "CRRADIUS": header_float(params.radius_pix),
-            "CRTHRESH": header_float(params.thresh),
-            "SCALENSE": header_float(params.scalense_percent),
-            "BADINPDQ": params.badinpdq,
-            "CRMASK": params.crmask,
-            "CRCORR": "COMPLETE",
-            "CAL_VER": CAL_VER,
-        }
+    primary_keywords = kw.crj_primary_keywords(
+        result, params, meanexp_s=meanexp, expstart=expstart, expend=expend, cal_ver=CAL_VER
     )
-    first = blv.imsets[0]  # calstis2 takes the headers of input imset 1
-    sci_keywords = {
-        "EXPTIME": _float_keyword(result.exptot_s),
-        "EXPSTART": _double_keyword(expstart),
-        "EXPEND": _double_keyword(expend),
-        "NCOMBINE": len(good),
-    }
-    if result.exptot_s > 0 and temptot > 0:
-        # As written (%.7E), so the next stage's hstio read (PHOTCORR) sees calstis's text.
-        sci_keywords["OCCDHTAV"] = _float_keyword(np.float32(temptot / result.exptot_s))
+    sci_keywords = kw.crj_sci_keywords(
+        result, expstart=expstart, expend=expend, ncombine=len(good), temptot=temptot
+    )
+    combined = Imset(result.sci, result.err, result.dq)
     crj = Product(
         "crj",
         primary_keywords,
         [],  # calstis2 writes no HISTORY (cr_history.c sets keywords only)
-        [
-            OutputImset(
-                Imset(result.sci, result.err, result.dq), first.headers, sci_keywords=sci_keywords
-            )
-        ],
+        # calstis2 takes the headers of input imset 1.
+        [OutputImset(combined, blv.imsets[0].headers, sci_keywords=sci_keywords)],
         blv.primary_header,
     )
     notes.append(f"CR rejection: {result.n_rejected} pixels rejected, sky {result.sky_dn}")
     if not flag_inputs:
         return crj, None
-    # The inputs carry the CR flags of the last iteration (crrej_loop.c).
+    return crj, _flagged_inputs(blv, good, result.input_dq)
+
+
+def _flagged_inputs(blv: RawExposure, good: list, input_dq) -> RawExposure:
+    """The part-a exposure with each good imset's DQ carrying its CR flags (crrej_loop.c)."""
     flagged = []
     k = 0
     good_ids = {id(rim) for rim in good}
     for rim in blv.imsets:
         if id(rim) in good_ids:
-            dq = result.input_dq[k]
+            dq = input_dq[k]
             k += 1
         else:
             dq = rim.imset.dq
         flagged.append((Imset(rim.imset.sci, rim.imset.err, dq), rim.headers))
-    flagged_blv = exposure_from_parts(blv.path, blv.primary_header, flagged)
-    return crj, flagged_blv
+    return exposure_from_parts(blv.path, blv.primary_header, flagged)
 
 
 def _calibrate_with_cr_rejection(

@@ -1,23 +1,31 @@
 """Data types shared by io/, the steps and pipeline.py, so no import runs back up.
 
 io/ builds these (``BadPixelRun`` from a BPIXTAB, ``CRRejectParameters`` from a
-CRREJTAB) and writes ``Product``; the steps and ``pipeline.py`` use them. This
-module imports nothing from io/, steps/ or pipeline.py.
+CRREJTAB, ``AtodRow`` from an ATODTAB, ``PhotTable``/``PhotRow`` from an
+IMPHTTAB, ``TdsRow`` from a TDSTAB) and writes ``Product``; the steps and
+``pipeline.py`` use them. This module imports nothing from io/, steps/ or
+pipeline.py.
 """
 
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reference_impl.imset import Imset
 
 __all__ = [
+    "EXTENSION_QUANTITIES",
+    "AtodRow",
     "BadPixelRun",
     "CRRejectParameters",
     "OutputImset",
+    "PhotRow",
+    "PhotTable",
     "Product",
     "RunResult",
+    "TdsRow",
     "parse_sigmas",
 ]
 
@@ -86,6 +94,116 @@ def parse_sigmas(text: str) -> tuple:
     """Parse CRSIGMAS (``"6,5,4"``; separators , ; / or blanks) into float32 values."""
     parts = [p for p in re.split(r"[,;/\s]+", text.strip()) if p]
     return tuple(np.float32(float(p)) for p in parts)
+
+
+@dataclass(frozen=True)
+class AtodRow:
+    """One ATODTAB row.
+
+    Attributes
+    ----------
+    ccdamp : str
+    ccdgain : int
+    ref_key : str
+        SCI-header keyword compared with ``ref_key_value``.
+    ref_key_value : float
+    pedigree : str
+    atod : ndarray of float32 or None
+        The first NELEM values of the ATOD column (None when the row's array
+        is shorter than NELEM: calstis stops if that row is chosen).
+    has_pedigree : bool
+        The table has a PEDIGREE column (then the row's value replaces the
+        header's in HISTORY, rowpedigree.c).
+    descrip : str or None
+        The row's DESCRIP (HISTORY's second description), None without the column.
+    """
+
+    ccdamp: str
+    ccdgain: int
+    ref_key: str
+    ref_key_value: float
+    pedigree: str
+    atod: NDArray[np.float32] | None
+    has_pedigree: bool = False
+    descrip: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotRow:
+    """One IMPHTTAB row as getphttab.c ReadPhotArray reads it.
+
+    Attributes
+    ----------
+    obsmode : str
+    pedigree : str
+    nelem : tuple of int
+        NELEM1..NELEMn (empty for a scalar row).
+    parnames : tuple of str
+        PAR1NAMES..PARnNAMES.
+    parvals : tuple of tuple of float
+        The first NELEMk values of PARkVALUES.
+    results : tuple of float
+        The result, or the first prod(NELEMk) values of the result array
+        (first parameter varying fastest).
+    failure : str
+        Why calstis cannot read this row (a missing column): if it is the
+        matching row, the look-up fails and PHOTCORR is SKIPPED.
+    unsupported : str
+        Why the reference cannot say what calstis does with this row (it
+        reads outside its arrays); raised if it is the matching row.
+    """
+
+    obsmode: str
+    pedigree: str = ""
+    nelem: tuple = ()
+    parnames: tuple = ()
+    parvals: tuple = ()
+    results: tuple = (0.0,)
+    failure: str = ""
+    unsupported: str = ""
+
+    @property
+    def ndim(self) -> int:
+        """Number of parameters of the row."""
+        return len(self.nelem)
+
+
+@dataclass(frozen=True)
+class PhotTable:
+    """The parts of an IMPHTTAB calstis reads.
+
+    Attributes
+    ----------
+    photzpt : float
+        Primary PHOTZPT.
+    extrap : bool
+        Primary EXTRAP (default False): extrapolate an ``mjd#`` outside the table.
+    extensions : dict
+        Quantity (``"PHOTFLAM"``...) -> list of `PhotRow`, or -> str saying
+        why calstis cannot read it (a missing column or extension), for the
+        extensions 1..NEXTEND.
+    """
+
+    photzpt: float
+    extrap: bool
+    extensions: dict = field(default_factory=dict)
+
+
+#: getphttab.c photnames[1:]: extension k (1-based) of the IMPHTTAB holds this quantity.
+EXTENSION_QUANTITIES = ("PHOTFLAM", "PHOTPLAM", "PHOTBW", "PHTFLAM1", "PHTFLAM2")
+
+
+@dataclass(frozen=True)
+class TdsRow:
+    """The TDSTAB row calstis uses (gettds1.c): float64 arrays of NWL values.
+
+    ``ref_temp`` is -1 and ``temp_sens`` zeros when the table has no REFTEMP
+    or TEMPSENS column.
+    """
+
+    wavelength: tuple
+    temp_sens: tuple
+    ref_temp: float
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 
 from reference_impl.errors import ReferenceFileError
 from reference_impl.io.fitsutil import open_fits
-from reference_impl.steps.atodcorr import AtodRow
+from reference_impl.types import AtodRow
 
 __all__ = ["read_atodtab"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError
+from reference_impl.errors import RawInputError
 from reference_impl.numerics import is_constant
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "StoredImage",
     "open_fits",
     "extension_data",
+    "null_extension_array",
     "find_hdu",
     "read_primary_header",
     "read_table",
@@ -67,7 +68,7 @@ def _open_bytes(raw_bytes: bytes):
         return fits.open(io.BytesIO(raw_bytes), memmap=False, lazy_load_hdus=False)
 
 
-def open_fits(path: Path, *, error_cls=InputFileError, what: str = "file"):
+def open_fits(path: Path, *, error_cls=RawInputError, what: str = "file"):
     """
     Open a FITS file (``.fits`` or ``.fits.gz``) read-only, loading data into memory.
 
@@ -88,7 +89,7 @@ def open_fits(path: Path, *, error_cls=InputFileError, what: str = "file"):
     return hdul
 
 
-def read_primary_header(path: Path, *, error_cls=InputFileError, what: str = "file"):
+def read_primary_header(path: Path, *, error_cls=RawInputError, what: str = "file"):
     """
     Read only the primary header of a FITS file (``.fits`` or ``.fits.gz``).
 
@@ -311,7 +312,7 @@ class FitsHdu:
             if stored is None:
                 for r0 in range(0, ny, rows):
                     r1 = min(r0 + rows, ny)
-                    yield slice(r0, r1), StoredImage(self.header, None).array(dtype)[: r1 - r0]
+                    yield slice(r0, r1), null_extension_array(self.header, dtype)[: r1 - r0]
                 return
             if not self._unread:
                 raise ValueError(f"HDU {self.index} data already read")
@@ -423,10 +424,7 @@ class StoredImage:
         dtype = np.dtype(dtype)
         header = self.header
         if self.raw is None:
-            value = header.get("PIXVALUE", 0)
-            if value == 0 and not np.signbit(value):
-                return np.zeros(self.shape, dtype=dtype)
-            return np.full(self.shape, value, dtype=dtype)
+            return null_extension_array(header, dtype)
         raw = self.raw
         bscale = float(header.get("BSCALE", 1.0))
         bzero = float(header.get("BZERO", 0.0))
@@ -469,7 +467,7 @@ class FitsReader:
         The primary HDU (its data can be taken before iterating).
     """
 
-    def __init__(self, path: Path, *, error_cls=InputFileError, what: str = "file"):
+    def __init__(self, path: Path, *, error_cls=RawInputError, what: str = "file"):
         self.path = Path(path)
         self._error_cls, self._what = error_cls, what
         _check_path(self.path, error_cls, what)
@@ -586,7 +584,7 @@ def _binary_table_dtype(header) -> tuple[np.dtype, set] | None:
     return np.dtype(layout), logical
 
 
-def read_table(path: Path, *, error_cls=InputFileError, what: str = "table"):
+def read_table(path: Path, *, error_cls=RawInputError, what: str = "table"):
     """
     Read the first extension of a FITS table file (``.fits`` or ``.fits.gz``).
 
@@ -655,13 +653,35 @@ def extension_data(hdu, dtype) -> np.ndarray:
     """
     Return an extension's array, expanding an HST null extension.
 
-    A null extension has ``NAXIS = 0`` and stands for a constant ``PIXVALUE``
-    over ``NPIX1`` x ``NPIX2`` pixels (hstio ``getFloatData``/``getShortData``).
+    A null extension (see `null_extension_array`) gives its constant.
     """
-    header = hdu.header
-    if hdu.data is None or header.get("NAXIS", 0) == 0:
-        npix1 = int(header.get("NPIX1", 0))
-        npix2 = int(header.get("NPIX2", 0))
-        value = header.get("PIXVALUE", 0)
-        return np.full((npix2, npix1), value, dtype=dtype)
+    if hdu.data is None or hdu.header.get("NAXIS", 0) == 0:
+        return null_extension_array(hdu.header, dtype)
     return np.asarray(hdu.data).astype(dtype)
+
+
+def null_extension_array(header, dtype) -> np.ndarray:
+    """
+    Expand an HST null extension into its array.
+
+    A null extension (``NAXIS = 0``, or an axis of length 0) stands for a
+    constant ``PIXVALUE`` (default 0) over ``NPIX1`` x ``NPIX2`` pixels (hstio
+    ``getFloatData``/``getShortData``).
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The extension header (NPIX1, NPIX2, PIXVALUE).
+    dtype : numpy dtype
+        Type of the array returned.
+
+    Returns
+    -------
+    ndarray, shape (NPIX2, NPIX1)
+        A new array filled with PIXVALUE.
+    """
+    shape = (int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0)))
+    value = header.get("PIXVALUE", 0)
+    if value == 0 and not np.signbit(value):
+        return np.zeros(shape, dtype=dtype)
+    return np.full(shape, value, dtype=dtype)

@@ -16,7 +16,7 @@ import numpy as np
 from reference_impl.errors import NotImplementedStepError, ReferenceFileError
 from reference_impl.io.fitsutil import open_fits
 from reference_impl.io.hstio_numbers import card_double
-from reference_impl.steps.photcorr import EXTENSION_QUANTITIES, PhotRow, PhotTable, TdsRow
+from reference_impl.types import EXTENSION_QUANTITIES, PhotRow, PhotTable, TdsRow
 
 __all__ = ["ImphttabFailure", "read_imphttab", "read_tdstab_row"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_impl.errors import InputFileError
+from reference_impl.errors import RawInputError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
 from reference_impl.io.fitsutil import FitsReader, StoredImage
@@ -77,7 +77,7 @@ def switch_value(header, keyword: str, path: Path) -> str:
         return "OMIT"
     value = str(header[keyword]).strip().upper()
     if value not in _VALID_SWITCH_VALUES:
-        raise InputFileError(
+        raise RawInputError(
             f"{path.name}: {keyword} = '{header[keyword]}' is not one of "
             "PERFORM, OMIT, COMPLETE, SKIPPED"
         )
@@ -269,14 +269,14 @@ def _int_key(header, key: str, default: int) -> int:
 
 def _imset_info(sci_header, extver: int, path: Path) -> ImsetInfo:
     if "EXPTIME" not in sci_header:
-        raise InputFileError(f"{path.name}: [SCI,{extver}] has no EXPTIME keyword")
+        raise RawInputError(f"{path.name}: [SCI,{extver}] has no EXPTIME keyword")
     exptime = float(sci_header["EXPTIME"])
     if exptime < 0:
-        raise InputFileError(f"{path.name}: [SCI,{extver}] EXPTIME = {exptime} is negative")
+        raise RawInputError(f"{path.name}: [SCI,{extver}] EXPTIME = {exptime} is negative")
     ltv = (float(sci_header.get("LTV1", 0.0)), float(sci_header.get("LTV2", 0.0)))
     ltm = (float(sci_header.get("LTM1_1", 1.0)), float(sci_header.get("LTM2_2", 1.0)))
     if ltm[0] <= 0 or ltm[1] <= 0:
-        raise InputFileError(f"{path.name}: [SCI,{extver}] LTM1_1/LTM2_2 must be positive")
+        raise RawInputError(f"{path.name}: [SCI,{extver}] LTM1_1/LTM2_2 must be positive")
     occ = sci_header.get("OCCDHTAV")
     ncombine = max(_int_key(sci_header, "NCOMBINE", 1), 1)
     return ImsetInfo(
@@ -311,7 +311,7 @@ def read_raw(path: Path) -> RawExposure:
 
     Raises
     ------
-    InputFileError
+    RawInputError
         For a missing, unreadable or non-FITS file, or a FITS file that is not
         a STIS CCD exposure, with a one-line message naming the file.
     """
@@ -333,26 +333,26 @@ def read_raw(path: Path) -> RawExposure:
     instrument = str(primary.get("INSTRUME", "")).strip()
     detector = str(primary.get("DETECTOR", "")).strip()
     if instrument != "STIS":
-        raise InputFileError(
+        raise RawInputError(
             f"{path.name}: not a STIS exposure (INSTRUME = '{instrument or 'missing'}')"
         )
     if detector != "CCD":
-        raise InputFileError(
+        raise RawInputError(
             f"{path.name}: not a STIS CCD exposure (DETECTOR = '{detector or 'missing'}')"
         )
     parts = []
     for extver in range(1, n_imsets + 1):
         keys = [(e, extver) for e in ("SCI", "ERR", "DQ")]
         if any(k not in found for k in keys):
-            raise InputFileError(
+            raise RawInputError(
                 f"{path.name}: imset {extver} lacks SCI, ERR or DQ "
                 f"(NEXTEND = {primary.get('NEXTEND')})"
             )
         (sci, sci_h), (err, err_h), (dq, dq_h) = (found[k] for k in keys)
         if len(sci.shape) != 2 or 0 in sci.shape:
-            raise InputFileError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
+            raise RawInputError(f"{path.name}: [SCI,{extver}] is not a 2-D image")
         if err.shape != sci.shape or dq.shape != sci.shape:
-            raise InputFileError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
+            raise RawInputError(f"{path.name}: imset {extver} SCI, ERR and DQ differ in shape")
         parts.append((StoredSci(sci, err, dq), {"SCI": sci_h, "ERR": err_h, "DQ": dq_h}))
     return exposure_from_parts(path, primary, parts)
 
@@ -397,5 +397,5 @@ def exposure_from_parts(path: Path, primary, parts: list) -> RawExposure:
         obsmode=str(primary.get("OBSMODE", "")).strip().upper(),
     )
     if info.ccdamp not in ("A", "B", "C", "D"):
-        raise InputFileError(f"{path.name}: CCDAMP = '{primary.get('CCDAMP')}' is not A-D")
+        raise RawInputError(f"{path.name}: CCDAMP = '{primary.get('CCDAMP')}' is not A-D")
     return RawExposure(path=path, primary_header=primary, info=info, imsets=imsets)

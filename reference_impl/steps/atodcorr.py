@@ -25,12 +25,11 @@ What calstis does
   negative values are left alone. ERR is not touched.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl.imset import Imset
+from reference_impl.types import AtodRow  # noqa: F401 (re-exported)
 
 __all__ = ["SATPIXEL", "AtodRow", "apply_atod", "select_atod_row"]
 
@@ -38,38 +37,6 @@ __all__ = ["SATPIXEL", "AtodRow", "apply_atod", "select_atod_row"]
 SATPIXEL = 256
 #: sameint.c wildcards.
 _ANY_AMP, _ANY_GAIN = "ANY", -1
-
-
-@dataclass(frozen=True)
-class AtodRow:
-    """One ATODTAB row.
-
-    Attributes
-    ----------
-    ccdamp : str
-    ccdgain : int
-    ref_key : str
-        SCI-header keyword compared with ``ref_key_value``.
-    ref_key_value : float
-    pedigree : str
-    atod : ndarray of float32 or None
-        The first NELEM values of the ATOD column (None when the row's array
-        is shorter than NELEM: calstis stops if that row is chosen).
-    has_pedigree : bool
-        The table has a PEDIGREE column (then the row's value replaces the
-        header's in HISTORY, rowpedigree.c).
-    descrip : str or None
-        The row's DESCRIP (HISTORY's second description), None without the column.
-    """
-
-    ccdamp: str
-    ccdgain: int
-    ref_key: str
-    ref_key_value: float
-    pedigree: str
-    atod: NDArray[np.float32] | None
-    has_pedigree: bool = False
-    descrip: str | None = None
 
 
 def select_atod_row(rows, *, ccdamp: str, ccdgain: int, key_value) -> int | None:

@@ -233,6 +233,50 @@ def _drift_slope(
     return None if fit is None else fit[0]
 
 
+def _default_bias_untrimmed(science: Imset, ccdbias: float) -> OverscanResult:
+    """A frame too small for its layout: CCDBIAS (DN) subtracted, no trim (spec §6.7)."""
+    sci, err, dq = science
+    out_sci = np.subtract(sci, ccdbias, dtype=np.float64).astype(np.float32)
+    return OverscanResult(
+        imset=Imset(out_sci, readonly_view(err), readonly_view(dq)),
+        meanblev_dn=ccdbias,
+        trimmed=False,
+        used_default_bias=True,
+        drift_corrected=False,
+        n_rows_without_level=0,
+        left=0,
+        bottom=0,
+    )
+
+
+def _subtract_levels(sci_window, blev, drift) -> NDArray[np.float32]:
+    """``f32(f64(SCI) - blev(j) - drift(i))`` on the trimmed window, DN.
+
+    Two double subtractions, in that order, block by block into the float32 output.
+    """
+    ny_out, nx_out = sci_window.shape
+    out_sci = np.empty((ny_out, nx_out), dtype=np.float32)
+    for rows in row_blocks(ny_out):
+        level = np.subtract(sci_window[rows], blev[rows, None], dtype=np.float64)
+        np.subtract(level, drift[None, :], out=level)
+        out_sci[rows] = level
+    return out_sci
+
+
+def _row_level_fit(sci, dq, layout: OverscanLayout, ny_out: int, *, sdqflags: int):
+    """The line through the rows' bias-section levels against ``j - ny_out//2`` (spec §6.3).
+
+    Returns ``(number of rows with a level, (slope, intercept) or None)``,
+    None for no usable row or a singular fit.
+    """
+    rows = range(layout.bottom, layout.bottom + ny_out)
+    out_rows, levels = row_bias_levels(
+        sci, dq, rows=rows, bias_cols=layout.bias_cols, sdqflags=sdqflags
+    )
+    fit = fit_line(np.array(out_rows, dtype=np.float64) - ny_out // 2, np.array(levels))
+    return len(out_rows), fit
+
+
 def subtract_overscan_bias(
     science: Imset,
     *,
@@ -276,30 +320,13 @@ def subtract_overscan_bias(
     sci, err, dq = science
     ccdbias = float(np.float32(ccdbias_dn))
     if layout.too_small:
-        out_sci = np.subtract(sci, ccdbias, dtype=np.float64).astype(np.float32)
-        return OverscanResult(
-            imset=Imset(out_sci, readonly_view(err), readonly_view(dq)),
-            meanblev_dn=ccdbias,
-            trimmed=False,
-            used_default_bias=True,
-            drift_corrected=False,
-            n_rows_without_level=0,
-            left=0,
-            bottom=0,
-        )
+        return _default_bias_untrimmed(science, ccdbias)
 
     ny, nx = sci.shape
     ny_out, nx_out = layout.trimmed_shape(ny, nx)
-    rows = range(layout.bottom, layout.bottom + ny_out)
-    out_rows, levels = row_bias_levels(
-        sci, dq, rows=rows, bias_cols=layout.bias_cols, sdqflags=sdqflags
-    )
     y_mid = ny_out // 2
-    fit = fit_line(np.array(out_rows, dtype=np.float64) - y_mid, np.array(levels))
-    if fit is None:
-        slope, intercept = 0.0, ccdbias
-    else:
-        slope, intercept = fit
+    n_rows_with_level, fit = _row_level_fit(sci, dq, layout, ny_out, sdqflags=sdqflags)
+    slope, intercept = (0.0, ccdbias) if fit is None else fit
 
     drift_slope = _drift_slope(sci, dq, layout, sdqflags=sdqflags, blev_clip=blev_clip)
     zerocol = (layout.bias_cols[0] + layout.bias_cols[1]) / 2.0 - layout.left
@@ -313,14 +340,7 @@ def subtract_overscan_bias(
         slice(layout.bottom, layout.bottom + ny_out),
         slice(layout.left, layout.left + nx_out),
     )
-    # f32(f64(SCI) - blev(j) - drift(i)): two double subtractions, in that order,
-    # block by block into the float32 output.
-    out_sci = np.empty((ny_out, nx_out), dtype=np.float32)
-    sci_window = sci[window]
-    for rows in row_blocks(ny_out):
-        level = np.subtract(sci_window[rows], blev[rows, None], dtype=np.float64)
-        np.subtract(level, drift[None, :], out=level)
-        out_sci[rows] = level
+    out_sci = _subtract_levels(sci[window], blev, drift)
     average_drift = (nx_out // 2 - zerocol) * drift_slope_value
     sumbias = 0.0
     for level in blev.tolist():
@@ -331,7 +351,7 @@ def subtract_overscan_bias(
         trimmed=True,
         used_default_bias=fit is None,
         drift_corrected=drift_slope is not None,
-        n_rows_without_level=ny_out - len(out_rows),
+        n_rows_without_level=ny_out - n_rows_with_level,
         left=layout.left,
         bottom=layout.bottom,
     )

@@ -26,7 +26,16 @@ from reference_impl import dqflags
 from reference_impl.numerics import row_blocks
 from reference_impl.types import CRRejectParameters, parse_sigmas  # noqa: F401 (re-exported)
 
-__all__ = ["CRRejectParameters", "CRRejectResult", "sky_mode", "reject_cosmic_rays", "parse_sigmas"]
+__all__ = [
+    "CRRejectParameters",
+    "CRRejectResult",
+    "exposure_weighted_temperature",
+    "noise_and_gain",
+    "parse_sigmas",
+    "reject_cosmic_rays",
+    "sky_mode",
+    "stack_exposure_times",
+]
 
 #: float32, the type of every CR-rejection quantity. ``.astype(_F, copy=False)``
 #: marks each rounding to float32 of the C code; on a result numpy already
@@ -73,7 +82,7 @@ class CRRejectResult:
 
 
 def _cr_mode(hist: NDArray[np.int64], hmin: float) -> np.float32:
-    """The histogram's mode with parabolic interpolation (cr_mode.c), 1-DN bins."""
+    """The histogram's mode with parabolic interpolation (spec §12.3, cr_mode.c), 1-DN bins."""
     nbins = hist.size
     hwidth = 1.0
     hmin = float(_F(hmin))
@@ -101,7 +110,7 @@ def _cr_mode(hist: NDArray[np.int64], hmin: float) -> np.float32:
 
 def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
     """
-    Sky level of one imset: the mode of the DQ == 0 pixels (crrej_sky.c, cr_mode.c).
+    Sky level of one imset: the mode of the DQ == 0 pixels (spec §12.3, crrej_sky.c).
 
     Parameters
     ----------
@@ -155,8 +164,60 @@ def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
     return _cr_mode(hist, float(lo))
 
 
+def stack_exposure_times(exptimes_s) -> tuple[NDArray[np.float32], np.float32]:
+    """
+    EXPTIME of each usable imset as float32, and their total (spec §12.1).
+
+    Returns
+    -------
+    tuple
+        ``(exptime, exptot)``: float32 array, s, and its sequential float32 sum.
+    """
+    exptime = np.array([_F(e) for e in exptimes_s], dtype=_F)
+    return exptime, np.cumsum(exptime, dtype=_F)[-1]
+
+
+def noise_and_gain(readnse_e: float, atodgain: float, n: int) -> tuple[NDArray, NDArray]:
+    """
+    Per-imset read noise and gain as calstis2 takes them from the header (spec §12.1).
+
+    Parameters
+    ----------
+    readnse_e, atodgain : float
+        READNSE (electrons) and ATODGAIN (electrons per DN) of the primary header.
+    n : int
+        Number of usable imsets.
+
+    Returns
+    -------
+    tuple of ndarray of float32, shape (n,)
+        ``(noise_dn, gain_e_per_dn)`` with ``noise = f32(READNSE / ATODGAIN)``.
+    """
+    g32, r32 = _F(atodgain), _F(readnse_e)
+    noise = _F(r32 / g32)
+    return np.full(n, noise, dtype=_F), np.full(n, g32, dtype=_F)
+
+
+def exposure_weighted_temperature(occdhtav_c, exptime: NDArray[np.float32]) -> np.float32:
+    """
+    ``Σ OCCDHTAV_k · efac_k`` in float32, -1 for an imset without it (spec §12.1, §12.6).
+
+    Parameters
+    ----------
+    occdhtav_c : sequence of float or None
+        OCCDHTAV of each usable imset, deg C (None when absent).
+    exptime : ndarray of float32
+        EXPTIME of each, s.
+    """
+    temptot = _F(0.0)
+    for t, e in zip(occdhtav_c, exptime, strict=True):
+        t32 = _F(-1.0) if t is None else _F(t)
+        temptot = _F(temptot + _F(t32 * e))
+    return temptot
+
+
 def _circle_offsets(radius: np.float32) -> list[tuple[int, int]]:
-    """Neighbour offsets ``(dj, di)`` within CRRADIUS (crrej_loop.c)."""
+    """Neighbour offsets ``(dj, di)`` within CRRADIUS (spec §12.5, crrej_loop.c)."""
     width = int(float(radius) + 1e-5)
     rej2 = _F(radius * radius)
     return [
@@ -168,7 +229,7 @@ def _circle_offsets(radius: np.float32) -> list[tuple[int, int]]:
 
 
 def _shifted_any(mask: NDArray[np.bool_], offsets) -> NDArray[np.bool_]:
-    """True where some pixel at one of ``offsets`` from it is True (inside the image)."""
+    """True where a pixel at one of ``offsets`` from it is True, in the image (spec §12.5)."""
     ny, nx = mask.shape
     out = np.zeros_like(mask)
     for dj, di in offsets:
@@ -178,7 +239,7 @@ def _shifted_any(mask: NDArray[np.bool_], offsets) -> NDArray[np.bool_]:
 
 
 def _hits(cond, spillable, excluded, offsets, earlier_hits):
-    """HIT marks of some rows of one imset, in raster order (crrej_loop.c).
+    """HIT marks of some rows of one imset, in raster order (spec §12.5, crrej_loop.c).
 
     ``cond``, ``spillable`` and ``excluded`` cover the rows to mark;
     ``earlier_hits`` the final marks of the rows just above them (the rows a
@@ -207,7 +268,7 @@ def _hits(cond, spillable, excluded, offsets, earlier_hits):
 
 
 def _minimum_guess(sci, sky, efac, noise, gain, scale):
-    """INITGUES = minimum (crrej_init.c): the smallest rate and its variance, per pixel."""
+    """INITGUES = minimum (spec §12.4, crrej_init.c): the smallest rate and its variance."""
     n = len(sci)
     shape = sci[0].shape
     ave = np.empty(shape, dtype=_F)
@@ -237,7 +298,7 @@ def _minimum_guess(sci, sky, efac, noise, gain, scale):
 
 
 def _median_guess(sci, sky, efac):
-    """INITGUES = median (crrej_init.c): per pixel, over the imsets, ignoring DQ."""
+    """INITGUES = median (spec §12.4, crrej_init.c): per pixel, over the imsets, ignoring DQ."""
     n = len(sci)
     shape = sci[0].shape
     ave = np.empty(shape, dtype=_F)
@@ -258,6 +319,340 @@ def _median_guess(sci, sky, efac):
     return ave
 
 
+@dataclass(frozen=True)
+class _Stack:
+    """The inputs of one rejection and the per-imset constants every iteration uses.
+
+    ``sci``, ``dq``: the imsets (DN, DQ bits); ``efac``, ``noise``, ``gain``,
+    ``sky``: per imset (s, DN, e/DN, DN), float32; ``scale``: SCALENSE / 100;
+    ``psig2``: CRTHRESH² (-1 when CRTHRESH <= 0); ``offsets``: the CRRADIUS
+    circle, ``reach`` its half-height in rows; ``texpt``: the time the output
+    is scaled to (s).
+    """
+
+    sci: list
+    dq: list
+    efac: NDArray[np.float32]
+    noise: NDArray[np.float32]
+    gain: NDArray[np.float32]
+    sky: NDArray[np.float32]
+    scale: np.float32
+    badinpdq: np.int16
+    psig2: np.float32
+    offsets: list
+    reach: int
+    texpt: np.float32
+    is_minimum: bool
+    crmask: bool
+
+
+@dataclass
+class _Outputs:
+    """The image-sized outputs, filled block by block in the last iteration."""
+
+    dq: NDArray[np.int16]
+    err: NDArray[np.float32]
+    input_dq: NDArray[np.int16] | None
+
+
+@dataclass
+class _BlockSums:
+    """The accumulators of one block of rows over the imsets (spec §12.5).
+
+    ``sumvar`` and ``merged_dq`` exist in the last iteration only.
+    """
+
+    total: NDArray[np.float32]
+    efacsum: NDArray[np.float32]
+    sumvar: NDArray[np.float32] | None
+    merged_dq: NDArray[np.int16] | None
+
+
+_CRFLAG = np.int16(dqflags.DATAREJECT)
+_NOCR = np.int16(~dqflags.DATAREJECT)
+
+
+def _exposure_scaling(exptime_s, n: int) -> tuple[NDArray[np.float32], np.float32, np.float32]:
+    """``(efac, texpt, exptot)`` from the EXPTIMEs (spec §12.1, ``cr_scaling.c``).
+
+    All zero: every ``efac`` is 1 and ``texpt = n``; else ``texpt = exptot``,
+    the sequential float32 sum.
+    """
+    efac = np.asarray(exptime_s, dtype=_F).copy()
+    exptot = np.cumsum(efac, dtype=_F)[-1]
+    if exptot == 0:
+        efac[:] = _F(1.0)
+        texpt = _F(n)
+    else:
+        texpt = _F(exptot)
+    return efac, texpt, exptot
+
+
+def _sky_levels(sci, dq, skysub: str) -> NDArray[np.float32]:
+    """Sky of each imset, DN: the DQ == 0 mode for SKYSUB = mode, else 0 (spec §12.3)."""
+    n = len(sci)
+    if skysub == "mode":
+        return np.array([sky_mode(sci[k], dq[k]) for k in range(n)], dtype=_F)
+    return np.zeros(n, dtype=_F)
+
+
+def _initial_guess(stack: _Stack):
+    """``(ave, avevar)``: the initial mean rate and, for minimum, its variance (spec §12.4).
+
+    INITGUES = median leaves ``avevar`` None (it is not needed).
+    """
+    if stack.is_minimum:
+        return _minimum_guess(
+            stack.sci, stack.sky, stack.efac, stack.noise, stack.gain, stack.scale
+        )
+    return _median_guess(stack.sci, stack.sky, stack.efac), None
+
+
+def _iteration_thresholds(stack: _Stack, k: int, a, avevar, sig2, *, first_minimum: bool):
+    """
+    HIT and SPILL thresholds of imset ``k`` on some rows (spec §12.5, "Threshold").
+
+    Parameters
+    ----------
+    a : ndarray of float32
+        ``ave`` on those rows (the previous iteration's mean rate, DN/s).
+    avevar : ndarray of float32 or None
+        The minimum guess's variance on those rows (read in its first iteration only).
+    sig2 : numpy.float32
+        This iteration's CRSIGMAS value squared.
+    first_minimum : bool
+        First iteration with INITGUES = minimum: ``thr = spthr = σ²·avevar``.
+
+    Returns
+    -------
+    tuple of ndarray of float32
+        ``(thresh, spthresh)``, (DN/s)².
+    """
+    if first_minimum:
+        thresh = (sig2 * avevar).astype(_F, copy=False)
+        return thresh, thresh
+    sky, efac, gain, scale = stack.sky[k], stack.efac[k], stack.gain[k], stack.scale
+    rog2 = _F(stack.noise[k] * stack.noise[k])
+    exp2 = _F(efac * efac)
+    dum = ((a * efac).astype(_F, copy=False) + sky).astype(_F, copy=False)
+    val = np.where(dum > 0, dum, _F(0))
+    pixsky = (dum - sky).astype(_F, copy=False)
+    pixsky = np.where(pixsky > 0, pixsky, _F(0))
+    base = (rog2 + (val / gain).astype(_F, copy=False)).astype(_F, copy=False)
+    sp = (scale * pixsky).astype(_F, copy=False)
+    thresh = (
+        (sig2 * (base + (sp * sp).astype(_F, copy=False)).astype(_F, copy=False)).astype(
+            _F, copy=False
+        )
+        / exp2
+    ).astype(_F, copy=False)
+    spthresh = ((sig2 * base).astype(_F, copy=False) / exp2).astype(_F, copy=False)
+    return thresh, spthresh
+
+
+def _mark_rejected(stack: _Stack, k: int, ext: slice, n_own: int, a, thresholds, carried: list):
+    """
+    Mark imset ``k``'s HIT and SPILL pixels on a block of rows (spec §12.5, raster order).
+
+    ``ext`` are the block's rows plus ``reach`` rows below it, ``n_own`` the
+    block's own; ``carried[k]`` holds the final HIT marks of the rows just
+    above the block and is replaced by those of this block's last rows.
+
+    Returns
+    -------
+    tuple
+        ``(pic, rejected, excluded)`` on the block's own rows: the imset's rate
+        ``f32((SCI - sky) / efac)`` (DN/s), HIT or SPILL, and BADINPDQ-excluded.
+    """
+    thresh, spthresh = thresholds
+    sky, efac = stack.sky[k], stack.efac[k]
+    pic = ((stack.sci[k][ext] - sky) / efac).astype(_F, copy=False)
+    d = (pic - a).astype(_F, copy=False)
+    d2 = (d * d).astype(_F, copy=False)
+    cond = d2 > thresh
+    spillable = ~(d2 <= (stack.psig2 * spthresh).astype(_F, copy=False))
+    excluded = (stack.dq[k][ext] & stack.badinpdq) != 0
+    hit = _hits(cond, spillable, excluded, stack.offsets, carried[k])
+    above = carried[k].shape[0]
+    own_hit = hit[above : above + n_own]
+    spill = _spill_neighbours(hit, stack.offsets, above, n_own) & spillable[:n_own] & ~own_hit
+    carried[k] = hit[max(above + n_own - stack.reach, 0) : above + n_own]
+    return pic[:n_own], own_hit | spill, excluded[:n_own]
+
+
+def _spill_neighbours(hit, offsets, above: int, n_own: int):
+    """Neighbour expansion (spec §12.5): pixels within CRRADIUS of a HIT, on the block's rows.
+
+    ``hit`` covers rows ``[r0 - above, r1 + reach)``; the result rows ``[r0, r1)``.
+    """
+    return _shifted_any(hit, offsets)[above : above + n_own]
+
+
+def _accumulate_ok(sums: _BlockSums, stack: _Stack, k: int, pic, ok) -> None:
+    """``sum += f32(pic·efac_k)`` and ``efacsum += efac_k`` where still OK (spec §12.5)."""
+    efac = stack.efac[k]
+    sums.total = np.where(
+        ok,
+        (sums.total + (pic * efac).astype(_F, copy=False)).astype(_F, copy=False),
+        sums.total,
+    )
+    sums.efacsum = np.where(ok, (sums.efacsum + efac).astype(_F, copy=False), sums.efacsum)
+
+
+def _accumulate_last(sums: _BlockSums, stack: _Stack, k: int, pic, ok, rejected, rows) -> None:
+    """
+    The last iteration's extra sums (spec §12.5, §12.6): ``sumvar`` and the merged DQ.
+
+    ``sumvar += noise² + val/gain + (s·val)²`` with the sky-included
+    ``val = max(pic·efac + sky, 0)`` where OK; the output DQ ORs each input's
+    DQ without 8192 and keeps 8192 only where every imset was rejected.
+    """
+    efac, sky, gain = stack.efac[k], stack.sky[k], stack.gain[k]
+    rog2 = _F(stack.noise[k] * stack.noise[k])
+    dum = ((pic * efac).astype(_F, copy=False) + sky).astype(_F, copy=False)
+    val = np.where(dum > 0, dum, _F(0))
+    sv = (stack.scale * val).astype(_F, copy=False)
+    term = (
+        (rog2 + (val / gain).astype(_F, copy=False)).astype(_F, copy=False)
+        + (sv * sv).astype(_F, copy=False)
+    ).astype(_F, copy=False)
+    sums.sumvar = np.where(ok, (sums.sumvar + term).astype(_F, copy=False), sums.sumvar)
+    merged = sums.merged_dq | (stack.dq[k][rows] & _NOCR)
+    sums.merged_dq = np.where(rejected, merged, merged & _NOCR).astype(np.int16)
+
+
+def _input_flags(stack: _Stack, k: int, rows: slice, rejected):
+    """Imset ``k``'s DQ with this run's CR flags on ``rows`` (spec §12.7), as CRMASK says."""
+    if not stack.crmask:
+        return stack.dq[k][rows]
+    own = stack.dq[k][rows] & _NOCR
+    return np.where(rejected, own | _CRFLAG, own)
+
+
+def _reject_block(stack: _Stack, ave, avevar, sig2, rows: slice, carried, *, it, last, outputs):
+    """
+    One iteration on one block of rows, every imset (spec §12.5; §12.6 in the last).
+
+    Returns
+    -------
+    int
+        HIT + SPILL pixels of the block over all imsets (counted in the last iteration only).
+    """
+    ny, nx = ave.shape
+    r0, r1 = rows.start, rows.stop
+    ext = slice(r0, min(r1 + stack.reach, ny))  # the rows marked: the block + reach
+    n_own = r1 - r0
+    sums = _BlockSums(
+        np.zeros((n_own, nx), dtype=_F),
+        np.zeros((n_own, nx), dtype=_F),
+        np.zeros((n_own, nx), dtype=_F) if last else None,
+        np.full((n_own, nx), _CRFLAG, dtype=np.int16) if last else None,
+    )
+    first_minimum = stack.is_minimum and it == 0
+    n_rejected = 0
+    for k in range(len(stack.sci)):
+        a = ave[ext]
+        var = avevar[ext] if first_minimum else None
+        thresholds = _iteration_thresholds(stack, k, a, var, sig2, first_minimum=first_minimum)
+        pic, rejected, excluded = _mark_rejected(stack, k, ext, n_own, a, thresholds, carried)
+        ok = ~rejected & ~excluded
+        _accumulate_ok(sums, stack, k, pic, ok)
+        if last:
+            _accumulate_last(sums, stack, k, pic, ok, rejected, rows)
+            n_rejected += int(np.count_nonzero(rejected))
+            if outputs.input_dq is not None:
+                outputs.input_dq[k][rows] = _input_flags(stack, k, rows, rejected)
+    _update_mean_rate(ave, rows, sums, last=last)
+    if last:
+        outputs.dq[rows] = sums.merged_dq
+        outputs.err[rows] = _combined_error(sums, stack.texpt)
+    return n_rejected
+
+
+def _update_mean_rate(ave, rows: slice, sums: _BlockSums, *, last: bool) -> None:
+    """``ave = sum / efacsum`` where ``efacsum > 0`` (spec §12.5, after all imsets).
+
+    Elsewhere ``ave`` keeps its value, except in the last iteration: 0 (the fill value).
+    """
+    good = sums.efacsum > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        new_ave = (sums.total / np.where(good, sums.efacsum, _F(1))).astype(_F, copy=False)
+    ave[rows] = np.where(good, new_ave, _F(0) if last else ave[rows])
+
+
+def _combined_error(sums: _BlockSums, texpt: np.float32):
+    """``ERR = texpt · (√sumvar / efacsum)``, 0 where ``efacsum = 0`` (spec §12.6), DN."""
+    good = sums.efacsum > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err_rate = (
+            np.sqrt(sums.sumvar.astype(np.float64))
+            / np.where(good, sums.efacsum, 1).astype(np.float64)
+        ).astype(_F, copy=False)
+    err_rate = np.where(good, err_rate, _F(0)).astype(_F, copy=False)
+    return (err_rate * texpt).astype(_F, copy=False)
+
+
+def _final_combination(ave, stack: _Stack, exptot, outputs: _Outputs, n_rejected: int):
+    """``SCI = ave·texpt + SKYSUM`` (spec §12.6), written into ``ave`` (this run's own array)."""
+    skysum = np.cumsum(stack.sky, dtype=_F)[-1]
+    out_sci = np.multiply(ave, stack.texpt, out=ave)
+    np.add(out_sci, skysum, out=out_sci)
+    return CRRejectResult(
+        out_sci,
+        outputs.err,
+        outputs.dq,
+        outputs.input_dq,
+        stack.sky,
+        _F(skysum),
+        n_rejected,
+        _F(stack.texpt),
+        _F(exptot),
+    )
+
+
+def _prepare_stack(
+    sci, dq, exptime_s, noise_dn, gain_e_per_dn, params
+) -> tuple[_Stack, np.float32]:
+    """The per-imset constants (spec §12.1, §12.2) and sky (§12.3); also ``exptot``, s."""
+    efac, texpt, exptot = _exposure_scaling(exptime_s, len(sci))
+    offsets = _circle_offsets(params.radius_pix)
+    stack = _Stack(
+        sci=sci,
+        dq=dq,
+        efac=efac,
+        noise=np.asarray(noise_dn, dtype=_F),
+        gain=np.asarray(gain_e_per_dn, dtype=_F),
+        sky=_sky_levels(sci, dq, params.skysub),
+        scale=_F(float(params.scalense_percent) / 100.0),
+        badinpdq=np.int16(params.badinpdq),
+        psig2=_F(-1.0) if params.thresh <= 0 else _F(params.thresh * params.thresh),
+        offsets=offsets,
+        reach=max((abs(dj) for dj, _ in offsets), default=0),  # rows a mark reaches
+        texpt=texpt,
+        is_minimum=params.initial[:3] != "med",
+        crmask=bool(params.crmask),
+    )
+    return stack, exptot
+
+
+def _iteration(stack: _Stack, ave, avevar, sigma, *, it: int, last: bool, outputs) -> int:
+    """
+    One CRSIGMAS iteration over every block of rows (spec §12.5).
+
+    ``ave`` is updated in place block by block; returns the HIT + SPILL count
+    over all imsets (0 before the last iteration).
+    """
+    ny, nx = ave.shape
+    sig2 = _F(sigma * sigma)
+    carried = [np.zeros((0, nx), dtype=bool) for _ in range(len(stack.sci))]
+    n_rejected = 0
+    for rows in row_blocks(ny):
+        n_rejected += _reject_block(
+            stack, ave, avevar, sig2, rows, carried, it=it, last=last, outputs=outputs
+        )
+    return n_rejected
+
+
 def reject_cosmic_rays(
     sci,
     dq,
@@ -269,7 +664,7 @@ def reject_cosmic_rays(
     flag_inputs: bool = True,
 ) -> CRRejectResult:
     """
-    Combine a CR-SPLIT stack, rejecting cosmic rays (calstis2).
+    Combine a CR-SPLIT stack, rejecting cosmic rays (calstis2, spec §12).
 
     Parameters
     ----------
@@ -296,12 +691,10 @@ def reject_cosmic_rays(
 
     Notes
     -----
-    Threshold in iteration ``it`` with ``sigma``: ``sigma^2 (noise^2 + val/gain +
-    (s*pixsky)^2) / efac^2`` where ``val = max(ave*efac + sky, 0)`` and ``pixsky =
-    max(ave*efac, 0)``; a pixel of imset k is a HIT when ``(pic - ave)^2`` exceeds
-    it; neighbours within CRRADIUS above ``CRTHRESH^2 * spthr`` are SPILL. The
-    new ``ave`` is the exposure-weighted mean of the remaining pixels; every
-    imset is compared with the previous iteration's ``ave``.
+    The steps: exposure scaling (§12.1), sky (§12.3), initial guess (§12.4),
+    then per CRSIGMAS value the thresholds, HIT/SPILL marks and new mean rate
+    (§12.5; every imset is compared with the previous iteration's ``ave``),
+    and the combination (§12.6, §12.7).
 
     The work goes over blocks of rows, every imset of a block before the
     next block, with float32 temporaries the size of a block: only ``ave``,
@@ -318,130 +711,15 @@ def reject_cosmic_rays(
     if n < 2:
         raise ValueError("cosmic-ray rejection needs two or more usable imsets")
     ny, nx = sci[0].shape
-    efac = np.asarray(exptime_s, dtype=_F).copy()
-    noise = np.asarray(noise_dn, dtype=_F)
-    gain = np.asarray(gain_e_per_dn, dtype=_F)
-    exptot = np.cumsum(efac, dtype=_F)[-1]
-    if exptot == 0:
-        efac[:] = _F(1.0)
-        texpt = _F(n)
-    else:
-        texpt = _F(exptot)
-    scale = _F(float(params.scalense_percent) / 100.0)
-    crflag = np.int16(dqflags.DATAREJECT)
-    nocr = np.int16(~dqflags.DATAREJECT)
-    badinpdq = np.int16(params.badinpdq)
-
-    if params.skysub == "mode":
-        sky = np.array([sky_mode(sci[k], dq[k]) for k in range(n)], dtype=_F)
-    else:
-        sky = np.zeros(n, dtype=_F)
-
-    is_minimum = params.initial[:3] != "med"
-    if is_minimum:
-        ave, avevar = _minimum_guess(sci, sky, efac, noise, gain, scale)
-    else:
-        ave, avevar = _median_guess(sci, sky, efac), None
-
-    offsets = _circle_offsets(params.radius_pix)
-    reach = max((abs(dj) for dj, _ in offsets), default=0)  # rows a mark reaches
-    psig2 = _F(-1.0) if params.thresh <= 0 else _F(params.thresh * params.thresh)
-    n_iter = len(params.sigmas)
-    out_dq = np.empty((ny, nx), dtype=np.int16)
-    out_err = np.empty((ny, nx), dtype=_F)
-    input_dq = np.empty((n, ny, nx), dtype=np.int16) if flag_inputs else None
+    stack, exptot = _prepare_stack(sci, dq, exptime_s, noise_dn, gain_e_per_dn, params)
+    ave, avevar = _initial_guess(stack)
+    outputs = _Outputs(
+        np.empty((ny, nx), dtype=np.int16),
+        np.empty((ny, nx), dtype=_F),
+        np.empty((n, ny, nx), dtype=np.int16) if flag_inputs else None,
+    )
     n_rejected = 0
     for it, sigma in enumerate(params.sigmas):
-        sig2 = _F(sigma * sigma)
-        last = it == n_iter - 1
-        n_rejected = 0
-        carried = [np.zeros((0, nx), dtype=bool) for _ in range(n)]
-        for rows in row_blocks(ny):
-            r0, r1 = rows.start, rows.stop
-            ext = slice(r0, min(r1 + reach, ny))  # the rows marked: the block + reach
-            n_own = r1 - r0
-            total = np.zeros((n_own, nx), dtype=_F)
-            efacsum = np.zeros((n_own, nx), dtype=_F)
-            sumvar = np.zeros((n_own, nx), dtype=_F) if last else None
-            merged_dq = np.full((n_own, nx), crflag, dtype=np.int16) if last else None
-            for k in range(n):
-                rog2 = _F(noise[k] * noise[k])
-                exp2 = _F(efac[k] * efac[k])
-                a = ave[ext]
-                if is_minimum and it == 0:
-                    thresh = (sig2 * avevar[ext]).astype(_F, copy=False)
-                    spthresh = thresh
-                else:
-                    dum = ((a * efac[k]).astype(_F, copy=False) + sky[k]).astype(_F, copy=False)
-                    val = np.where(dum > 0, dum, _F(0))
-                    pixsky = (dum - sky[k]).astype(_F, copy=False)
-                    pixsky = np.where(pixsky > 0, pixsky, _F(0))
-                    base = (rog2 + (val / gain[k]).astype(_F, copy=False)).astype(_F, copy=False)
-                    sp = (scale * pixsky).astype(_F, copy=False)
-                    thresh = (
-                        (
-                            sig2 * (base + (sp * sp).astype(_F, copy=False)).astype(_F, copy=False)
-                        ).astype(_F, copy=False)
-                        / exp2
-                    ).astype(_F, copy=False)
-                    spthresh = ((sig2 * base).astype(_F, copy=False) / exp2).astype(_F, copy=False)
-                pic = ((sci[k][ext] - sky[k]) / efac[k]).astype(_F, copy=False)
-                d = (pic - a).astype(_F, copy=False)
-                d2 = (d * d).astype(_F, copy=False)
-                cond = d2 > thresh
-                spillable = ~(d2 <= (psig2 * spthresh).astype(_F, copy=False))
-                excluded = (dq[k][ext] & badinpdq) != 0
-                hit = _hits(cond, spillable, excluded, offsets, carried[k])
-                # Marks of the block's own rows: rows [r0 - reach, r1 + reach) of `hit`.
-                above = carried[k].shape[0]
-                near = _shifted_any(hit, offsets)[above : above + n_own]
-                own_hit = hit[above : above + n_own]
-                spill = near & spillable[:n_own] & ~own_hit
-                carried[k] = hit[max(above + n_own - reach, 0) : above + n_own]
-                rejected = own_hit | spill
-                ok = ~rejected & ~excluded[:n_own]
-                pic = pic[:n_own]
-                total = np.where(
-                    ok,
-                    (total + (pic * efac[k]).astype(_F, copy=False)).astype(_F, copy=False),
-                    total,
-                )
-                efacsum = np.where(ok, (efacsum + efac[k]).astype(_F, copy=False), efacsum)
-                if last:
-                    dum = ((pic * efac[k]).astype(_F, copy=False) + sky[k]).astype(_F, copy=False)
-                    val = np.where(dum > 0, dum, _F(0))
-                    sv = (scale * val).astype(_F, copy=False)
-                    term = (
-                        (rog2 + (val / gain[k]).astype(_F, copy=False)).astype(_F, copy=False)
-                        + (sv * sv).astype(_F, copy=False)
-                    ).astype(_F, copy=False)
-                    sumvar = np.where(ok, (sumvar + term).astype(_F, copy=False), sumvar)
-                    own = dq[k][rows] & nocr
-                    merged = merged_dq | own
-                    merged_dq = np.where(rejected, merged, merged & nocr).astype(np.int16)
-                    n_rejected += int(np.count_nonzero(rejected))
-                    if flag_inputs:
-                        input_dq[k][rows] = (
-                            np.where(rejected, own | crflag, own) if params.crmask else dq[k][rows]
-                        )
-            good = efacsum > 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                new_ave = (total / np.where(good, efacsum, _F(1))).astype(_F, copy=False)
-            ave[rows] = np.where(good, new_ave, _F(0) if last else ave[rows])
-            if last:
-                out_dq[rows] = merged_dq
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    err_rate = (
-                        np.sqrt(sumvar.astype(np.float64))
-                        / np.where(good, efacsum, 1).astype(np.float64)
-                    ).astype(_F, copy=False)
-                err_rate = np.where(good, err_rate, _F(0)).astype(_F, copy=False)
-                out_err[rows] = (err_rate * texpt).astype(_F, copy=False)
-
-    skysum = np.cumsum(sky, dtype=_F)[-1]
-    # ave is this function's own array: the combined SCI goes into it.
-    out_sci = np.multiply(ave, texpt, out=ave)
-    np.add(out_sci, skysum, out=out_sci)
-    return CRRejectResult(
-        out_sci, out_err, out_dq, input_dq, sky, _F(skysum), n_rejected, _F(texpt), _F(exptot)
-    )
+        last = it == len(params.sigmas) - 1
+        n_rejected = _iteration(stack, ave, avevar, sigma, it=it, last=last, outputs=outputs)
+    return _final_combination(ave, stack, exptot, outputs, n_rejected)

@@ -49,11 +49,12 @@ What calstis does, in order
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from reference_impl.errors import NotImplementedStepError
+from reference_impl.types import PhotRow, PhotTable, TdsRow
 
 __all__ = [
     "IGNORED_BELOW",
@@ -77,8 +78,6 @@ __all__ = [
 IGNORED_BELOW = -9990.0
 #: getphttab.c: the value returned for a parameter outside the table without EXTRAP.
 OUTSIDE_TABLE = -9999.0
-#: getphttab.c photnames[1:]: extension k (1-based) of the IMPHTTAB holds this quantity.
-EXTENSION_QUANTITIES = ("PHOTFLAM", "PHOTPLAM", "PHOTBW", "PHTFLAM1", "PHTFLAM2")
 
 
 def photmode_string(
@@ -242,67 +241,6 @@ def obsmodes_match(table_obsmode: str, obsmode: str) -> bool:
     return all(part in lower for part in table_obsmode.lower().split(",") if part)
 
 
-@dataclass(frozen=True)
-class PhotRow:
-    """One IMPHTTAB row as getphttab.c ReadPhotArray reads it.
-
-    Attributes
-    ----------
-    obsmode : str
-    pedigree : str
-    nelem : tuple of int
-        NELEM1..NELEMn (empty for a scalar row).
-    parnames : tuple of str
-        PAR1NAMES..PARnNAMES.
-    parvals : tuple of tuple of float
-        The first NELEMk values of PARkVALUES.
-    results : tuple of float
-        The result, or the first prod(NELEMk) values of the result array
-        (first parameter varying fastest).
-    failure : str
-        Why calstis cannot read this row (a missing column): if it is the
-        matching row, the look-up fails and PHOTCORR is SKIPPED.
-    unsupported : str
-        Why the reference cannot say what calstis does with this row (it
-        reads outside its arrays); raised if it is the matching row.
-    """
-
-    obsmode: str
-    pedigree: str = ""
-    nelem: tuple = ()
-    parnames: tuple = ()
-    parvals: tuple = ()
-    results: tuple = (0.0,)
-    failure: str = ""
-    unsupported: str = ""
-
-    @property
-    def ndim(self) -> int:
-        """Number of parameters of the row."""
-        return len(self.nelem)
-
-
-@dataclass(frozen=True)
-class PhotTable:
-    """The parts of an IMPHTTAB calstis reads.
-
-    Attributes
-    ----------
-    photzpt : float
-        Primary PHOTZPT.
-    extrap : bool
-        Primary EXTRAP (default False): extrapolate an ``mjd#`` outside the table.
-    extensions : dict
-        Quantity (``"PHOTFLAM"``...) -> list of `PhotRow`, or -> str saying
-        why calstis cannot read it (a missing column or extension), for the
-        extensions 1..NEXTEND.
-    """
-
-    photzpt: float
-    extrap: bool
-    extensions: dict = field(default_factory=dict)
-
-
 def _computebounds(x, nx: int, val: float) -> tuple[int, int]:
     """getphttab.c computebounds, literally."""
     if x[nx - 1] <= val:
@@ -363,6 +301,22 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
         return float(row.results[0])
     if ndim > len(obs.parnames):
         raise NotImplementedStepError("an IMPHTTAB row with more parameters than the obsmode")
+    obsvals, early = _observed_parameters(row, obs, extrap=extrap)
+    if early is not None:
+        return early
+    located = _table_positions(row, obsvals)
+    if located is None:
+        return 0.0
+    return _interpolate_corners(row, obsvals, *located)
+
+
+def _observed_parameters(row: PhotRow, obs: ParsedObsmode, *, extrap: bool):
+    """The obsmode's value of each of the row's parameters (ComputeValue, first loop).
+
+    Returns ``(values, None)``, or ``(None, result)`` when calstis stops
+    early: 0.0 for a parameter the obsmode lacks, -9999.0 outside the table.
+    """
+    ndim = row.ndim
     obsvals = [0.0] * ndim
     for p in range(ndim):
         name = row.parnames[p]
@@ -371,17 +325,26 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
                 obsvals[p] = obs.parvalues[n]
                 break
         if obsvals[p] == 0.0:
-            return 0.0
+            return None, 0.0
         nx = row.nelem[p]
         if nx < 2:
             raise NotImplementedStepError(f"NELEM{p + 1} = {nx}: calstis reads outside the arrays")
         vals = row.parvals[p]
         if obsvals[p] < vals[0] or obsvals[p] > vals[nx - 1]:
             if not extrap or obs.parnames[p].lower() != "mjd#":
-                return OUTSIDE_TABLE
-    obsindx = [0.0] * ndim
+                return None, OUTSIDE_TABLE
+    return obsvals, None
+
+
+def _table_positions(row: PhotRow, obsvals: list):
+    """Fractional table index of each parameter and its bracketing pair (ComputeValue).
+
+    Returns ``(obsindx, bounds)``, or None where calstis's linterp fails
+    (equal neighbouring PARkVALUES: the result is then 0.0).
+    """
+    obsindx = [0.0] * row.ndim
     bounds = []
-    for p in range(ndim):
+    for p in range(row.ndim):
         nx = row.nelem[p]
         vals = row.parvals[p]
         out = [float(n) for n in range(nx)]
@@ -392,9 +355,18 @@ def interpolate_parameterised(row: PhotRow, obs: ParsedObsmode, *, extrap: bool)
         else:
             value = _linterp(vals, nx, out, obsvals[p])
             if value is None or value == -99:
-                return 0.0
+                return None
         obsindx[p] = value
         bounds.append(_computebounds(out, nx, float(math.floor(value))))
+    return obsindx, bounds
+
+
+def _interpolate_corners(row: PhotRow, obsvals: list, obsindx: list, bounds: list) -> float:
+    """Multi-linear interpolation over the 2^ndim corners, one axis at a time (ComputeValue).
+
+    0.0 where a pairwise linterp fails, as calstis's error path returns.
+    """
+    ndim = row.ndim
     dimpow = 2**ndim
     points = [[_Point([0.0] * ndim, [0.0] * ndim) for _ in range(2)] for _ in range(dimpow // 2)]
     for it in range(ndim, 0, -1):
@@ -448,19 +420,6 @@ def imphttab_value(rows, obs: ParsedObsmode, *, extrap: bool) -> float | str | N
                 return row.failure
             return interpolate_parameterised(row, obs, extrap=extrap)
     return None
-
-
-@dataclass(frozen=True)
-class TdsRow:
-    """The TDSTAB row calstis uses (gettds1.c): float64 arrays of NWL values.
-
-    ``ref_temp`` is -1 and ``temp_sens`` zeros when the table has no REFTEMP
-    or TEMPSENS column.
-    """
-
-    wavelength: tuple
-    temp_sens: tuple
-    ref_temp: float
 
 
 def _binary_search(x: float, wl, n: int) -> int:

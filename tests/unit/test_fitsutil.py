@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from reference_impl.errors import InputFileError, ReferenceFileError
+from reference_impl.errors import RawInputError, ReferenceFileError
 from reference_impl.io.fitsutil import FitsReader, StoredImage, read_primary_header, read_table
 
 RNG = np.random.default_rng(20261202)
@@ -186,7 +186,7 @@ def test_truncated_data_is_an_error_naming_the_file(tmp_path):
         tmp_path / "t.fits", [(_image_header(-32, values.shape, "SCI", 1), values.tobytes())]
     )
     path.write_bytes(path.read_bytes()[: 2880 * 3])
-    with pytest.raises(InputFileError, match="t.fits: not a readable FITS raw file"):
+    with pytest.raises(RawInputError, match="t.fits: not a readable FITS raw file"):
         _image(path, ("SCI", 1), np.float32, what="raw file")
 
 
