@@ -252,12 +252,18 @@ def external_cluster(tmp_path):
         yield sched_file, procs
     finally:
         # Each was started in its own session: its process group holds the nanny's worker too.
+        # SIGTERM first: a SIGKILLed group takes multiprocessing's resource tracker with it,
+        # and the nanny's semaphores stay in /dev/shm.
         for p in reversed(procs):
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait(timeout=20)
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(p.pid, sig)
+                    p.wait(timeout=20)
+                    break
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
 
 
 @pytest.mark.corpus
