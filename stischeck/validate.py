@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stischeck.errors import InputFileError
+from stischeck.fits.cards import string_end
 
 __all__ = [
     "Rule",
@@ -208,15 +209,7 @@ def _value_text(text: str) -> str:
     """The value as written on the card (a quoted string up to its closing quote)."""
     rest = text[10:].strip()
     if rest.startswith("'"):
-        k = 1
-        while k < len(rest):
-            if rest[k] == "'":
-                if rest[k + 1 : k + 2] == "'":
-                    k += 2
-                    continue
-                return rest[: k + 1]
-            k += 1
-        return rest
+        return rest[: string_end(rest) + 1]
     return rest.split("/")[0].strip()
 
 

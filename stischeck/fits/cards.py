@@ -164,20 +164,27 @@ def with_string_values(primary: PrimaryCards, values: dict) -> bytes:
     return header.encode("ascii") + primary.rest
 
 
+def string_end(field: str) -> int:
+    """Index of the quote that closes the FITS string opening ``field`` (``''`` is a quote).
+
+    ``len(field)`` when the string is not closed.
+    """
+    k = 1
+    while k < len(field):
+        if field[k] == "'":
+            if field[k + 1 : k + 2] != "'":
+                return k
+            k += 1
+        k += 1
+    return len(field)
+
+
 def _comment(card: str) -> str:
     """The comment of a fixed-format card (after the value's ``/``), stripped."""
     field = card[10:]
     stripped = field.lstrip()
     if stripped.startswith("'"):
-        k = 1
-        while k < len(stripped):
-            if stripped[k] == "'":
-                if stripped[k + 1 : k + 2] == "'":
-                    k += 2
-                    continue
-                break
-            k += 1
-        rest = stripped[k + 1 :]
+        rest = stripped[string_end(stripped) + 1 :]
     else:
         rest = stripped
     _, slash, comment = rest.partition("/")
