@@ -10,7 +10,8 @@ products with the first run's through `stischeck.diff.diff_products` (the
 exact policy by default: SCI/ERR bit for bit, DQ identical, keywords equal
 except those the policy ignores with a reason, such as DATE).
 
-The command-line hook (``stischeck compare --repeat N``) is not wired here.
+``stischeck compare --repeat N`` hands the comparison's own run in as run 1
+(``first``), so each build runs N times in all.
 """
 
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ def repeat_calstis(
     config: str = "repeat",
     timeout_s: float = DEFAULT_TIMEOUT_S,
     policy=None,
+    first=None,
 ) -> RepeatResult:
     """
     Run cs0.e ``n`` times on one configuration and compare each run with the first.
@@ -140,6 +142,9 @@ def repeat_calstis(
         Per run.
     policy : stischeck.diff.Policy, optional
         The exact policy by default.
+    first : RunOutcome, optional
+        A run already made on the same input and switches: it is run 1, and
+        only ``n - 1`` more runs are made.
 
     Returns
     -------
@@ -163,7 +168,10 @@ def repeat_calstis(
     performed = tuple(k for k, v in switches.items() if v == "PERFORM")
     expects = any(k != "EXPSCORR" for k in performed)
     runs = []
-    for index in range(1, n + 1):
+    if first is not None:
+        runs.append(RepeatRun(1, first.status, first.returncode, first.message,
+                              dict(first.products)))  # fmt: skip
+    for index in range(len(runs) + 1, n + 1):
         rundir = Path(workdir) / f"run{index}"
         copy = prepare_input(Path(raw), rundir, switches)
         outcome = execute_calstis(Path(cs0), copy, oref, rundir, timeout_s=timeout_s,

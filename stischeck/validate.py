@@ -757,9 +757,9 @@ def check_references(raw, oref=None, *, switches=None) -> None:
         raise InputFileError(found[0] + more)
 
 
-def check_oref(oref) -> None:
+def check_oref(oref, option: str = "--oref") -> None:
     """
-    Raise `InputFileError` when ``--oref`` is not a folder this user can list and read.
+    Raise `InputFileError` when ``--oref`` (or ``option``) is not a folder this user can read.
 
     Raises
     ------
@@ -772,9 +772,9 @@ def check_oref(oref) -> None:
         return
     oref = Path(oref)
     if not oref.is_dir():
-        raise InputFileError(f"{oref}: --oref is not a directory")
+        raise InputFileError(f"{oref}: {option} is not a directory")
     if not os.access(oref, os.R_OK | os.X_OK):
-        raise InputFileError(f"{oref}: --oref cannot be read (permission denied)")
+        raise InputFileError(f"{oref}: {option} cannot be read (permission denied)")
 
 
 def check_raw(path) -> None:

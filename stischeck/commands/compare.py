@@ -88,6 +88,7 @@ def run(args) -> int:
     if damaged:
         raise InputFileError(_rejected(args, raw, plan.oref, damaged))
 
+    baseline = baseline_settings(args, raw, plan, calstis)
     outdir = Path(args.outdir) if args.outdir else Path("reports") / plan.rootname
     outcome = compare_dataset(
         plan,
@@ -99,6 +100,7 @@ def run(args) -> int:
         steplocal=args.steplocal,
         progress=sys.stderr.isatty(),
         runner=args.runner,
+        **baseline,
     )
     sys.stdout.write(outcome.text)
     sys.stdout.flush()
@@ -111,6 +113,57 @@ def run(args) -> int:
         # The reason is in the tables too, but whoever reads stderr must see it.
         print(f"stischeck: {error_reason(outcome.run)}", file=sys.stderr)
     return outcome.exit_code
+
+
+def baseline_settings(args, raw: Path, plan, calstis: Path | None) -> dict:
+    """
+    ``--baseline-calstis``, ``--baseline-oref`` and ``--repeat``, checked before anything runs.
+
+    Returns
+    -------
+    dict
+        ``baseline_calstis``, ``baseline_oref`` and ``repeat`` for `compare_dataset`.
+
+    Raises
+    ------
+    UsageError
+        A baseline or ``--repeat`` without calstis, or ``--repeat`` below 1.
+    CalstisError
+        ``--baseline-calstis`` is not an executable file.
+    InputFileError
+        ``--baseline-oref`` is not a readable folder, lacks a file the
+        configurations need, or holds a damaged one.
+    """
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, InputFileError, UsageError
+    from stischeck.inputs import ReferenceFolder, check_references
+    from stischeck.validate import READ_BY, check_oref, validate_references
+
+    a_build = getattr(args, "baseline_calstis", None)
+    a_oref = getattr(args, "baseline_oref", None)
+    repeat = int(getattr(args, "repeat", 1) or 1)
+    if repeat < 1:
+        raise UsageError(f"--repeat: give 1 or more runs (got {repeat})")
+    if calstis is None and (a_build or a_oref or repeat > 1):
+        given = "--baseline-calstis" if a_build else "--baseline-oref" if a_oref else "--repeat"
+        raise UsageError(f"{given} needs calstis (--calstis, $STISCHECK_CALSTIS or PATH)")
+    found = None
+    if a_build:
+        found, where = find_calstis(a_build)
+        if found is None:
+            where = where.replace("--calstis", "--baseline-calstis", 1)
+            raise CalstisError(f"cs0.e (build A): {where}")
+    folder = None
+    if a_oref:
+        folder = Path(a_oref).resolve()
+        check_oref(folder, option="--baseline-oref")
+        check_references(raw, plan.header, plan.configurations,
+                         ReferenceFolder(folder, "--baseline-oref"), damage=False)  # fmt: skip
+        damaged = validate_references(raw, folder, switches={s for s in READ_BY.values() if s})
+        if damaged:
+            raise InputFileError(damaged[0] + (f" (and {len(damaged) - 1} more)"
+                                               if len(damaged) > 1 else ""))  # fmt: skip
+    return dict(baseline_calstis=found, baseline_oref=folder, repeat=repeat)
 
 
 def _calstis(args, truth: Path | None) -> Path | None:

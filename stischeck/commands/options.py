@@ -9,6 +9,7 @@ for every X.
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = [
+    "add_baseline_options",
     "add_calstis_option",
     "add_comparison_options",
     "add_oref_option",
@@ -63,8 +64,9 @@ def add_comparison_options(parser) -> None:
     Register what ``compare`` and ``batch`` both take about how a comparison runs.
 
     ``--calstis``, ``--no-calstis``, the configuration selection (``--steps``,
-    ``--only``, ``--switches``), ``--runner``, ``--policy``, ``--timeout`` and
-    ``--steplocal``.
+    ``--only``, ``--switches``), ``--runner``, ``--policy``, ``--timeout``,
+    ``--steplocal``, and the two-build options ``--baseline-calstis``,
+    ``--baseline-oref`` and ``--repeat``.
     """
     from stischeck.commands.selection import add_selection_options
 
@@ -84,4 +86,29 @@ def add_comparison_options(parser) -> None:
         default="auto",
         help="run each step alone on calstis's previous product, both sides (default auto: "
         "only when a cumulative configuration diverged)",
+    )
+    add_baseline_options(parser)
+
+
+def add_baseline_options(parser) -> None:
+    """Register ``--baseline-calstis``, ``--baseline-oref`` and ``--repeat N``."""
+    parser.add_argument(
+        "--baseline-calstis",
+        metavar="PATH",
+        help="build A: a second cs0.e run on the same staged inputs; --calstis is build B. "
+        "Each extension is then A vs B, reference vs A, reference vs B, and which side moved",
+    )
+    parser.add_argument(
+        "--baseline-oref",
+        metavar="DIR",
+        help="reference set A: calstis (build A if given) and a second reference run read it; "
+        "--oref is set B. Names the reference files whose content differs",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every calstis configuration N times (each build) and report any run whose "
+        "products or exit status differ from the first (default 1: no repeat)",
     )

@@ -27,6 +27,13 @@ COMPARISONS = (
 )
 #: With ``runner="stistools"``: the wrapper's products against cs0.e run directly (parity).
 PARITY = ("calstis", "cs0")
+#: With a baseline (build A, or the reference-file set A): A against B (side ``calstis``),
+#: and the reference against A. With a baseline reference set the reference runs on it
+#: too (side ``baseline-reference``), so that each build is judged on its own files.
+TWO_BUILDS = (("baseline", "calstis"), ("reference", "baseline"))
+TWO_REFERENCE_SETS = (("baseline", "calstis"), ("baseline-reference", "baseline"))
+#: Step-local: A and B each run the rung's own step on B's product of the rung before.
+STEPLOCAL_TWO_BUILDS = ("steplocal-baseline", "steplocal-calstis")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,41 @@ class CompareSettings:
     #: How calstis is run: ``"cs0"`` (cs0.e directly) or ``"stistools"`` (through
     #: ``stistools.calstis.calstis`` in a child process, with a parity run of cs0.e).
     runner: str = "cs0"
+    #: Build A (``--baseline-calstis``): cs0.e run beside ``calstis`` (build B).
+    baseline_calstis: Path | None = None
+    #: Reference set A (``--baseline-oref``): build A (or B) and a second reference
+    #: run read it, while B and the reference read ``oref``.
+    baseline_oref: Path | None = None
+    #: ``--repeat N``: every calstis configuration (each build) run N times in all.
+    repeat: int = 1
+
+    @property
+    def two_builds(self) -> bool:
+        """True when a baseline (build or reference set) runs beside build B."""
+        return self.calstis is not None and (
+            self.baseline_calstis is not None or self.baseline_oref is not None
+        )
+
+    @property
+    def baseline_build(self) -> Path | None:
+        """cs0.e of side A: ``baseline_calstis``, else build B itself (two reference sets)."""
+        return self.baseline_calstis if self.baseline_calstis is not None else self.calstis
+
+    @property
+    def baseline_references(self) -> Path | None:
+        """The reference folder side A reads."""
+        return self.baseline_oref if self.baseline_oref is not None else self.oref
+
+    def comparisons(self) -> tuple:
+        """The cumulative comparisons made per configuration, primary first."""
+        if not self.two_builds:
+            return COMPARISONS[:3]
+        ab = TWO_REFERENCE_SETS if self.baseline_oref is not None else TWO_BUILDS
+        return (*ab, *COMPARISONS[:3])
+
+    def steplocal_comparisons(self) -> tuple:
+        """The step-local comparisons."""
+        return (STEPLOCAL_TWO_BUILDS,) * self.two_builds + COMPARISONS[3:]
 
 
 @dataclass
@@ -66,6 +108,8 @@ class CompareRun:
     wall_s: float = 0.0
     #: config -> what the stistools wrapper changed besides the products (runner stistools).
     parity: dict = field(default_factory=dict)
+    #: (config, side) -> `stischeck.repeat.RepeatResult` (``repeat`` above 1).
+    repeats: dict = field(default_factory=dict)
 
 
 def hdu_rows(result) -> list:
@@ -143,7 +187,6 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from stischeck.runners.calstis import execute_calstis
     from stischeck.runners.reference import ReferencePool
     from stischeck.runners.stistools_wrapper import runner_function
 
@@ -166,78 +209,45 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     ):
         handles = []
         for config in configurations:
-            work = runs_dir / config.name / "reference"
-            handles.append(
-                pool.submit(
-                    inputs[config.name],
-                    settings.oref,
-                    work,
-                    config.performed,
-                    _expects_products(config),
+            sides = [("reference", settings.oref)]
+            if settings.baseline_oref is not None and settings.two_builds:
+                sides.append(("baseline-reference", settings.baseline_oref))
+            for side, oref in sides:
+                work = runs_dir / config.name / side
+                handle = pool.submit(
+                    inputs[config.name], oref, work, config.performed, _expects_products(config)
                 )
-            )
-        calstis_jobs, parity_jobs = {}, {}
-        if settings.calstis is not None:
-            submit = lane.submit if settings.overlap else _run_now
-            order = list(configurations)
-            if settings.overlap and settings.jobs > 1:
-                # Longest first (more steps, CR rejection last of all): with several
-                # cs0.e at a time the lane then ends with short runs, not one long one.
-                order.sort(key=lambda c: (-len(c.performed), c.name))
-            for config in order:
-                calstis_jobs[config.name] = submit(
-                    execute,
-                    settings.calstis,
-                    inputs[config.name],
-                    settings.oref,
-                    runs_dir / config.name / "calstis",
-                    timeout_s=settings.timeout_s,
-                    expects_products=_expects_products(config),
-                    performed=config.performed,
-                )
-                if execute is not execute_calstis:
-                    parity_jobs[config.name] = submit(
-                        execute_calstis,
-                        settings.calstis,
-                        inputs[config.name],
-                        settings.oref,
-                        runs_dir / config.name / "cs0",
-                        timeout_s=settings.timeout_s,
-                        expects_products=_expects_products(config),
-                        performed=config.performed,
-                    )
+                handles.append((config, side, handle))
+        side_jobs = _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane)
 
         # Only now, with cs0.e running: the imports hold the interpreter lock for a while.
         threading.Thread(target=_warm_imports, daemon=True).start()
 
         def reference_results():
-            """Collect the reference outcomes in submission order, as a worker runs them."""
+            """Collect the reference outcomes in submission order; yield each finished config."""
             previous_done = None
-            for config, handle in zip(configurations, handles, strict=True):
-                outcome = pool.result(handle, timeout_s=settings.timeout_s, since=previous_done)
+            for k, (config, side, handle) in enumerate(handles):
+                outcome = pool.result(
+                    handle, timeout_s=settings.timeout_s, since=previous_done, side=side
+                )
                 previous_done = time.perf_counter()
-                run.runs[config.name, "reference"] = outcome
-                yield config
+                run.runs[config.name, side] = outcome
+                if k + 1 == len(handles) or handles[k + 1][0] is not config:
+                    yield config
 
-        # Compare each configuration once both of its sides are in.
+        # Compare each configuration once all of its sides are in.
         pending = {}
         for config in reference_results():
-            future = calstis_jobs.get(config.name)
-            if future is None or future.done():
-                _finish(run, config, future, parity_jobs.get(config.name))
-                progress.step(config.name)
-            else:
-                pending[future] = config
-            for f in [f for f in pending if f.done()]:
-                c = pending.pop(f)
-                _finish(run, c, f, parity_jobs.get(c.name))
-                progress.step(c.name)
+            pending[config.name] = config
+            for name in [n for n in pending if _all_done(side_jobs.get(n))]:
+                _finish(run, pending.pop(name), side_jobs.get(name))
+                progress.step(name)
         while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for f in done:
-                c = pending.pop(f)
-                _finish(run, c, f, parity_jobs.get(c.name))
-                progress.step(c.name)
+            futures = [f for n in pending for f in (side_jobs.get(n) or {}).values()]
+            wait([f for f in futures if not f.done()] or futures, return_when=FIRST_COMPLETED)
+            for name in [n for n in pending if _all_done(side_jobs.get(n))]:
+                _finish(run, pending.pop(name), side_jobs.get(name))
+                progress.step(name)
 
         if settings.calstis is not None and settings.steplocal != "never":
             diverged = any(r["verdict"] in ("differ", "error") for r in run.rows)
@@ -269,6 +279,47 @@ def _expects_products(config) -> bool | None:
     if not config.expects_products:
         return False
     return None if set(config.performed) <= _SKIPPABLE_ALONE else True
+
+
+def _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane) -> dict:
+    """Queue every calstis run on the lane; config name -> {side: future}.
+
+    Side ``calstis`` is build B (``--calstis``) on ``oref``; ``cs0`` its parity
+    run (``runner="stistools"``); ``baseline`` build A on reference set A.
+    """
+    from stischeck.runners.calstis import execute_calstis
+
+    if settings.calstis is None:
+        return {}
+    submit = lane.submit if settings.overlap else _run_now
+    order = list(configurations)
+    if settings.overlap and settings.jobs > 1:
+        # Longest first (more steps, CR rejection last of all): with several
+        # cs0.e at a time the lane then ends with short runs, not one long one.
+        order.sort(key=lambda c: (-len(c.performed), c.name))
+    sides = [("calstis", execute, settings.calstis, settings.oref)]
+    if execute is not execute_calstis:
+        sides.append(("cs0", execute_calstis, settings.calstis, settings.oref))
+    if settings.two_builds:
+        sides.append(("baseline", execute, settings.baseline_build, settings.baseline_references))
+    jobs: dict = {}
+    for config in order:
+        for side, function, cs0, oref in sides:
+            jobs.setdefault(config.name, {})[side] = submit(
+                function,
+                cs0,
+                inputs[config.name],
+                oref,
+                runs_dir / config.name / side,
+                timeout_s=settings.timeout_s,
+                expects_products=_expects_products(config),
+                performed=config.performed,
+            )
+    return jobs
+
+
+def _all_done(futures: dict | None) -> bool:
+    return all(f.done() for f in (futures or {}).values())
 
 
 @contextlib.contextmanager
@@ -317,23 +368,26 @@ def _run_now(fn, *args, **kwargs):
     return future
 
 
-def _finish(run: CompareRun, config, calstis_future, parity_future=None) -> None:
-    """Record calstis's outcome for ``config`` (if it ran) and compare its products.
+def _finish(run: CompareRun, config, futures: dict | None) -> None:
+    """Record the calstis outcomes of ``config`` (side -> future) and compare its products.
 
     With a parity run (``runner="stistools"``), the direct cs0.e run is recorded
     as side ``"cs0"``, its products are compared with the wrapper's
     (``calstis-vs-cs0``), and what the wrapper changed besides the products
-    goes into ``run.parity``.
+    goes into ``run.parity``. With ``repeat`` above 1 each build runs the
+    configuration again (`stischeck.repeat`), compared with the run just made.
     """
-    comparisons = COMPARISONS[:3]
-    if calstis_future is not None:
-        run.runs[config.name, "calstis"] = calstis_future.result()
-    if parity_future is not None:
+    comparisons = run.settings.comparisons()
+    futures = dict(futures or {})
+    for side, future in futures.items():
+        outcome = future.result()
+        run.runs[config.name, side] = (
+            outcome if outcome.side == side else replace(outcome, side=side)
+        )
+    if "cs0" in futures:
         from stischeck.runners.stistools_wrapper import parity
 
-        direct = replace(parity_future.result(), side="cs0")
-        run.runs[config.name, "cs0"] = direct
-        wrapped = run.runs[config.name, "calstis"]
+        direct, wrapped = run.runs[config.name, "cs0"], run.runs[config.name, "calstis"]
         work = run.settings.outdir / "runs" / config.name
         raw_copy = next(iter(sorted((work / "input").glob("*.fits"))), work / "input")
         if direct.ok and wrapped.ok:
@@ -341,14 +395,43 @@ def _finish(run: CompareRun, config, calstis_future, parity_future=None) -> None
                 raw_copy, direct, wrapped, work / "cs0", work / "calstis"
             )
         comparisons = (*comparisons, PARITY)
+    if run.settings.repeat > 1:
+        _repeat(run, config)
     rows, frames = _compare_config(run, config, comparisons)
     run.rows.extend(rows)
     run.frames.extend(frames)
 
 
+def _repeat(run: CompareRun, config) -> None:
+    """Run each build ``repeat - 1`` more times on ``config``; keep what differs from run 1."""
+    from stischeck.repeat import repeat_calstis
+
+    settings = run.settings
+    builds = [("calstis", settings.calstis, settings.oref)]
+    if settings.two_builds:
+        builds.append(("baseline", settings.baseline_build, settings.baseline_references))
+    work = settings.outdir / "runs" / config.name
+    for side, cs0, oref in builds:
+        first = run.runs.get((config.name, side))
+        if first is None:
+            continue
+        run.repeats[config.name, side] = repeat_calstis(
+            cs0,
+            work / "input" / f"{run.rootname}_raw.fits",
+            oref,
+            work / f"repeat-{side}",
+            switches=config.switch_dict,
+            n=settings.repeat,
+            config=config.name,
+            timeout_s=settings.timeout_s,
+            policy=settings.policy,
+            first=first,
+        )
+
+
 def _compare_steplocal(run: CompareRun) -> None:
     for config in run.configurations:
-        rows, frames = _compare_config(run, config, COMPARISONS[3:])
+        rows, frames = _compare_config(run, config, run.settings.steplocal_comparisons())
         run.rows.extend(rows)
         run.frames.extend(frames)
 
@@ -357,7 +440,8 @@ def _run_steplocal(run: CompareRun, pool) -> None:
     """Both sides run each rung's own step on calstis's product of the previous rung.
 
     Cumulative runs tell whether the sides agree after N steps; these tell
-    whether step N itself agrees when both start from the same input. With
+    whether step N itself agrees when both start from the same input (with a
+    baseline, build A runs the step on that input too). With
     ``steplocal == "auto"`` they run only when a cumulative comparison diverged.
     """
     from stischeck.runners.calstis import execute_calstis
@@ -387,16 +471,23 @@ def _run_steplocal(run: CompareRun, pool) -> None:
         handle = pool.submit(
             staged, settings.oref, work / "steplocal-reference", (config.added,), None
         )
-        outcome = execute_calstis(
-            settings.calstis,
-            staged,
-            settings.oref,
-            work / "steplocal-calstis",
-            timeout_s=settings.timeout_s,
-            expects_products=None,
-            performed=(config.added,),
-        )
-        run.runs[config.name, "steplocal-calstis"] = replace(outcome, side="steplocal-calstis")
+        builds = [("steplocal-calstis", settings.calstis, settings.oref)]
+        if settings.two_builds:
+            # A and B each run the step on the same input: a difference is the step's own.
+            builds.append(
+                ("steplocal-baseline", settings.baseline_build, settings.baseline_references)
+            )
+        for side, cs0, oref in builds:
+            outcome = execute_calstis(
+                cs0,
+                staged,
+                oref,
+                work / side,
+                timeout_s=settings.timeout_s,
+                expects_products=None,
+                performed=(config.added,),
+            )
+            run.runs[config.name, side] = replace(outcome, side=side)
         run.runs[config.name, "steplocal-reference"] = pool.result(
             handle, timeout_s=settings.timeout_s, side="steplocal-reference"
         )

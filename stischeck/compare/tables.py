@@ -27,9 +27,17 @@ _RANK = {v.word: v.rank for v in Verdict}
 
 
 def _primary_comparison(run) -> str:
+    if getattr(run.settings, "two_builds", False):
+        return "baseline-vs-calstis"  # what changed between build (or reference set) A and B
     if run.settings.calstis is not None:
         return "reference-vs-calstis"
     return "reference-vs-truth"
+
+
+def _steplocal_comparison(run) -> str:
+    if getattr(run.settings, "two_builds", False):
+        return STEPLOCAL_TWO_BUILDS
+    return STEPLOCAL
 
 
 #: Keywords STATFLAG writes (SCI and ERR headers): consequences of the pixels, not causes.
@@ -40,6 +48,7 @@ STATISTICS_KEYWORDS = frozenset(
 STATISTICS_ONLY = "statistics keywords only (STATFLAG, run at the end of every calstis1 run)"
 ERR_INITIALISATION = "ERR initialisation (runs with the first calstis1 step)"
 STEPLOCAL = "steplocal-reference-vs-steplocal-calstis"
+STEPLOCAL_TWO_BUILDS = "steplocal-baseline-vs-steplocal-calstis"
 
 
 def summarize(run) -> dict:
@@ -73,14 +82,19 @@ def summarize(run) -> dict:
         if outcome.status == "error" and not side.startswith("steplocal"):
             per_config[name].setdefault(primary, "error")
     first = next((n for n in per_config if per_config[n].get(primary) in ("differ", "error")), None)
-    attribution = _attribution(run, per_config, primary, first)
+    steplocal = _steplocal_comparison(run)
+    attribution = _attribution(run, per_config, primary, first, steplocal)
     moved = {name: _which_side_moved(entry) for name, entry in per_config.items()}
     worst = max((_RANK[v] for e in per_config.values() for v in e.values()), default=0)
     verdict = {0: "agree", 1: "agree", 2: "differ", 3: "error"}[worst]
-    return dict(
+    repeats = _repeat_summary(run)
+    if verdict == "agree" and repeats and not repeats["deterministic"]:
+        verdict = "differ"  # a build that does not give the same products twice
+    summary = dict(
         verdict=verdict,
         exit_code={"agree": 0, "differ": 1, "error": 2}[verdict],
         primary_comparison=primary,
+        steplocal_comparison=steplocal,
         configurations=per_config,
         first_divergent=first,
         attribution=attribution,
@@ -88,6 +102,80 @@ def summarize(run) -> dict:
         headline=headline(_rows_of(run, first, primary)) if first else [],
         **_parity_summary(run, per_config),
     )
+    if getattr(run.settings, "two_builds", False):
+        from stischeck.compare.movement import summarize_movement
+
+        summary["two_builds"] = summarize_movement(run, summary)
+        summary["trailers"] = _trailer_summary(run)
+    if repeats:
+        summary["repeat"] = repeats
+    return summary
+
+
+def _repeat_summary(run) -> dict:
+    """``repeat``: runs per configuration and build, and every run that differs from run 1."""
+    results = getattr(run, "repeats", {})
+    if not results:
+        return {}
+    differing = [
+        dict(
+            configuration=name, side=side, run=d.run, kind=d.kind, suffix=d.suffix, detail=d.detail
+        )  # fmt: skip
+        for (name, side), result in sorted(results.items())
+        for d in result.differences
+    ]
+    return dict(
+        n=run.settings.repeat,
+        runs=sum(len(r.runs) for r in results.values()),
+        deterministic=not differing,
+        differing=differing,
+    )
+
+
+def trailer_rows(run) -> list:
+    """Build A's trailer against build B's, per configuration and step (`stischeck.trailers`)."""
+    from stischeck.trailers import diff_trailers, read_trailer
+
+    rows = []
+    for config in run.configurations:
+        a = run.runs.get((config.name, "baseline"))
+        b = run.runs.get((config.name, "calstis"))
+        if a is None or b is None or not a.trailer or not b.trailer:
+            continue
+        try:
+            diff = diff_trailers(read_trailer(Path(a.trailer)), read_trailer(Path(b.trailer)))
+        except Exception as err:  # noqa: BLE001 - an unreadable trailer is a row, not a crash
+            if _same_text(Path(a.trailer), Path(b.trailer)):
+                continue  # not calstis's layout (a stand-in's log), but the same on both sides
+            rows.append(dict(configuration=config.name, module="", step="", kind="unreadable",
+                             a=None, b=" ".join(str(err).split())))  # fmt: skip
+            continue
+        for step in diff.steps:
+            for change in step.changes:
+                rows.append(dict(configuration=config.name, module=step.module,
+                                 step=step.step, kind=change.kind, a=change.a,
+                                 b=change.b))  # fmt: skip
+    return rows
+
+
+def _same_text(a: Path, b: Path) -> bool:
+    """True when two logs are the same line for line after `stischeck.trailers.normalise_line`."""
+    from stischeck.trailers import normalise_line
+
+    try:
+        texts = [p.read_text(errors="replace").splitlines() for p in (a, b)]
+    except OSError:
+        return False
+    lines = [[normalise_line(x) for x in t if x.strip()] for t in texts]
+    return lines[0] == lines[1]
+
+
+def _trailer_summary(run) -> dict:
+    rows = trailer_rows(run)
+    changed: dict = {}
+    for r in rows:
+        changed.setdefault(r["configuration"], []).append(f"{r['module']} {r['step']}: {r['kind']}")
+    return dict(n_changes=len(rows), changed={k: sorted(set(v)) for k, v in changed.items()})
 
 
 def _parity_summary(run, per_config: dict) -> dict:
@@ -189,7 +277,9 @@ def nature(found: dict) -> str:
     return "other"
 
 
-def _attribution(run, per_config: dict, primary: str, first: str | None) -> dict:
+def _attribution(
+    run, per_config: dict, primary: str, first: str | None, steplocal: str = STEPLOCAL
+) -> dict:
     """
     Which step each configuration's difference belongs to, in words a maintainer can act on.
 
@@ -208,9 +298,9 @@ def _attribution(run, per_config: dict, primary: str, first: str | None) -> dict
     out = {}
     for name in names:
         entry = per_config[name]
-        cumulative, local = entry.get(primary), entry.get(STEPLOCAL)
+        cumulative, local = entry.get(primary), entry.get(steplocal)
         c_kind = nature(findings(_rows_of(run, name, primary)))
-        l_kind = nature(findings(_rows_of(run, name, STEPLOCAL))) if local else "none"
+        l_kind = nature(findings(_rows_of(run, name, steplocal))) if local else "none"
         prev_verdict = per_config.get(previous.get(name) or "", {}).get(primary)
         fresh = prev_verdict in (None, "identical", "agree", "empty")  # nothing to inherit
         if local in ("differ", "error"):
@@ -385,7 +475,9 @@ def write_outputs(run) -> dict:
     Write the tables and the summary into the output folder; return the summary.
 
     Files: verdicts.csv, statistics.csv, runs.csv, configurations.csv,
-    summary.json, provenance.json and summary.txt. Each is written under a
+    summary.json, provenance.json and summary.txt; with a baseline also
+    movement.csv (`stischeck.compare.movement`) and trailers.csv (A's
+    trailer against B's), with ``repeat`` above 1 repeat.csv. Each is written under a
     temporary name and renamed when complete (`stischeck.atomic`);
     ``summary.json`` comes last and records each table's row count and
     sha256 under ``tables``, so a folder without it, or with a table that
@@ -447,6 +539,20 @@ def write_outputs(run) -> dict:
             ]
         ),
     )
+    if getattr(run.settings, "two_builds", False):
+        from stischeck.compare.movement import MOVEMENT_COLUMNS, movement_rows
+
+        moves = pd.DataFrame(movement_rows(run), columns=MOVEMENT_COLUMNS)
+        moves["imset"] = moves["imset"].astype("Int64")
+        table("movement.csv", moves)
+        columns = ["configuration", "module", "step", "kind", "a", "b"]
+        table("trailers.csv", pd.DataFrame(trailer_rows(run), columns=columns))
+    if getattr(run, "repeats", None):
+        table("repeat.csv", pd.DataFrame(
+            [dict(configuration=name, side=side, run=r.index, status=r.status,
+                  returncode=r.returncode, message=r.message,
+                  differs=",".join(sorted({d.kind for d in res.differences if d.run == r.index})))
+             for (name, side), res in sorted(run.repeats.items()) for r in res.runs]))  # fmt: skip
     summary = summarize(run)
     write_text(out / "provenance.json", json.dumps(provenance(run), indent=2) + "\n")
     write_text(out / "summary.txt", format_text(run, summary))
@@ -455,9 +561,52 @@ def write_outputs(run) -> dict:
     return summary
 
 
+def _two_builds_text(summary: dict) -> list:
+    """The A/B lines: one saying whether B is identical to A, then where and who moved."""
+    ab = summary["two_builds"]
+    builds = ab["builds"]
+    what = (
+        f"reference set {builds['oref_b']} against {builds['oref_a']}"
+        if builds["oref_a"] != builds["oref_b"]
+        else f"build B {builds['b']} against build A {builds['a']}"
+    )
+    if ab["identical"]:
+        lines = [f"  A/B: B is bit-identical to A on every configuration ({what})"]
+    else:
+        step = ab["step"]
+        where = f" ({step})" if step not in (None, "agree", "unknown") else ""
+        lines = [f"  A/B: {ab['movement']}, first at {ab['first_changed']}{where} ({what})"]
+    for f in ab["reference_files"]:
+        lines.append(
+            f"  reference file that differs: {f['keyword']} {f['name']}"
+            + (f" (read by {f['switch']})" if f["switch"] else "")
+        )
+    changed = summary.get("trailers", {}).get("changed", {})
+    if changed:
+        first = next(iter(changed))
+        lines.append(
+            f"  trailers differ in {len(changed)} configuration(s); first {first}: "
+            + "; ".join(changed[first][:3])
+        )
+    return lines
+
+
+def _repeat_text(repeat: dict) -> list:
+    if repeat["deterministic"]:
+        return [f"  repeat: {repeat['runs']} runs ({repeat['n']} per configuration and build), "
+                "every run the same as run 1"]  # fmt: skip
+    lines = [f"  repeat: {len(repeat['differing'])} difference(s) from run 1 in "
+             f"{repeat['runs']} runs"]  # fmt: skip
+    for d in repeat["differing"][:5]:
+        lines.append(f"    {d['configuration']} {d['side']} run {d['run']}: {d['kind']} "
+                     f"{d['suffix']}: {d['detail']}".rstrip())  # fmt: skip
+    return lines
+
+
 def format_text(run, summary) -> str:
     """A few lines: verdict, first divergence, per-configuration verdicts."""
     primary = summary["primary_comparison"]
+    local = summary.get("steplocal_comparison", STEPLOCAL)
     compared = primary
     if run.settings.calstis is not None and run.settings.truth is not None:
         compared = "reference-vs-calstis-vs-truth"  # the verdict covers all three comparisons
@@ -466,13 +615,15 @@ def format_text(run, summary) -> str:
         f"({compared}, policy {run.settings.policy.label}, "
         f"{len(run.configurations)} configurations, {run.wall_s:.1f} s)"
     ]
+    if summary.get("two_builds"):
+        lines += _two_builds_text(summary)
     if summary["first_divergent"]:
         name = summary["first_divergent"]
         att = summary["attribution"].get(name)
         why = ""
         if att in (STATISTICS_ONLY, ERR_INITIALISATION):
             why = f": {att}"
-        elif att not in (None, "agree", "unknown") and STEPLOCAL in summary["configurations"][name]:
+        elif att not in (None, "agree", "unknown") and local in summary["configurations"][name]:
             why = f" (step-local: {att})"  # without a step-local run, "this step" says nothing
         lines.append(f"  first divergent configuration: {name}{why}")
         lines += [f"    {line}" for line in summary.get("headline") or ()]
@@ -489,7 +640,7 @@ def format_text(run, summary) -> str:
             notes.append(att)
         elif att == "unknown":
             notes.append("no step-local run to tell this step from what it inherits")
-        elif att == "this step" and STEPLOCAL not in entry:
+        elif att == "this step" and local not in entry:
             notes.append("this step")  # the first rung: nothing before it to inherit
         elif att not in (None, "agree"):
             notes.append(f"step-local: {att}")
@@ -503,6 +654,8 @@ def format_text(run, summary) -> str:
             f"  parity (stistools.calstis vs cs0.e): products identical in {len(same)}/"
             f"{len(parity)} configurations; wrapper changes: {'; '.join(changes) or 'none'}"
         )
+    if summary.get("repeat"):
+        lines += _repeat_text(summary["repeat"])
     recorded = [c.name for c in run.configurations if c.origin == "truth manifest"]
     if recorded:
         lines.append(f"  switches of {', '.join(recorded)} as recorded in the truth manifest")

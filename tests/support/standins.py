@@ -22,7 +22,7 @@ def fake_calstis(tmp_path: Path, body: str) -> Path:
     ``oref`` environment variable is set.
     """
     path = tmp_path / "fake" / "cs0.e"
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"#!{sys.executable}\nimport os, sys, signal, time\n{body}\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
