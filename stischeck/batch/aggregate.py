@@ -9,8 +9,13 @@ Files in the batch folder:
 ``datasets.csv``
     One row per data set: status, verdict, first divergent configuration,
     worst figures, wall time, whether an earlier result was reused, its inputs.
+``certificate.csv``
+    With a baseline (build A or reference set A): one row per data set ×
+    configuration: A vs B identical or not, which side moved
+    (`stischeck.compare.movement`), the step the change is attributed to.
 ``batch.json``
-    Counts, exit code, options, where it ran.
+    Counts, exit code, options, where it ran; with a baseline, ``certificate``:
+    whether build B is bit-identical to build A on everything, and if not, where.
 ``index.html``
     The view of ``datasets.csv`` (``index.py``).
 """
@@ -34,6 +39,9 @@ DATASET_COLUMNS = [
     "max_ulp",
     "max_abs_diff",
     "worst",
+    "ab_movement",
+    "ab_first_changed",
+    "ab_step",
     "wall_s",
     "reused",
     "report",
@@ -137,6 +145,11 @@ def dataset_rows(result) -> tuple:
                     max_abs_diff=_number(frame.max_abs_diff),
                     worst=_headline_text(summary) or _worst_text(frame, primary),
                 )
+                ab = summary.get("two_builds")
+                if ab:
+                    row.update(ab_movement=ab["movement"], ab_first_changed=ab["first_changed"]
+                               or "", ab_step=ab["step"] or "",
+                               ab_movements=ab["movements"])  # fmt: skip
         if frame is None:
             failed = dict.fromkeys(columns, "")
             failed.update(dataset=o.name, verdict="error", detail=row["message"] or "could not run")
@@ -148,6 +161,68 @@ def dataset_rows(result) -> tuple:
         rows.append(row)
     verdicts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return verdicts, rows
+
+
+CERTIFICATE_COLUMNS = ["dataset", "configuration", "identical", "movement", "step"]
+
+
+def certificate(rows: list) -> tuple:
+    """
+    (rows of certificate.csv, the ``certificate`` of batch.json) from the data set rows.
+
+    The certificate's ``line`` is the first thing the index says: whether
+    build B is bit-identical to build A on every data set and configuration,
+    and if not, how many data sets changed and where the first change is.
+    A data set that could not run is never counted as identical.
+    """
+    table, changed, failed = [], [], []
+    n_configs = 0
+    for r in rows:
+        movements = r.get("ab_movements")
+        if r["status"] != "done" or movements is None:
+            failed.append(r["dataset"])
+            continue
+        for name, move in movements.items():
+            n_configs += 1
+            table.append(dict(dataset=r["dataset"], configuration=name,
+                              identical=move == "identical", movement=move,
+                              step=r.get("ab_step", "") if name == r.get("ab_first_changed")
+                              else ""))  # fmt: skip
+        if any(m != "identical" for m in movements.values()) or r.get("ab_first_changed"):
+            changed.append(r)
+    n = len(rows)
+    if not changed and not failed:
+        line = (f"Build B is bit-identical to build A on all {n} data sets "
+                f"({n_configs} data set × configuration pairs).")  # fmt: skip
+    else:
+        parts = []
+        if changed:
+            first = changed[0]
+            parts.append(
+                f"Build B differs from build A in {len(changed)} of {n} data sets; first in "
+                f"{first['dataset']} at {first.get('ab_first_changed') or '?'}: "
+                f"{first.get('ab_movement', '')}"
+            )
+        if failed:
+            parts.append(f"{len(failed)} data set(s) could not be compared ({failed[0]} first)")
+        line = ". ".join(parts) + "."
+    summary = dict(
+        identical=not changed and not failed,
+        line=line,
+        n_datasets=n,
+        n_changed=len(changed),
+        n_not_compared=len(failed),
+        changed=[
+            dict(
+                dataset=r["dataset"],
+                first_changed=r.get("ab_first_changed"),
+                step=r.get("ab_step"),
+                movement=r.get("ab_movement"),
+            )
+            for r in changed
+        ],  # fmt: skip
+    )
+    return table, summary
 
 
 def write_batch_outputs(result) -> dict:
@@ -164,6 +239,12 @@ def write_batch_outputs(result) -> dict:
     for col in ("max_n_differ", "max_ulp", "n_configurations", "n_rows_differ"):
         table[col] = table[col].astype("Int64")
     table.to_csv(out / "datasets.csv", index=False)
+    cert = None
+    if getattr(result.settings, "two_builds", False):
+        cert_rows, cert = certificate(rows)
+        pd.DataFrame(cert_rows, columns=CERTIFICATE_COLUMNS).to_csv(
+            out / "certificate.csv", index=False
+        )
     counts: dict = {}
     for r in rows:
         label = r["verdict"] if r["status"] == "done" else "could not run"
@@ -188,12 +269,17 @@ def write_batch_outputs(result) -> dict:
             steplocal=s.steplocal,
             html=s.html,
             force=s.force,
+            baseline_calstis=str(s.baseline_calstis) if s.baseline_calstis else None,
+            baseline_oref=str(s.baseline_oref) if s.baseline_oref else None,
+            repeat=s.repeat,
         ),
         datasets=[
             {k: r[k] for k in ("dataset", "status", "verdict", "exit_code", "message")}
             for r in rows
         ],
     )
+    if cert is not None:
+        summary["certificate"] = cert
     (out / "batch.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     write_index(out, rows, summary)
     return summary

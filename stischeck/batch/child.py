@@ -84,7 +84,7 @@ def _clear(folder: Path) -> None:
 def _compare(job: dict, folder: Path) -> dict:
     from stischeck.compare.service import compare_dataset, plan_comparison
     from stischeck.diff.policy import load_policy
-    from stischeck.inputs import ReferenceFolder
+    from stischeck.inputs import ReferenceFolder, check_references
     from stischeck.validate import check_raw
 
     raw = Path(job["raw"])
@@ -97,9 +97,17 @@ def _compare(job: dict, folder: Path) -> dict:
         truth=job.get("truth") or None,
         selection={k: spec.get(k) for k in SELECTION_KEYS},
     )
+    baseline_oref = job.get("baseline_oref")
+    if baseline_oref:
+        # Reference set A must hold every file of this data set too: else its one-line row.
+        check_references(raw, plan.header, plan.configurations,
+                         ReferenceFolder(Path(baseline_oref), "--baseline-oref"))  # fmt: skip
     outcome = compare_dataset(
         plan,
         folder,
+        baseline_calstis=Path(job["baseline_calstis"]) if job.get("baseline_calstis") else None,
+        baseline_oref=Path(baseline_oref) if baseline_oref else None,
+        repeat=int(job.get("repeat", 1) or 1),
         calstis=job.get("calstis") or None,
         policy=load_policy(job["policy"]) if job.get("policy") else None,
         timeout_s=float(job["timeout_s"]),

@@ -55,6 +55,11 @@ class BatchSettings:
         Show a progress line on standard error.
     runner : str
         How calstis runs: ``"cs0"`` or ``"stistools"`` (as ``stischeck compare --runner``).
+    baseline_calstis, baseline_oref : Path or None
+        Build A and reference set A (as ``stischeck compare --baseline-calstis`` and
+        ``--baseline-oref``; set A is one folder for every data set).
+    repeat : int
+        As ``stischeck compare --repeat``.
     """
 
     datasets: list
@@ -71,6 +76,16 @@ class BatchSettings:
     force: bool = False
     progress: bool = False
     runner: str = "cs0"
+    baseline_calstis: Path | None = None
+    baseline_oref: Path | None = None
+    repeat: int = 1
+
+    @property
+    def two_builds(self) -> bool:
+        """True when each data set compares build (or reference set) A with B."""
+        return self.calstis is not None and (
+            self.baseline_calstis is not None or self.baseline_oref is not None
+        )
 
 
 @dataclass
@@ -134,6 +149,15 @@ def _options(settings: BatchSettings, hasher) -> dict:
     )
     if settings.runner != "cs0":  # keys of batches run before --runner existed stay valid
         options["runner"] = settings.runner
+    if settings.baseline_calstis is not None:  # likewise for the two-build options
+        options["baseline_calstis"] = {
+            "path": str(settings.baseline_calstis),
+            "sha256": hasher(settings.baseline_calstis),
+        }
+    if settings.baseline_oref is not None:
+        options["baseline_oref"] = str(settings.baseline_oref)
+    if settings.repeat > 1:
+        options["repeat"] = settings.repeat
     return options
 
 
@@ -184,6 +208,9 @@ def _job(settings: BatchSettings, ds, key: dict) -> dict:
         steplocal=settings.steplocal,
         html=settings.html,
         runner=settings.runner,
+        baseline_calstis=str(settings.baseline_calstis) if settings.baseline_calstis else None,
+        baseline_oref=str(settings.baseline_oref) if settings.baseline_oref else None,
+        repeat=settings.repeat,
         key=key,
     )
 

@@ -72,6 +72,7 @@ def _row_view(r: dict, outdir: Path) -> dict:
         note_class="msg" if r["status"] != "done" else "",
         message=r.get("message") or "",
         worst=r.get("worst") or "",
+        movement=r.get("ab_movement") or "",
     )
 
 
@@ -99,6 +100,8 @@ def write_index(outdir: Path, rows: list, summary: dict) -> Path:
 
     outdir = Path(outdir)
     ordered = sorted(rows, key=lambda r: (ORDER.get(_label(r), 1), r["dataset"]))
+    if summary.get("certificate"):  # a release check: what changed between A and B first
+        ordered.sort(key=lambda r: r.get("ab_movement", "identical") == "identical")
     counts = ", ".join(
         f"{n} {k}" for k, n in sorted(summary["counts"].items(), key=lambda kv: ORDER.get(kv[0], 1))
     )

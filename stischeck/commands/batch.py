@@ -100,6 +100,39 @@ def _calstis(args, datasets):
     return calstis
 
 
+def _baseline(args, calstis) -> dict:
+    """``--baseline-calstis``, ``--baseline-oref``, ``--repeat``, checked once for every data set.
+
+    Reference set A is one folder for all data sets (as a CRDS cache is); a
+    data set whose files it lacks is that data set's one-line error row.
+    """
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, UsageError
+    from stischeck.validate import check_oref
+
+    a_build, a_oref, repeat = args.baseline_calstis, args.baseline_oref, args.repeat
+    if repeat < 1:
+        raise UsageError(f"--repeat: give 1 or more runs (got {repeat})")
+    if calstis is None and (a_build or a_oref or repeat > 1):
+        given = "--baseline-calstis" if a_build else "--baseline-oref" if a_oref else "--repeat"
+        raise UsageError(f"{given} needs calstis (--calstis, $STISCHECK_CALSTIS or PATH)")
+    found = None
+    if a_build:
+        found, where = find_calstis(a_build)
+        if found is None:
+            raise CalstisError(
+                f"cs0.e (build A): {where.replace('--calstis', '--baseline-calstis')}"
+            )
+        found = found.resolve()
+    if a_oref:
+        check_oref(Path(a_oref), option="--baseline-oref")
+    return dict(
+        baseline_calstis=found,
+        baseline_oref=Path(a_oref).resolve() if a_oref else None,
+        repeat=repeat,
+    )
+
+
 def run(args) -> int:
     """Run the batch; print a line per data set and a summary; return 0, 1 or 2."""
     from stischeck.batch.engine import BatchSettings, check_output_folders, run_batch
@@ -126,6 +159,7 @@ def run(args) -> int:
     datasets = resolve_inputs(args.inputs, oref=oref, use_truth=not args.no_truth, skip=outdir)
     check_output_folders(datasets, outdir)
     calstis = _calstis(args, datasets)
+    baseline = _baseline(args, calstis)
     settings = BatchSettings(
         datasets=datasets,
         outdir=outdir,
@@ -141,6 +175,7 @@ def run(args) -> int:
         force=args.force,
         progress=sys.stderr.isatty(),
         runner=args.runner,
+        **baseline,
     )
     # A batch stopped by SIGTERM stops its data sets' processes, as after Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -158,7 +193,20 @@ def run(args) -> int:
         + f"; {result.wall_s:.1f} s, {result.cluster}\n"
         f"  outputs: {outdir / 'index.html'}\n"
     )
+    if settings.two_builds:
+        _print_certificate(outdir)
     return result.exit_code
+
+
+def _print_certificate(outdir: Path) -> None:
+    """The certificate's one line (batch.json), under the counts."""
+    import json
+
+    try:
+        line = json.loads((outdir / "batch.json").read_text())["certificate"]["line"]
+    except (OSError, ValueError, KeyError):
+        return
+    sys.stdout.write(f"  A/B: {line}\n")
 
 
 def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
