@@ -8,6 +8,8 @@ Options
     ``--stischeck-truth DIR``     stored truth: a corpus (``index.json``) or one case folder
                                   (default ``$STISCHECK_CORPUS``, then ``../shared/calstis-corpus``)
     ``--stischeck-runner cs0|stistools``  how the calstis fixtures run cs0.e (default cs0)
+    ``--stischeck-baseline-calstis PATH``  build A for ``stischeck_two_builds`` (default
+                                  ``$STISCHECK_BASELINE_CALSTIS``)
 Wrapper audit
     ``pytest --pyargs stischeck.wrapper_audit``: the stistools wrappers' command lines
     against hstcal's option parsing (`stischeck.wrapper_audit`)
@@ -17,10 +19,15 @@ Markers
 Fixtures
     ``stischeck_calstis_path``, ``stischeck_truth_dir`` (skip when absent);
     ``stischeck_compare(raw, ...)`` (the ``stischeck compare`` run: `CompareResult`),
+    ``stischeck_two_builds(raw, ...)`` (build A against build B, or reference set
+    A against set B, with the reference as arbiter: `CompareResult`, its
+    ``two_builds`` the A/B summary; skips without a build A),
     ``stischeck_reference(raw, ...)`` and ``stischeck_calstis(raw, ...)`` (one
     configuration on one side: a `stischeck.runners.outcome.RunOutcome`).
-Assertion
-    `assert_products_agree` fails with the one-screen ``stischeck diff`` summary.
+Assertions
+    `assert_products_agree` fails with the one-screen ``stischeck diff`` summary;
+    `assert_builds_identical` fails with where build B first differs from A and
+    which side moved.
 
 This module imports only pytest and the standard library at start-up: pytest
 loads it in every session of the environment.
@@ -34,7 +41,12 @@ import pytest
 
 from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
-__all__ = ["CompareResult", "assert_products_agree", "CORPUS_SKIP_REASON"]
+__all__ = [
+    "CompareResult",
+    "assert_products_agree",
+    "assert_builds_identical",
+    "CORPUS_SKIP_REASON",
+]
 
 #: The skip reason of ``corpus`` tests when no truth is found (the default locations).
 CORPUS_SKIP_REASON = "calstis corpus not found (../shared/calstis-corpus, STISCHECK_CORPUS)"
@@ -66,6 +78,13 @@ def pytest_addoption(parser):
         default="cs0",
         help="how the calstis fixtures run cs0.e: directly (cs0, the default) or through "
         "stistools.calstis.calstis in a child process (stistools)",
+    )
+    group.addoption(
+        "--stischeck-baseline-calstis",
+        metavar="PATH",
+        default=None,
+        help="build A (the baseline cs0.e) for stischeck_two_builds "
+        "(default $STISCHECK_BASELINE_CALSTIS)",
     )
 
 
@@ -102,7 +121,21 @@ def pytest_configure(config):
         truth=truth,
         truth_skip=truth_why if truth is None else "",
         runner=config.getoption("--stischeck-runner", default="cs0") or "cs0",
+        baseline=_baseline_build(config),
     )
+
+
+def _baseline_build(config):
+    """Build A: ``--stischeck-baseline-calstis``, else ``$STISCHECK_BASELINE_CALSTIS``; or None."""
+    given = config.getoption("--stischeck-baseline-calstis", default=None)
+    value = given or os.environ.get("STISCHECK_BASELINE_CALSTIS")
+    if not value:
+        return None
+    path = Path(value)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        source = "--stischeck-baseline-calstis" if given else "STISCHECK_BASELINE_CALSTIS"
+        raise pytest.UsageError(f"{source} {value}: not an executable file")
+    return path
 
 
 def pytest_report_header(config):
@@ -184,6 +217,31 @@ class CompareResult:
     def rows(self) -> list:
         """The verdict rows (dicts, as ``verdicts.csv``)."""
         return self.run.rows
+
+    @property
+    def two_builds(self) -> dict | None:
+        """The A/B summary (`stischeck.compare.movement.summarize_movement`), or None."""
+        return self.summary.get("two_builds")
+
+
+def assert_builds_identical(result: CompareResult) -> None:
+    """Fail, with where B first differs from A and which side moved, unless A and B agree.
+
+    ``result`` is what ``stischeck_two_builds`` returned.
+    """
+    __tracebackhide__ = True
+    ab = result.two_builds
+    if ab is None:
+        raise ValueError(
+            "assert_builds_identical: the result has no build A (stischeck_two_builds)"
+        )
+    if not ab["identical"]:
+        where = "\n  ".join(ab["headline"][:6])
+        pytest.fail(
+            f"build B differs from build A, first at {ab['first_changed']} ({ab['step']}): "
+            f"{ab['movement']}\n  {where}\n  outputs: {result.outdir}",
+            pytrace=False,
+        )
 
 
 def _policy(policy):
@@ -277,7 +335,9 @@ def stischeck_compare(request, tmp_path_factory):
     there is none and no truth), False for reference vs truth only, or a path;
     ``policy`` a `Policy` or a TOML path; ``runner``
     ``"cs0"`` or ``"stistools"`` (default ``--stischeck-runner``; with
-    ``"stistools"`` the result also holds the parity with a direct cs0.e run).
+    ``"stistools"`` the result also holds the parity with a direct cs0.e run);
+    ``baseline_calstis``, ``baseline_oref`` and ``repeat`` as ``stischeck
+    compare --baseline-calstis``, ``--baseline-oref`` and ``--repeat``.
     """
     found = request.config.stash[_FOUND]
 
@@ -293,6 +353,9 @@ def stischeck_compare(request, tmp_path_factory):
         timeout=DEFAULT_TIMEOUT_S,
         steplocal="auto",
         runner=None,
+        baseline_calstis=None,
+        baseline_oref=None,
+        repeat=1,
     ) -> CompareResult:
         from stischeck.compare.service import compare_dataset
 
@@ -323,8 +386,42 @@ def stischeck_compare(request, tmp_path_factory):
             steplocal=steplocal,
             runner=runner or found["runner"],
             reference_processes=0,
+            baseline_calstis=Path(baseline_calstis) if baseline_calstis else None,
+            baseline_oref=Path(baseline_oref).resolve() if baseline_oref else None,
+            repeat=int(repeat),
         )
         return CompareResult(outcome.run, outcome.summary, outcome.outdir, outcome.text)
+
+    return run
+
+
+@pytest.fixture
+def stischeck_two_builds(request, stischeck_compare):
+    """
+    Factory: build A against build B on a data set, the reference as arbiter; a `CompareResult`.
+
+    ``stischeck_two_builds(raw, oref=None, *, baseline=None, calstis=None,
+    baseline_oref=None, steps=None, repeat=1, **compare_options)``: build A
+    is ``baseline`` (default ``--stischeck-baseline-calstis`` or
+    ``$STISCHECK_BASELINE_CALSTIS``; the test skips without one, unless
+    ``baseline_oref`` makes it a comparison of two reference sets with one
+    build), build B is ``calstis`` (default the session's cs0.e). The
+    result's ``two_builds`` holds ``identical``, ``first_changed``, ``step``,
+    ``movement`` and ``headline``; `assert_builds_identical` fails with them.
+    For hstcal's own suite: ``pytest --stischeck-baseline-calstis
+    old/cs0.e --stischeck-calstis new/cs0.e``.
+    """
+    found = request.config.stash[_FOUND]
+
+    def run(raw, oref=None, *, baseline=None, calstis=None, baseline_oref=None, **options):
+        build_a = baseline if baseline is not None else found["baseline"]
+        if build_a is None and baseline_oref is None:
+            pytest.skip("no build A: give --stischeck-baseline-calstis or "
+                        "$STISCHECK_BASELINE_CALSTIS")  # fmt: skip
+        if calstis is None and found["calstis"] is None:
+            pytest.skip(found["calstis_skip"])
+        return stischeck_compare(raw, oref, calstis=calstis, baseline_calstis=build_a,
+                                 baseline_oref=baseline_oref, **options)  # fmt: skip
 
     return run
 

@@ -171,3 +171,68 @@ def test_compare_fixture_returns_the_summary(pytester, corpus_dir):
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+#: A stand-in cs0.e played by the reference (products named as calstis names them).
+_REFERENCE_AS_CALSTIS = (
+    "from stischeck.cli import main\n"
+    "sys.exit(main(['reference', sys.argv[1], '--oref', os.environ['oref'], "
+    "'--outroot', sys.argv[2]]))"
+)
+
+
+@pytest.mark.corpus
+def test_two_builds_fixture_passes_on_one_build_and_names_where_two_differ(
+    pytester, corpus_dir, tmp_path
+):
+    from tests.support.standins import fake_calstis
+
+    case = corpus_dir / "img_ampB_g1_sub1060x48_cr1"
+    good = fake_calstis(tmp_path / "a", _REFERENCE_AS_CALSTIS)
+    wrong = fake_calstis(
+        tmp_path / "b",
+        _REFERENCE_AS_CALSTIS.replace("sys.exit(main(", "code = (main(")
+        + "\nfrom astropy.io import fits\nimport glob\n"
+        "for n in glob.glob(sys.argv[2] + '*_flt.fits'):\n"
+        "    with fits.open(n, mode='update') as h:\n"
+        "        h[1].data[0, 0] += 1\n"
+        "sys.exit(code)",
+    )
+    pytester.makepyfile(
+        f"""
+        from pathlib import Path
+        from stischeck.pytest_plugin import assert_builds_identical
+
+        RAW = Path({str(case)!r}) / "oxdmpg010_raw.fits.gz"
+
+        def test_same_build(stischeck_two_builds):
+            result = stischeck_two_builds(RAW, calstis={str(good)!r}, steps=["DQICORR"])
+            assert result.two_builds["identical"], result.text
+            assert_builds_identical(result)
+
+        def test_wrong_build(stischeck_two_builds):
+            result = stischeck_two_builds(RAW, calstis={str(wrong)!r}, steps=["DQICORR"])
+            assert_builds_identical(result)
+        """
+    )
+    result = pytester.runpytest("--stischeck-baseline-calstis", str(good))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*build B differs from build A, first at DQICORR*B moved away from the reference*",
+            "*_flt SCI: 1 of *",
+        ]  # fmt: skip
+    )
+
+
+def test_two_builds_fixture_skips_without_a_build_a(pytester, monkeypatch):
+    monkeypatch.delenv("STISCHECK_BASELINE_CALSTIS", raising=False)
+    pytester.makepyfile(
+        """
+        def test_ab(stischeck_two_builds):
+            stischeck_two_builds("x_raw.fits")
+        """
+    )
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*no build A: give --stischeck-baseline-calstis*"])
