@@ -447,12 +447,15 @@ class ReportInputs:
         Each configuration's trailers in display order (sides, then ``truth``).
     truth_calstis : str
         The cs0.e version the stored truth's manifest records ('' when none).
+    trailer_changes : tuple of dict
+        Rows of ``trailers.csv`` (build A's trailer against build B's), if any.
     """
 
     folder: CompareFolder
     products: ProductReader
     trailers: tuple
     truth_calstis: str
+    trailer_changes: tuple = ()
 
 
 def read_inputs(folder: CompareFolder) -> ReportInputs:
@@ -462,7 +465,19 @@ def read_inputs(folder: CompareFolder) -> ReportInputs:
         products=ProductReader(),
         trailers=tuple(_read_trailers(folder)),
         truth_calstis=_truth_calstis_version(folder),
+        trailer_changes=tuple(_read_trailer_changes(folder.path / "trailers.csv")),
     )
+
+
+def _read_trailer_changes(path: Path) -> list:
+    """The rows of a two-build comparison's ``trailers.csv`` (none when it has no such file)."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return []
 
 
 def _read_trailers(folder: CompareFolder) -> list:

@@ -243,10 +243,13 @@ def _first_divergent_view(m) -> dict:
     rung = next((r for r in m.ladder if r.name == m.first_divergent), None)
     att = rung.attribution if rung else None
     entry = rung.verdicts if rung else {}
+    starting = "both sides starting from calstis's previous product"
+    if m.two_builds:
+        starting = "builds A and B each running the step on build B's previous product"
     if any(k.startswith("steplocal-") for k in entry):
         why = {
-            "this step": "the step-local run (both sides starting from calstis's "
-            "previous product) differs too: the step itself is the cause",
+            "this step": f"the step-local run ({starting}) differs too: the step itself "
+            "is the cause",
             "inherited": "the step-local run agrees: the difference is inherited",
         }.get(att or "", _WHY.get(att or "", "see the step-local verdicts"))
     else:
@@ -397,8 +400,19 @@ def _all_empty(verdicts: dict) -> bool:
     return len(verdicts) > 1 and set(verdicts.values()) == {"empty"}
 
 
+#: Two-build comparisons in tight places: A is the baseline, B is calstis.
+_SHORT_TWO_BUILDS = {
+    "baseline-vs-calstis": "A vs B",
+    "reference-vs-baseline": "ref vs A",
+    "baseline-reference-vs-baseline": "ref vs A",
+    "steplocal-baseline-vs-steplocal-calstis": "step-local A vs B",
+}
+
+
 def _short(comparison: str) -> str:
-    """A comparison's name for tight places: "vs calstis", "step-local"."""
+    """A comparison's name for tight places: "vs calstis", "step-local", "A vs B"."""
+    if comparison in _SHORT_TWO_BUILDS:
+        return _SHORT_TWO_BUILDS[comparison]
     if comparison.startswith("steplocal-"):
         return "step-local"
     return comparison.replace("reference-vs-", "vs ").replace("-vs-", " vs ")

@@ -103,7 +103,16 @@ def build_model(inputs: ReportInputs, pixels=None) -> ReportModel:
         pixel_note=tracking.note,
         trailers=list(inputs.trailers),
         notes=_notes(folder, products),
+        two_builds=_two_builds(summary, inputs.trailer_changes),
     )
+
+
+def _two_builds(summary: dict, trailer_changes) -> dict | None:
+    """The A/B part of the page: summary.json's ``two_builds`` with the trailer changes."""
+    ab = summary.get("two_builds")
+    if not ab:
+        return None
+    return dict(ab, trailer_changes=list(trailer_changes), repeat=summary.get("repeat"))
 
 
 def _ladder(folder: CompareFolder) -> list:

@@ -230,3 +230,6 @@ class ReportModel:
     pixel_note: str
     trailers: list  # folder.Trailer
     notes: list = field(default_factory=list)
+    #: Build (or reference set) A against B: summary.json's ``two_builds``, ``trailers``
+    #: and ``repeat``, with trailers.csv's rows as ``trailer_changes``; None without A.
+    two_builds: dict | None = None
