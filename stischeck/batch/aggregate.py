@@ -13,6 +13,8 @@ Files in the batch folder:
     With a baseline (build A or reference set A): one row per data set ×
     configuration: A vs B identical or not, which side moved
     (`stischeck.compare.movement`), the step the change is attributed to.
+``probes/probes.csv``, ``probes/probes.html``
+    With ``probes``: the known-issue probes run through build B (and A).
 ``batch.json``
     Counts, exit code, options, where it ran; with a baseline, ``certificate``:
     whether build B is bit-identical to build A on everything, and if not, where.
@@ -197,11 +199,17 @@ def certificate(rows: list) -> tuple:
     else:
         parts = []
         if changed:
-            first = changed[0]
+            by_step: dict = {}
+            for r in changed:
+                key = (r.get("ab_first_changed") or "?", r.get("ab_movement", ""))
+                by_step[key] = by_step.get(key, 0) + 1
+            where = "; ".join(
+                f"first at {step} in {k}: {move}"
+                for (step, move), k in sorted(by_step.items(), key=lambda kv: -kv[1])
+            )
             parts.append(
-                f"Build B differs from build A in {len(changed)} of {n} data sets; first in "
-                f"{first['dataset']} at {first.get('ab_first_changed') or '?'}: "
-                f"{first.get('ab_movement', '')}"
+                f"Build B differs from build A in {len(changed)} of {n} data sets ({where}); "
+                f"first listed {changed[0]['dataset']}"
             )
         if failed:
             parts.append(f"{len(failed)} data set(s) could not be compared ({failed[0]} first)")
@@ -223,6 +231,40 @@ def certificate(rows: list) -> tuple:
         ],  # fmt: skip
     )
     return table, summary
+
+
+def _run_probes(settings) -> dict:
+    """Run the known-issue probes through build A (if any) and B; their table for the index.
+
+    Returns
+    -------
+    dict
+        ``builds`` (``{"A": path, "B": path}``, A only with a baseline build),
+        ``rows`` (per probe: ``name``, ``issue``, ``statuses`` build label ->
+        status, ``changed`` True where A and B differ) and ``html`` (the file).
+    """
+    from stischeck.probes import PROBES, run_probes, write_csv
+    from stischeck.probes.html import render_probes_html
+
+    builds = {"B": Path(settings.calstis)}
+    if settings.baseline_calstis is not None and settings.baseline_calstis != settings.calstis:
+        builds = {"A": Path(settings.baseline_calstis), **builds}
+    folder = settings.outdir / "probes"
+    folder.mkdir(parents=True, exist_ok=True)
+    results = run_probes(PROBES, list(builds.values()), folder / "runs",
+                         timeout_s=settings.timeout_s)  # fmt: skip
+    write_csv(results, folder / "probes.csv")
+    (folder / "probes.html").write_text(render_probes_html(results))
+    label = {str(path): name for name, path in builds.items()}
+    rows: dict = {}
+    for r in results:
+        row = rows.setdefault(r.probe.name, dict(name=r.probe.name, issue=r.probe.issue,
+                                                 statuses={}))  # fmt: skip
+        row["statuses"][label[str(r.calstis)]] = r.status
+    for row in rows.values():
+        row["changed"] = len(set(row["statuses"].values())) > 1
+    return dict(builds={k: str(v) for k, v in builds.items()}, rows=list(rows.values()),
+                html="probes/probes.html")  # fmt: skip
 
 
 def write_batch_outputs(result) -> dict:
@@ -280,6 +322,8 @@ def write_batch_outputs(result) -> dict:
     )
     if cert is not None:
         summary["certificate"] = cert
+    if getattr(s, "probes", False) and s.calstis is not None:
+        summary["probes"] = _run_probes(s)
     (out / "batch.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     write_index(out, rows, summary)
     return summary

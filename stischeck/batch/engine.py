@@ -60,6 +60,8 @@ class BatchSettings:
         ``--baseline-oref``; set A is one folder for every data set).
     repeat : int
         As ``stischeck compare --repeat``.
+    probes : bool
+        Also run the known-issue probes through build B (and A), once per batch.
     """
 
     datasets: list
@@ -79,6 +81,7 @@ class BatchSettings:
     baseline_calstis: Path | None = None
     baseline_oref: Path | None = None
     repeat: int = 1
+    probes: bool = False
 
     @property
     def two_builds(self) -> bool:

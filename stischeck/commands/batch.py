@@ -66,6 +66,12 @@ def add_arguments(p) -> None:
         "need stischeck installed and the same paths",
     )
     p.add_argument("--force", action="store_true", help="rerun every data set")
+    p.add_argument(
+        "--probes",
+        action="store_true",
+        help="also run the known-issue probes (stischeck probes) through build B and, with "
+        "--baseline-calstis, build A; their table goes on the index (probes/probes.html)",
+    )
 
 
 def _configurations(args) -> dict:
@@ -175,6 +181,7 @@ def run(args) -> int:
         force=args.force,
         progress=sys.stderr.isatty(),
         runner=args.runner,
+        probes=args.probes,
         **baseline,
     )
     # A batch stopped by SIGTERM stops its data sets' processes, as after Ctrl-C.

@@ -418,3 +418,58 @@ def test_cli_start_up_does_not_import_dask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.corpus
+def test_release_certificate_names_the_data_sets_where_build_b_moved_away(
+    corpus_dir, tmp_path, capsys
+):
+    from tests.compare.test_first_hour import REFERENCE_AS_CALSTIS
+    from tests.compare.test_two_builds import BIAS_PIXEL_OFF
+
+    cases = [corpus_dir / name for name in SMALL]
+    good = fake_calstis(tmp_path / "a", REFERENCE_AS_CALSTIS)
+    wrong = fake_calstis(tmp_path / "b", BIAS_PIXEL_OFF)
+    steps = ("--steps", "DQICORR,BIASCORR", "--no-html", "--workers", "2")
+    out = tmp_path / "same"
+    code, cap = run_cli(capsys, *cases, "--outdir", out, "--calstis", good,
+                        "--baseline-calstis", good, *steps)  # fmt: skip
+    assert code == 0, cap.out
+    cert = json.loads((out / "batch.json").read_text())["certificate"]
+    assert cert["identical"] and cert["line"].startswith("Build B is bit-identical to build A")
+    assert f"A/B: {cert['line']}" in cap.out
+    out = tmp_path / "moved"
+    code, cap = run_cli(capsys, *cases, "--outdir", out, "--calstis", wrong,
+                        "--baseline-calstis", good, *steps)  # fmt: skip
+    assert code == 1, cap.out
+    cert = json.loads((out / "batch.json").read_text())["certificate"]
+    assert not cert["identical"] and cert["n_changed"] == len(cases)
+    assert "first at BIASCORR in 2: B moved away from the reference" in cert["line"]
+    table = pd.read_csv(out / "certificate.csv")
+    assert set(table[~table.identical].configuration) == {"BIASCORR"}
+    assert cert["line"] in (out / "index.html").read_text()
+
+
+@pytest.mark.calstis
+@pytest.mark.corpus
+def test_probes_of_both_builds_go_on_the_certificate_index(
+    corpus_dir, calstis_path, tmp_path, capsys
+):
+    from stischeck.probes import PROBES
+
+    case = corpus_dir / next(iter(SMALL))
+    build_a = tmp_path / "a" / "cs0.e"  # the same program under another path: two columns
+    build_a.parent.mkdir()
+    build_a.write_text(f'#!/bin/sh\nexec "{calstis_path}" "$@"\n')
+    build_a.chmod(0o755)
+    out = tmp_path / "out"
+    code, cap = run_cli(capsys, case, "--outdir", out, "--calstis", calstis_path,
+                        "--baseline-calstis", build_a, "--steps", "DQICORR", "--no-html",
+                        "--probes")  # fmt: skip
+    assert code == 0, cap.out
+    probes = json.loads((out / "batch.json").read_text())["probes"]
+    assert list(probes["builds"]) == ["A", "B"]
+    assert [p["name"] for p in probes["rows"]] == [p.name for p in PROBES]
+    assert not any(p["changed"] for p in probes["rows"])  # one program: the same verdicts
+    assert (out / "probes" / "probes.csv").is_file()
+    assert "Known-issue probes" in (out / "index.html").read_text()

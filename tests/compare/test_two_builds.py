@@ -96,8 +96,10 @@ def test_certificate_says_bit_identical_only_when_every_data_set_and_step_is():
     moved = {"RAW": mv.IDENTICAL, "DQICORR": mv.AWAY}
     _, cert = certificate([_ds("a", same), _ds("b", moved, first="DQICORR")])
     assert not cert["identical"]
-    assert cert["line"].startswith("Build B differs from build A in 1 of 2 data sets; first in b")
-    assert "DQICORR: B moved away from the reference" in cert["line"]
+    assert cert["line"] == (
+        "Build B differs from build A in 1 of 2 data sets (first at DQICORR in 1: B moved away "
+        "from the reference); first listed b."
+    )
 
 
 def test_certificate_never_counts_a_data_set_that_did_not_run_as_identical():
