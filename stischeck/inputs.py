@@ -381,8 +381,8 @@ def check_references(
 
 def _elsewhere(raw: Path, name: str, folder: ReferenceFolder) -> str:
     """'; it is in DIR (...): give --oref DIR' when another place of the rule holds the file."""
-    if not name.startswith("oref$"):
-        return ""
+    if not name.startswith("oref$") or folder.origin == "--baseline-oref":
+        return ""  # reference set A is the user's choice: no other folder stands in for it
     places = []
     env = os.environ.get("oref", "").strip()
     if env:
