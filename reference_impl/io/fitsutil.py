@@ -1,7 +1,8 @@
 """Small FITS helpers shared by the readers: opening with clear errors, null extensions.
 
 `FitsReader` is what the reference's own readers use: the file read front to
-back, headers parsed by astropy, image arrays read straight into numpy arrays
+back, headers parsed by `reference_impl.io.fitsheader` (astropy's values, without
+importing astropy), image arrays read straight into numpy arrays
 (astropy's image-data machinery costs more than the conversion itself, and
 holds the whole file). `open_fits`, `find_hdu` and `extension_data` serve code
 that wants astropy's HDU data.
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from reference_impl.errors import RawInputError
+from reference_impl.io.fitsheader import header_from_text
 from reference_impl.numerics import is_constant
 
 __all__ = [
@@ -206,7 +208,7 @@ class FitsHdu:
     ----------
     index : int
         Position in the file (0 = primary).
-    header : astropy.io.fits.Header
+    header : reference_impl.io.fitsheader.Header
         As astropy parses it.
     key : tuple of (str, int)
         ``(EXTNAME upper-cased and stripped, EXTVER)``, EXTVER 1 when absent.
@@ -354,7 +356,7 @@ class StoredImage:
 
     Parameters
     ----------
-    header : astropy.io.fits.Header
+    header : reference_impl.io.fitsheader.Header
         The extension header (BITPIX, NAXISn, BSCALE, BZERO, NPIXn, PIXVALUE).
     raw : ndarray or None
         The data in the file's type and byte order; None for a null extension.
@@ -461,7 +463,7 @@ class FitsReader:
 
     Attributes
     ----------
-    primary_header : astropy.io.fits.Header
+    primary_header : reference_impl.io.fitsheader.Header
         Read on opening.
     primary : FitsHdu
         The primary HDU (its data can be taken before iterating).
@@ -503,8 +505,6 @@ class FitsReader:
 
     def _read_header(self, *, first: bool):
         """The next header, or None at the end of the file (or where no header starts)."""
-        from astropy.io import fits
-
         blocks = []
         while True:
             block = bytearray(_BLOCK)
@@ -524,7 +524,7 @@ class FitsReader:
             if any(block[k : k + 80] == _END_CARD for k in range(0, _BLOCK, 80)):
                 break
         text = b"".join(blocks).decode("ascii")
-        header = fits.Header.fromstring(text)
+        header = header_from_text(text)
         self._last_header_text = text
         return header
 
@@ -670,7 +670,7 @@ def null_extension_array(header, dtype) -> np.ndarray:
 
     Parameters
     ----------
-    header : astropy.io.fits.Header
+    header : reference_impl.io.fitsheader.Header
         The extension header (NPIX1, NPIX2, PIXVALUE).
     dtype : numpy dtype
         Type of the array returned.

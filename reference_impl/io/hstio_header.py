@@ -24,6 +24,7 @@ import re
 
 import numpy as np
 
+from reference_impl.io.fitsheader import Card
 from reference_impl.numerics import DoubleKeyword
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 
 
 def card_image(card) -> str:
-    """The 80 characters of a card, through astropy's public ``Card.image``."""
+    """The 80 characters of a card (`reference_impl.io.fitsheader.Card.image`)."""
     return card.image
 
 
@@ -120,8 +121,6 @@ def put(header, key: str, value) -> None:
 
     ``value`` may be ``(value, comment)``; the comment is used only when the card is added.
     """
-    from astropy.io import fits
-
     comment = ADDED_COMMENTS.get(key, "")
     if isinstance(value, tuple):
         value, comment = value
@@ -136,21 +135,19 @@ def put(header, key: str, value) -> None:
         else:
             image = f"{key:8}= {field} {old[31:]}"
         del header[k]
-        header.insert(k, fits.Card.fromstring(image[:80].ljust(80)), useblanks=False)
+        header.insert(k, Card.fromstring(image), useblanks=False)
         return
     image = f"{f'{key:8}= {field}':30} / {comment}"
-    header.append(fits.Card.fromstring(image[:80].ljust(80)), useblanks=False, end=True)
+    header.append(Card.fromstring(image), useblanks=False, end=True)
 
 
 def add_history(header, text: str) -> None:
     """Append a HISTORY card at the very end, as hstio's addHistoryKw does.
 
     astropy's ``add_history`` would put it after the last HISTORY card, before
-    keywords appended since.
+    keywords appended since. Text beyond 72 characters continues on further cards.
     """
-    from astropy.io import fits
-
-    header.append(fits.Card("HISTORY", text), useblanks=False, end=True)
+    header.append(Card.commentary("HISTORY", text), useblanks=False, end=True)
 
 
 def apply_history(header, entries) -> None:
@@ -182,16 +179,10 @@ def strip_leading_blanks(cards: list) -> list:
 
 def date_card():
     """``DATE`` as hstio writes it: the local date, comment right after the value (hstio.c)."""
-    from astropy.io import fits
-
     today = datetime.datetime.now().strftime("%Y-%m-%d")
-    return fits.Card.fromstring(
-        f"DATE    = '{today}' / date this file was written (yyyy-mm-dd)".ljust(80)
-    )
+    return Card.fromstring(f"DATE    = '{today}' / date this file was written (yyyy-mm-dd)")
 
 
 def origin_card():
     """``ORIGIN`` as hstio writes it after the structural cards."""
-    from astropy.io import fits
-
-    return fits.Card.fromstring(_ORIGIN.ljust(80))
+    return Card.fromstring(_ORIGIN)

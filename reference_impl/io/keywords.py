@@ -50,7 +50,7 @@ def trimmed_wcs_keywords(sci_header, left: int, bottom: int) -> dict:
 
     Parameters
     ----------
-    sci_header : astropy.io.fits.Header
+    sci_header : reference_impl.io.fitsheader.Header
         The imset's SCI header; its values are read as hstio reads them, with
         calstis's defaults.
     left, bottom : int
@@ -125,7 +125,7 @@ def photometry_keywords(values: dict, primary_header) -> dict:
     ----------
     values : dict
         ``PHOTFLAM`` ... -> value, in the order dophot.c sets them.
-    primary_header : astropy.io.fits.Header
+    primary_header : reference_impl.io.fitsheader.Header
         The header they go into: Put_KeyF keeps an existing card's comment, a
         new card gets calstis's (``(value, comment)`` pairs).
     """

@@ -12,11 +12,11 @@ in hstio's format or appended, and HISTORY at the very end.
 """
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from reference_impl.io.fitsheader import Card
 from reference_impl.io.hstio_header import (
     RESERVED_CARDS,
     apply_history,
@@ -64,10 +64,8 @@ _BLOCK = 2880
 _END = b"END" + b" " * 77
 
 
-def _fixed(keyword: str, value, comment: str):
-    from astropy.io import fits
-
-    return fits.Card.fromstring(f"{keyword:8}= {hstio_value(value)} / {comment}".ljust(80)[:80])
+def _fixed(keyword: str, value, comment: str) -> Card:
+    return Card.fromstring(f"{keyword:8}= {hstio_value(value)} / {comment}")
 
 
 def _structural(data: np.ndarray | None, bitpix: int) -> list:
@@ -99,14 +97,12 @@ def _axes(data: np.ndarray) -> list[int]:
 
 def _primary_structural() -> list:
     """The dataless primary as cfitsio and hstio write it: BITPIX 16, COMMENT, ORIGIN, DATE."""
-    from astropy.io import fits
-
     return [
         _fixed("SIMPLE", True, "file does conform to FITS standard"),
         _fixed("BITPIX", 16, "number of bits per data pixel"),
         _fixed("NAXIS", 0, "number of data axes"),
         _fixed("EXTEND", True, "FITS dataset may contain extensions"),
-        *(fits.Card.fromstring(c) for c in RESERVED_CARDS),
+        *(Card.fromstring(c) for c in RESERVED_CARDS),
         origin_card(),
         date_card(),
     ]
@@ -171,7 +167,7 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     ----------
     product : Product
         From `reference_impl.pipeline.calibrate`.
-    primary_header : astropy.io.fits.Header
+    primary_header : reference_impl.io.fitsheader.Header
         The raw file's primary header; used when the product does not carry
         the header of the intermediate file it was made from. Product keywords
         are applied to a copy.
@@ -192,8 +188,6 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     big-endian a block of rows at a time. Invalid raw-header cards are copied
     as they are, as hstio does.
     """
-    from astropy.io import fits
-
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path}: output file already exists")
@@ -224,12 +218,9 @@ def write_product(product: Product, primary_header, path: Path) -> Path:
     # kill never leaves a truncated product under the final name.
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        with warnings.catch_warnings():
-            # Long raw-header comments are truncated on write, as hstio does.
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            with partial.open("xb") as stream:
-                for cards, data in hdus:
-                    _write_hdu(stream, cards, data)
+        with partial.open("xb") as stream:
+            for cards, data in hdus:
+                _write_hdu(stream, cards, data)
         if path.exists():
             raise FileExistsError(f"{path}: output file already exists")
         partial.rename(path)

@@ -395,7 +395,7 @@ class ReferenceStream:
         Its shape.
     placement : Placement
         From the SCI header's LTV/LTM.
-    primary_header : astropy.io.fits.Header
+    primary_header : reference_impl.io.fitsheader.Header
     """
 
     def __init__(self, path: Path, *, what: str):

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from reference_impl.io.fitsheader import Header
+from reference_impl.io.hstio_header import put
 from reference_impl.io.products import _image_hdu, _write_hdu, product_path, write_product
 from reference_impl.io.rawfile import read_raw
 from reference_impl.pipeline import calibrate
@@ -49,7 +51,7 @@ def test_null_extensions_keep_the_bitpix_of_their_array(tmp_path):
         path = tmp_path / f"null{bitpix}.fits"
         with path.open("wb") as stream:
             _write_hdu(stream, fits.PrimaryHDU().header.cards, None)
-            _write_hdu(stream, *_image_hdu(data, fits.Header(), "ERR", 1, allow_null=True))
+            _write_hdu(stream, *_image_hdu(data, Header(), "ERR", 1, allow_null=True))
         header = fits.getheader(path, 1)
         assert (header["BITPIX"], header["NAXIS"], header["NPIX1"]) == (bitpix, 0, 4)
 
@@ -61,7 +63,7 @@ def test_data_are_written_big_endian_and_padded(tmp_path):
     with path.open("wb") as stream:
         _write_hdu(stream, fits.PrimaryHDU().header.cards, None)
         view = data[:, ::-1][:, ::-1]  # a non-contiguous view is fine
-        _write_hdu(stream, *_image_hdu(view, fits.Header(), "SCI", 1, allow_null=False))
+        _write_hdu(stream, *_image_hdu(view, Header(), "SCI", 1, allow_null=False))
     assert path.stat().st_size % 2880 == 0
     with fits.open(path) as hdul:
         np.testing.assert_array_equal(hdul[1].data, data)
@@ -75,7 +77,7 @@ def test_primary_header_says_bitpix_16_whatever_the_raw_says(raw_bitpix, tmp_pat
     step = STEPS[0].values[0]
     raw_path = write_raw_with_switches(step, tmp_path / "in")
     raw = read_raw(raw_path)
-    raw.primary_header["BITPIX"] = raw_bitpix
+    put(raw.primary_header, "BITPIX", raw_bitpix)
     product = calibrate(raw, oref_dir=step.case_dir / "oref").products[0]
     out = write_product(product, raw.primary_header, tmp_path / "out_flt.fits")
     assert out.read_bytes()[80:110] == b"BITPIX  =                   16"
