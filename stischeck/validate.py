@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from stischeck.errors import InputFileError
 from stischeck.fits.cards import string_end
 
@@ -170,6 +172,7 @@ class _Hdu:
     bad: list  # violations found while reading the cards
     data_bytes: int
     offset: int
+    data_offset: int = 0  # where its data start in the file (after the header's blocks)
 
     @property
     def extname(self) -> str:
@@ -318,6 +321,7 @@ def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
         if problem:
             return hdus + [hdu], problem
         hdu.data_bytes = size
+        hdu.data_offset = pos
         hdus.append(hdu)
         end = pos + -(-size // BLOCK) * BLOCK
         if pos + size > len(data):
@@ -543,6 +547,11 @@ def validate_fits(path, *, images_only: bool = True) -> list:
     """
     path = Path(path)
     hdus, problem = _walk(_read_bytes(path, "file"), every_card=True)
+    return _structure_violations(hdus, problem, images_only=images_only)
+
+
+def _structure_violations(hdus: list, problem: str, *, images_only: bool) -> list:
+    """`validate_fits` on HDUs already walked (`_walk` with ``every_card``)."""
     out = [v for h in hdus for v in h.bad]
     if problem:
         out.append(Violation("", problem) if not problem.startswith("[") else _split(problem))
@@ -643,18 +652,19 @@ def validate_references(raw, oref=None, *, switches=None) -> list:
         if key not in wanted or not entry.get("path"):
             continue
         path = Path(entry["path"])
-        found = validate_fits(path, images_only=False)
+        data = _read_bytes(path, "file")  # read and walked once for every check below
+        hdus, problem = _walk(data, every_card=True)
+        found = _structure_violations(hdus, problem, images_only=False)
         if found:
             lines.append(f"{key} {found[0].line(str(path))}")
             continue
         if key == "CCDTAB":
-            lines += _ccdtab_violations(path)
+            lines += _ccdtab_violations(path, hdus, data)
         if key in ("CCDTAB", "BPIXTAB", "CRREJTAB"):
-            lines += _table_text_violations(key, path)
+            lines += _table_text_violations(key, path, hdus, data)
         if key.endswith("FILE"):
-            lines += _image_value_violations(key, path)
+            lines += _image_value_violations(key, path, hdus, data)
         if key == "CRREJTAB":
-            hdus, _ = _walk(_read_bytes(path, "file"))
             rows = hdus[1].cards.get("NAXIS2", (None, ""))[0] if len(hdus) > 1 else 0
             if not rows:
                 lines.append(f"{key} {path}[1]: the table has no rows")
@@ -665,7 +675,7 @@ def validate_references(raw, oref=None, *, switches=None) -> list:
 CCDTAB_NUMBERS = ("ATODGAIN", "READNSE", "CCDBIAS")
 
 
-def _ccdtab_violations(path: Path) -> list:
+def _ccdtab_violations_astropy(path: Path) -> list:
     """A NaN or infinite value in a CCDTAB column the steps read.
 
     calstis 3.5.0 calibrates with such a row (a NaN READNSE comes out as
@@ -694,7 +704,7 @@ def _ccdtab_violations(path: Path) -> list:
     return []
 
 
-def _table_text_violations(key: str, path: Path) -> list:
+def _table_text_violations_astropy(key: str, path: Path) -> list:
     """Text columns of a reference table hold ASCII only (the readers decode them as such)."""
     import numpy as np
     from astropy.io import fits
@@ -715,7 +725,7 @@ def _table_text_violations(key: str, path: Path) -> list:
     return []
 
 
-def _image_value_violations(key: str, path: Path) -> list:
+def _image_value_violations_astropy(key: str, path: Path) -> list:
     """Reference-image pixels that are not finite numbers (NaN, infinite, beyond 1e30): one line.
 
     The reference refuses a bias, dark or flat with such pixels, naming the file,
@@ -746,6 +756,123 @@ def _image_value_violations(key: str, path: Path) -> list:
                             f"{data.size} pixels"]  # fmt: skip
     except Exception as err:  # noqa: BLE001 - one line, in the reader's words
         return [f"{key} {path}: not a readable image ({' '.join(str(err).split())})"]
+    return []
+
+
+# The three checks above read the file with astropy. The versions below read the
+# bytes `_walk` already has, for the plain layouts of real reference files (float
+# images; binary tables of fixed-width columns without TSCAL/TZERO), and hand any
+# other layout (a tile-compressed image, a scaled column, a variable-length array)
+# to astropy: importing astropy.io.fits costs 0.3 s, more than the whole reference
+# pipeline of `stischeck reference` on a small exposure (issue 17). The lines they
+# give are the same, file for file (tests/unit/test_validate_references.py).
+
+#: Binary-table column codes of fixed width (FITS 4.0 Table 18): bytes per element.
+_TFORM_BYTES = {"L": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16}
+_TFORM_DTYPE = {"I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+_TFORM_PARTS = re.compile(r"^\s*(\d*)([A-Z])", re.IGNORECASE)
+
+
+def _card(hdu: _Hdu, key: str, default=None):
+    return hdu.cards.get(key, (default, ""))[0]
+
+
+def _is_table(hdu: _Hdu) -> bool:
+    kind = _card(hdu, "XTENSION", "")
+    return isinstance(kind, str) and kind.strip().upper() == "BINTABLE"
+
+
+def _columns(hdu: _Hdu) -> list | None:
+    """(name, code, repeat, byte offset) per column; None for a layout astropy must read."""
+    fields = _card(hdu, "TFIELDS", 0)
+    if not isinstance(fields, int) or _card(hdu, "PCOUNT", 0) not in (0, None):
+        return None
+    out, offset = [], 0
+    for n in range(1, fields + 1):
+        if f"TSCAL{n}" in hdu.cards or f"TZERO{n}" in hdu.cards:
+            return None
+        match = _TFORM_PARTS.match(str(_card(hdu, f"TFORM{n}", "")))
+        if match is None or match[2].upper() not in _TFORM_BYTES:
+            return None  # X bits, P/Q arrays: astropy's
+        repeat, code = int(match[1] or 1), match[2].upper()
+        out.append((str(_card(hdu, f"TTYPE{n}", "")).strip(), code, repeat, offset))
+        offset += repeat * _TFORM_BYTES[code]
+    return out if offset == _card(hdu, "NAXIS1") else None
+
+
+def _table_rows(hdu: _Hdu, data: bytes) -> np.ndarray:
+    """The table's rows as a (NAXIS2, NAXIS1) array of bytes."""
+    width, rows = int(_card(hdu, "NAXIS1", 0)), int(_card(hdu, "NAXIS2", 0))
+    flat = np.frombuffer(data, np.uint8, width * rows, hdu.data_offset)
+    return flat.reshape(rows, width)
+
+
+def _hdu_name(hdu: _Hdu) -> str:
+    """``[NAME,VER]`` as astropy names an HDU (an HDU without EXTNAME has name '')."""
+    return f"[{hdu.extname},{hdu.extver}]"
+
+
+def _ccdtab_violations(path: Path, hdus: list, data: bytes) -> list:
+    """`_ccdtab_violations_astropy` on the bytes already read (same lines)."""
+    columns = _columns(hdus[1]) if len(hdus) > 1 and _is_table(hdus[1]) else None
+    if columns is None:
+        return _ccdtab_violations_astropy(path)
+    rows = _table_rows(hdus[1], data)
+    layout = {name: (code, repeat, offset) for name, code, repeat, offset in columns}
+    for column in CCDTAB_NUMBERS:
+        if column not in layout:
+            continue
+        code, repeat, offset = layout[column]
+        if code not in _TFORM_DTYPE or repeat != 1:
+            return _ccdtab_violations_astropy(path)
+        size = np.dtype(_TFORM_DTYPE[code]).itemsize
+        cells = np.ascontiguousarray(rows[:, offset : offset + size])
+        values = cells.view(_TFORM_DTYPE[code]).ravel().astype(float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            return [f"CCDTAB {path}[1]: {column} = {values[bad[0]]} in row {bad[0] + 1} "
+                    "is not a finite number"]  # fmt: skip
+    return []
+
+
+def _table_text_violations(key: str, path: Path, hdus: list, data: bytes) -> list:
+    """`_table_text_violations_astropy` on the bytes already read (same lines)."""
+    for hdu in hdus[1:]:
+        if not _is_table(hdu):
+            continue
+        columns = _columns(hdu)
+        if columns is None:
+            return _table_text_violations_astropy(key, path)
+        rows = _table_rows(hdu, data)
+        for name, code, repeat, offset in columns:
+            if code == "A" and rows.size and rows[:, offset : offset + repeat].max() > 127:
+                return [f"{key} {path}{_hdu_name(hdu)}: column {name} holds bytes that are "
+                        "not ASCII"]  # fmt: skip
+    return []
+
+
+def _image_value_violations(key: str, path: Path, hdus: list, data: bytes) -> list:
+    """`_image_value_violations_astropy` on the bytes already read (same lines)."""
+    for hdu in hdus[1:]:
+        if hdu.extname not in ("SCI", "ERR"):
+            continue
+        bitpix, naxis = _card(hdu, "BITPIX"), _card(hdu, "NAXIS", 0)
+        if _is_table(hdu) or _card(hdu, "BSCALE", 1) != 1 or _card(hdu, "BZERO", 0) != 0:
+            return _image_value_violations_astropy(key, path)  # compressed or scaled
+        if bitpix not in (-32, -64) or not naxis:
+            continue  # integers are finite; a null extension holds no pixels
+        count = hdu.data_bytes * 8 // abs(bitpix)
+        pixels = np.frombuffer(data, f">f{abs(bitpix) // 8}", count, hdu.data_offset)
+        if (np.abs(pixels) <= 1e30).all():  # false for NaN and infinity too
+            continue
+        values = pixels.astype(np.float64)
+        finite = np.isfinite(values)
+        bad = int(np.count_nonzero(~finite))
+        huge = int(np.count_nonzero(np.abs(values[finite]) > 1e30))
+        nans = int(np.count_nonzero(np.isnan(values)))
+        what = [f"{bad} not finite ({nans} NaN, {bad - nans} infinite)"] if bad else []
+        what += [f"{huge} beyond 1e30"] if huge else []
+        return [f"{key} {path}{_hdu_name(hdu)}: {' and '.join(what)} of {values.size} pixels"]
     return []
 
 
