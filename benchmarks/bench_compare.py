@@ -18,8 +18,9 @@ that drift of a shared machine hits both alike:
 
 Printed: median, min and max wall time of each side, the median of the
 per-pair ratios compare / cs0.e x6, and whether it is within the issue's
-target of 1.3x. The compare runs must say AGREE (exit 0); anything else stops
-the benchmark.
+target of 1.2x, and what compare leaves on disk (MB) against the 10 MB target.
+The compare runs must say AGREE (exit 0); anything else stops the benchmark.
+Every child runs with bytecode caching on (`common.user_env`).
 """
 
 import argparse
@@ -32,7 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGET = 1.3
+from common import load, user_env
+
+#: Issue 17: compare within 1.2x the six bare cs0.e runs; agreeing full frame <= 10 MB left.
+TARGET = 1.2
+DISK_TARGET_MB = 10.0
 
 
 def _prepare(raw: Path, dest: Path) -> list[Path]:
@@ -67,13 +72,18 @@ def _six_cs0e(cs0: str, copies: list[Path], env: dict) -> float:
     return time.perf_counter() - t0
 
 
+def _disk_mb(folder: Path) -> float:
+    """Bytes left in ``folder`` (every file under it), in MB (10^6)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
 def _compare(raw: Path, oref: Path, cs0: str, outdir: Path, jobs: int | None) -> float:
     cmd = [sys.executable, "-m", "stischeck.cli", "compare", str(raw), "--oref", str(oref)]
     cmd += ["--calstis", cs0, "--outdir", str(outdir), "--no-html"]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=user_env())
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"compare did not agree (exit {done.returncode}):\n{done.stdout}")
@@ -90,21 +100,23 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cs0 = shutil.which(args.calstis) or args.calstis
     oref = args.oref.resolve()
-    env = dict(os.environ, oref=f"{oref}/")
-    bare, cmp_, ratios = [], [], []
+    env = user_env(oref=f"{oref}/")
+    bare, cmp_, ratios, disk = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         copies = _prepare(args.raw, tmp / "bare")
         for k in range(args.repeat + 1):
             a = _six_cs0e(cs0, copies, env)
             b = _compare(args.raw, oref, cs0, tmp / f"compare-{k}", args.jobs)
+            disk.append(_disk_mb(tmp / f"compare-{k}"))
             shutil.rmtree(tmp / f"compare-{k}")
             if k:  # run 0 is the warm-up
                 bare.append(a)
                 cmp_.append(b)
                 ratios.append(b / a)
     med = statistics.median
-    print(f"raw: {args.raw.name}; {args.repeat} timed pairs after one warm-up; wall seconds")
+    print(f"raw: {args.raw.name}; {args.repeat} timed pairs after one warm-up; wall seconds; "
+          f"{load()}")  # fmt: skip
     print(f"{'side':<14}{'median':>9}{'min':>9}{'max':>9}")
     for name, values in (("cs0.e x6", bare), ("compare", cmp_)):
         print(f"{name:<14}{med(values):9.3f}{min(values):9.3f}{max(values):9.3f}")
@@ -114,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         f"compare / cs0.e x6: median {ratio:.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f});"
         f" within {TARGET}x: {verdict}"
     )
+    within = "yes" if max(disk) <= DISK_TARGET_MB else "no"
+    print(f"left on disk by compare (default --keep differing): {max(disk):.2f} MB; "
+          f"within {DISK_TARGET_MB:g} MB: {within}")  # fmt: skip
     return 0
 
 

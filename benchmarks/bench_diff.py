@@ -1,20 +1,26 @@
-"""Time `stischeck diff` on two full-frame _flt files (in-process, after start-up).
+"""Time `stischeck diff` on two full-frame _flt files, in-process and as a whole process.
 
-Usage: python benchmarks/bench_diff.py [--corpus DIR] [--repeat N]
+Usage: python benchmarks/bench_diff.py [--corpus DIR] [--repeat N] [--fitsdiff PATH]
 
 Uses the corpus's full-frame case (1024 x 1024, two imsets): BIASCORR against
 itself (identical, the common verdict) and BLEVCORR against BIASCORR (every
 pixel differs, the worst case). Files are decompressed first so that gzip is
-not timed. Issue target: under 0.5 s per comparison.
+not timed. Issue target: under 0.5 s per comparison (in-process), and (issue 17)
+the whole ``stischeck diff A B`` process no slower than astropy's ``fitsdiff A B``
+on the same pair: alternated runs after a warm-up, median of the per-pair ratios.
 """
 
 import argparse
 import gzip
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import load, user_env
 
 from stischeck.diff import diff_products
 from stischeck.environment import find_corpus
@@ -26,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--fitsdiff", default=shutil.which("fitsdiff") or "fitsdiff")
     args = parser.parse_args()
     corpus = args.corpus or find_corpus()
     if corpus is None:
@@ -54,6 +61,32 @@ def main() -> None:
                 f"{label:<44} {result.verdict:<10} {statistics.median(times):>9.3f} "
                 f"{min(times):>7.3f}"
             )
+
+        _processes(pairs, args.repeat, args.fitsdiff)
+
+
+def _wall(cmd: list) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=user_env())
+    return time.perf_counter() - t0
+
+
+def _processes(pairs: dict, repeat: int, fitsdiff: str) -> None:
+    """Whole processes: ``stischeck diff A B`` against ``fitsdiff A B``, alternated."""
+    print(f"\nwhole process, {repeat} alternated runs after a warm-up; {load()}")
+    print(f"{'pair':<44} {'stischeck s':>11} {'fitsdiff s':>10} {'ratio':>6} {'min':>5} {'max':>5}")
+    for label, (a, b) in pairs.items():
+        ours = [sys.executable, "-m", "stischeck.cli", "diff", str(a), str(b)]
+        theirs = [fitsdiff, str(a), str(b)]
+        _wall(ours), _wall(theirs)
+        o, t = [], []
+        for _ in range(repeat):
+            o.append(_wall(ours))
+            t.append(_wall(theirs))
+        ratios = [x / y for x, y in zip(o, t, strict=True)]
+        med = statistics.median
+        print(f"{label:<44} {med(o):>11.3f} {med(t):>10.3f} {med(ratios):>6.2f} "
+              f"{min(ratios):>5.2f} {max(ratios):>5.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

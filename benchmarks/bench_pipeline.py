@@ -51,7 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import load, plain_oref, reference_once, set_switches, stats, table
+from common import load, plain_oref, reference_once, set_switches, stats, table, user_env
 
 SIX_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
 IMPORTS = (
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        env = dict(os.environ, oref=f"{oref}/")
+        env = user_env(oref=f"{oref}/")
         wanted = [a for n in args.crsplit for a in ("--crsplit", str(n))]
         prepare = [*me, str(args.case_dir), "--worker", "prepare", "--out", str(tmp / "in")]
         _, _, text = _run([*prepare, *wanted], env)
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             orefs["plain"] = plain_oref(oref, tmp / "oref-plain")
         for layout, n in ((lay, n) for lay in args.layout for n in raws):
             raw, lay_oref = raws[n], orefs[layout]
-            env = dict(os.environ, oref=f"{lay_oref}/")
+            env = user_env(oref=f"{lay_oref}/")
             tag = f"{layout} CRSPLIT={n}"
             cs0_wall, cs0_peak, ref_cold, ref_warm, ref_delta, ref_base = [], [], [], [], [], []
             cs0_cpu, ref_cpu = [], []
