@@ -539,26 +539,36 @@ def write_outputs(run) -> dict:
             ]
         ),
     )
-    if getattr(run.settings, "two_builds", False):
-        from stischeck.compare.movement import MOVEMENT_COLUMNS, movement_rows
-
-        moves = pd.DataFrame(movement_rows(run), columns=MOVEMENT_COLUMNS)
-        moves["imset"] = moves["imset"].astype("Int64")
-        table("movement.csv", moves)
-        columns = ["configuration", "module", "step", "kind", "a", "b"]
-        table("trailers.csv", pd.DataFrame(trailer_rows(run), columns=columns))
-    if getattr(run, "repeats", None):
-        table("repeat.csv", pd.DataFrame(
-            [dict(configuration=name, side=side, run=r.index, status=r.status,
-                  returncode=r.returncode, message=r.message,
-                  differs=",".join(sorted({d.kind for d in res.differences if d.run == r.index})))
-             for (name, side), res in sorted(run.repeats.items()) for r in res.runs]))  # fmt: skip
+    for name, frame in _two_build_tables(run).items():
+        table(name, frame)
     summary = summarize(run)
     write_text(out / "provenance.json", json.dumps(provenance(run), indent=2) + "\n")
     write_text(out / "summary.txt", format_text(run, summary))
     write_text(out / "summary.json", json.dumps(dict(summary, tables=tables), indent=2) + "\n")
     finish_outdir(out, "complete")
     return summary
+
+
+def _two_build_tables(run) -> dict:
+    """movement.csv and trailers.csv with a baseline; repeat.csv with ``repeat`` above 1."""
+    import pandas as pd
+
+    tables = {}
+    if getattr(run.settings, "two_builds", False):
+        from stischeck.compare.movement import MOVEMENT_COLUMNS, movement_rows
+
+        moves = pd.DataFrame(movement_rows(run), columns=MOVEMENT_COLUMNS)
+        moves["imset"] = moves["imset"].astype("Int64")
+        tables["movement.csv"] = moves
+        columns = ["configuration", "module", "step", "kind", "a", "b"]
+        tables["trailers.csv"] = pd.DataFrame(trailer_rows(run), columns=columns)
+    if getattr(run, "repeats", None):
+        tables["repeat.csv"] = pd.DataFrame(
+            [dict(configuration=name, side=side, run=r.index, status=r.status,
+                  returncode=r.returncode, message=r.message,
+                  differs=",".join(sorted({d.kind for d in res.differences if d.run == r.index})))
+             for (name, side), res in sorted(run.repeats.items()) for r in res.runs])  # fmt: skip
+    return tables
 
 
 def _two_builds_text(summary: dict) -> list:
@@ -610,6 +620,10 @@ def format_text(run, summary) -> str:
     compared = primary
     if run.settings.calstis is not None and run.settings.truth is not None:
         compared = "reference-vs-calstis-vs-truth"  # the verdict covers all three comparisons
+    if getattr(run.settings, "two_builds", False):
+        compared = "baseline-vs-calstis-vs-reference" + (
+            "-vs-truth" * (run.settings.truth is not None)
+        )
     lines = [
         f"stischeck compare {run.rootname}: {summary['verdict'].upper()} "
         f"({compared}, policy {run.settings.policy.label}, "

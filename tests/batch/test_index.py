@@ -51,7 +51,7 @@ def test_the_index_puts_failures_first_and_escapes_every_text(tmp_path):
     assert page.index(">broken<") < page.index(">differs<") < page.index(">agrees<")
     assert '<a href="agrees/report.html">agrees</a> <span class="reused">(reused)</span>' in page
     assert '<a href="differs/summary.txt">differs</a>' in page
-    assert '<td class="msg">a&lt;script' in page  # a failed data set: no link, its message
+    assert '<td class="why msg">a&lt;script' in page  # a failed data set: no link, its message
     assert '<span class="cfg v v-differ" title="differ">BLEVCORR</span>' in page
     assert '<td class="num">7</td>' in page and "12.3 s" in page
     assert "1 could not run, 1 differ, 1 agree; 1 reused" in page
