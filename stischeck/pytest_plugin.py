@@ -131,8 +131,10 @@ def _baseline_build(config):
     value = given or os.environ.get("STISCHECK_BASELINE_CALSTIS")
     if not value:
         return None
-    path = Path(value)
-    if not (path.is_file() and os.access(path, os.X_OK)):
+    from stischeck.environment import find_calstis
+
+    path, _ = find_calstis(value)  # an explicit path: the same test as for --stischeck-calstis
+    if path is None:
         source = "--stischeck-baseline-calstis" if given else "STISCHECK_BASELINE_CALSTIS"
         raise pytest.UsageError(f"{source} {value}: not an executable file")
     return path

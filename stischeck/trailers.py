@@ -61,6 +61,7 @@ __all__ = [
     "split_steps",
     "diff_trailers",
     "format_diff",
+    "change_rows",
 ]
 
 GENERAL = "(general)"
@@ -357,3 +358,38 @@ def format_diff(diff: TrailerDiff, *, a_name: str = "A", b_name: str = "B") -> s
             else:
                 lines.append(f"  {change.kind}: {change.a if change.b is None else change.b}")
     return "\n".join(lines) + "\n"
+
+
+def _same_text(a: Path, b: Path) -> bool:
+    """True when two logs are the same line for line after `normalise_line`."""
+    try:
+        texts = [p.read_text(errors="replace").splitlines() for p in (a, b)]
+    except OSError:
+        return False
+    lines = [[normalise_line(x) for x in t if x.strip()] for t in texts]
+    return lines[0] == lines[1]
+
+
+def change_rows(a: Path, b: Path) -> list:
+    """
+    Trailer ``a`` against trailer ``b`` as table rows, one per change.
+
+    Returns
+    -------
+    list of dict
+        ``module``, ``step``, ``kind`` (`Change.kind`), ``a`` and ``b`` (the
+        lines). A log that is not a calstis trailer (no module banner) gives
+        one ``unreadable`` row, unless both logs are the same after
+        normalisation.
+    """
+    try:
+        diff = diff_trailers(read_trailer(Path(a)), read_trailer(Path(b)))
+    except Exception as err:  # noqa: BLE001 - an unreadable trailer is a row, not a crash
+        if _same_text(Path(a), Path(b)):
+            return []  # not calstis's layout (a stand-in's log), but the same on both sides
+        return [dict(module="", step="", kind="unreadable", a=None, b=" ".join(str(err).split()))]
+    return [
+        dict(module=step.module, step=step.step, kind=change.kind, a=change.a, b=change.b)
+        for step in diff.steps
+        for change in step.changes
+    ]

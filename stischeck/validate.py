@@ -682,7 +682,6 @@ def _ccdtab_violations_astropy(path: Path) -> list:
     READNSE = 1.6e+38 and a statistics keyword astropy cannot parse); the
     reference refuses it, named, rather than guess what calstis means.
     """
-    import numpy as np
     from astropy.io import fits
 
     try:
@@ -706,7 +705,6 @@ def _ccdtab_violations_astropy(path: Path) -> list:
 
 def _table_text_violations_astropy(key: str, path: Path) -> list:
     """Text columns of a reference table hold ASCII only (the readers decode them as such)."""
-    import numpy as np
     from astropy.io import fits
 
     try:
@@ -725,6 +723,19 @@ def _table_text_violations_astropy(key: str, path: Path) -> list:
     return []
 
 
+def _unusable_pixels(values: np.ndarray) -> str:
+    """``"3 not finite (2 NaN, 1 infinite) of 1048576 pixels"`` ('' when every pixel is usable)."""
+    finite = np.isfinite(values)
+    bad = int(np.count_nonzero(~finite))
+    huge = int(np.count_nonzero(np.abs(values[finite]) > 1e30))
+    if not (bad or huge):
+        return ""
+    nans = int(np.count_nonzero(np.isnan(values)))
+    what = [f"{bad} not finite ({nans} NaN, {bad - nans} infinite)"] if bad else []
+    what += [f"{huge} beyond 1e30"] if huge else []
+    return f"{' and '.join(what)} of {values.size} pixels"
+
+
 def _image_value_violations_astropy(key: str, path: Path) -> list:
     """Reference-image pixels that are not finite numbers (NaN, infinite, beyond 1e30): one line.
 
@@ -736,7 +747,6 @@ def _image_value_violations_astropy(key: str, path: Path) -> list:
     cs0.e segfaults on some of them). The same rule for NaN and infinity, in
     every command (README, "Damaged input").
     """
-    import numpy as np
     from astropy.io import fits
 
     try:
@@ -744,16 +754,9 @@ def _image_value_violations_astropy(key: str, path: Path) -> list:
             for hdu in hdul[1:]:
                 if hdu.name not in ("SCI", "ERR") or hdu.data is None:
                     continue
-                data = np.asarray(hdu.data, dtype=np.float64)
-                finite = np.isfinite(data)
-                bad = int(np.count_nonzero(~finite))
-                huge = int(np.count_nonzero(np.abs(data[finite]) > 1e30))
-                if bad or huge:
-                    nans = int(np.count_nonzero(np.isnan(data)))
-                    what = [f"{bad} not finite ({nans} NaN, {bad - nans} infinite)"] if bad else []
-                    what += [f"{huge} beyond 1e30"] if huge else []
-                    return [f"{key} {path}[{hdu.name},{hdu.ver}]: {' and '.join(what)} of "
-                            f"{data.size} pixels"]  # fmt: skip
+                what = _unusable_pixels(np.asarray(hdu.data, dtype=np.float64))
+                if what:
+                    return [f"{key} {path}[{hdu.name},{hdu.ver}]: {what}"]
     except Exception as err:  # noqa: BLE001 - one line, in the reader's words
         return [f"{key} {path}: not a readable image ({' '.join(str(err).split())})"]
     return []
@@ -865,14 +868,7 @@ def _image_value_violations(key: str, path: Path, hdus: list, data: bytes) -> li
         pixels = np.frombuffer(data, f">f{abs(bitpix) // 8}", count, hdu.data_offset)
         if (np.abs(pixels) <= 1e30).all():  # false for NaN and infinity too
             continue
-        values = pixels.astype(np.float64)
-        finite = np.isfinite(values)
-        bad = int(np.count_nonzero(~finite))
-        huge = int(np.count_nonzero(np.abs(values[finite]) > 1e30))
-        nans = int(np.count_nonzero(np.isnan(values)))
-        what = [f"{bad} not finite ({nans} NaN, {bad - nans} infinite)"] if bad else []
-        what += [f"{huge} beyond 1e30"] if huge else []
-        return [f"{key} {path}{_hdu_name(hdu)}: {' and '.join(what)} of {values.size} pixels"]
+        return [f"{key} {path}{_hdu_name(hdu)}: {_unusable_pixels(pixels.astype(np.float64))}"]
     return []
 
 

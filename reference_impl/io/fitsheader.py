@@ -189,11 +189,11 @@ class Header:
             key = _index(self._cards, key)
         del self._cards[key]
 
-    def insert(self, index: int, card: Card, useblanks: bool = False) -> None:  # noqa: ARG002
+    def insert(self, index: int, card: Card) -> None:
         """Insert ``card`` before position ``index`` (blank cards are never reused)."""
         self._cards.insert(index, card)
 
-    def append(self, card: Card, useblanks: bool = False, end: bool = True) -> None:  # noqa: ARG002
+    def append(self, card: Card) -> None:
         """Append ``card`` after the last card (blank cards are never reused)."""
         self._cards.append(card)
 

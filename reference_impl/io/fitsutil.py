@@ -209,7 +209,7 @@ class FitsHdu:
     index : int
         Position in the file (0 = primary).
     header : reference_impl.io.fitsheader.Header
-        As astropy parses it.
+        Its cards as read; values as astropy parses them.
     key : tuple of (str, int)
         ``(EXTNAME upper-cased and stripped, EXTVER)``, EXTVER 1 when absent.
     header_text : str

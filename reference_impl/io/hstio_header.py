@@ -135,10 +135,10 @@ def put(header, key: str, value) -> None:
         else:
             image = f"{key:8}= {field} {old[31:]}"
         del header[k]
-        header.insert(k, Card.fromstring(image), useblanks=False)
+        header.insert(k, Card.fromstring(image))
         return
     image = f"{f'{key:8}= {field}':30} / {comment}"
-    header.append(Card.fromstring(image), useblanks=False, end=True)
+    header.append(Card.fromstring(image))
 
 
 def add_history(header, text: str) -> None:
@@ -147,7 +147,7 @@ def add_history(header, text: str) -> None:
     astropy's ``add_history`` would put it after the last HISTORY card, before
     keywords appended since. Text beyond 72 characters continues on further cards.
     """
-    header.append(Card.commentary("HISTORY", text), useblanks=False, end=True)
+    header.append(Card.commentary("HISTORY", text))
 
 
 def apply_history(header, entries) -> None:

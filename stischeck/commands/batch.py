@@ -107,36 +107,15 @@ def _calstis(args, datasets):
 
 
 def _baseline(args, calstis) -> dict:
-    """``--baseline-calstis``, ``--baseline-oref``, ``--repeat``, checked once for every data set.
+    """`options.baseline_settings`, once for every data set; build A's path resolved.
 
     Reference set A is one folder for all data sets (as a CRDS cache is); a
     data set whose files it lacks is that data set's one-line error row.
     """
-    from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, UsageError
-    from stischeck.validate import check_oref
-
-    a_build, a_oref, repeat = args.baseline_calstis, args.baseline_oref, args.repeat
-    if repeat < 1:
-        raise UsageError(f"--repeat: give 1 or more runs (got {repeat})")
-    if calstis is None and (a_build or a_oref or repeat > 1):
-        given = "--baseline-calstis" if a_build else "--baseline-oref" if a_oref else "--repeat"
-        raise UsageError(f"{given} needs calstis (--calstis, $STISCHECK_CALSTIS or PATH)")
-    found = None
-    if a_build:
-        found, where = find_calstis(a_build)
-        if found is None:
-            raise CalstisError(
-                f"cs0.e (build A): {where.replace('--calstis', '--baseline-calstis')}"
-            )
-        found = found.resolve()
-    if a_oref:
-        check_oref(Path(a_oref), option="--baseline-oref")
-    return dict(
-        baseline_calstis=found,
-        baseline_oref=Path(a_oref).resolve() if a_oref else None,
-        repeat=repeat,
-    )
+    settings = options.baseline_settings(args, calstis)
+    if settings["baseline_calstis"] is not None:
+        settings["baseline_calstis"] = settings["baseline_calstis"].resolve()
+    return settings
 
 
 def run(args) -> int:

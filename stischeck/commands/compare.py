@@ -117,53 +117,25 @@ def run(args) -> int:
 
 def baseline_settings(args, raw: Path, plan, calstis: Path | None) -> dict:
     """
-    ``--baseline-calstis``, ``--baseline-oref`` and ``--repeat``, checked before anything runs.
-
-    Returns
-    -------
-    dict
-        ``baseline_calstis``, ``baseline_oref`` and ``repeat`` for `compare_dataset`.
+    `options.baseline_settings`, and reference set A holding every file, undamaged.
 
     Raises
     ------
-    UsageError
-        A baseline or ``--repeat`` without calstis, or ``--repeat`` below 1.
-    CalstisError
-        ``--baseline-calstis`` is not an executable file.
     InputFileError
-        ``--baseline-oref`` is not a readable folder, lacks a file the
-        configurations need, or holds a damaged one.
+        ``--baseline-oref`` lacks a file the configurations need, or holds a
+        damaged one; and as `options.baseline_settings`.
     """
-    from stischeck.environment import find_calstis
-    from stischeck.errors import CalstisError, InputFileError, UsageError
     from stischeck.inputs import ReferenceFolder, check_references
-    from stischeck.validate import READ_BY, check_oref, validate_references
+    from stischeck.validate import READ_BY
+    from stischeck.validate import check_references as check_reference_files
 
-    a_build = getattr(args, "baseline_calstis", None)
-    a_oref = getattr(args, "baseline_oref", None)
-    repeat = int(getattr(args, "repeat", 1) or 1)
-    if repeat < 1:
-        raise UsageError(f"--repeat: give 1 or more runs (got {repeat})")
-    if calstis is None and (a_build or a_oref or repeat > 1):
-        given = "--baseline-calstis" if a_build else "--baseline-oref" if a_oref else "--repeat"
-        raise UsageError(f"{given} needs calstis (--calstis, $STISCHECK_CALSTIS or PATH)")
-    found = None
-    if a_build:
-        found, where = find_calstis(a_build)
-        if found is None:
-            where = where.replace("--calstis", "--baseline-calstis", 1)
-            raise CalstisError(f"cs0.e (build A): {where}")
-    folder = None
-    if a_oref:
-        folder = Path(a_oref).resolve()
-        check_oref(folder, option="--baseline-oref")
+    settings = options.baseline_settings(args, calstis)
+    folder = settings["baseline_oref"]
+    if folder is not None:
         check_references(raw, plan.header, plan.configurations,
                          ReferenceFolder(folder, "--baseline-oref"), damage=False)  # fmt: skip
-        damaged = validate_references(raw, folder, switches={s for s in READ_BY.values() if s})
-        if damaged:
-            raise InputFileError(damaged[0] + (f" (and {len(damaged) - 1} more)"
-                                               if len(damaged) > 1 else ""))  # fmt: skip
-    return dict(baseline_calstis=found, baseline_oref=folder, repeat=repeat)
+        check_reference_files(raw, folder, switches={s for s in READ_BY.values() if s})
+    return settings
 
 
 def _calstis(args, truth: Path | None) -> Path | None:

@@ -10,6 +10,7 @@ from stischeck.vocabulary import DEFAULT_TIMEOUT_S
 
 __all__ = [
     "add_baseline_options",
+    "baseline_settings",
     "add_calstis_option",
     "add_comparison_options",
     "add_oref_option",
@@ -112,3 +113,56 @@ def add_baseline_options(parser) -> None:
         help="run every calstis configuration N times (each build) and report any run whose "
         "products or exit status differ from the first (default 1: no repeat)",
     )
+
+
+def baseline_settings(args, calstis) -> dict:
+    """
+    ``--baseline-calstis``, ``--baseline-oref`` and ``--repeat``, checked before anything runs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With the options of `add_baseline_options` (absent ones count as not given).
+    calstis : Path or None
+        Build B; None without calstis.
+
+    Returns
+    -------
+    dict
+        ``baseline_calstis`` (Path or None, as found), ``baseline_oref``
+        (absolute Path or None) and ``repeat`` (int), as `compare_dataset`
+        and `BatchSettings` take them.
+
+    Raises
+    ------
+    UsageError
+        A baseline or ``--repeat`` without calstis, or ``--repeat`` below 1.
+    CalstisError
+        ``--baseline-calstis`` is not an executable file.
+    InputFileError
+        ``--baseline-oref`` is not a readable folder.
+    """
+    from pathlib import Path
+
+    from stischeck.environment import find_calstis
+    from stischeck.errors import CalstisError, UsageError
+    from stischeck.validate import check_oref
+
+    a_build = getattr(args, "baseline_calstis", None)
+    a_oref = getattr(args, "baseline_oref", None)
+    repeat = int(getattr(args, "repeat", 1) or 1)
+    if repeat < 1:
+        raise UsageError(f"--repeat: give 1 or more runs (got {repeat})")
+    if calstis is None and (a_build or a_oref or repeat > 1):
+        given = "--baseline-calstis" if a_build else "--baseline-oref" if a_oref else "--repeat"
+        raise UsageError(f"{given} needs calstis (--calstis, $STISCHECK_CALSTIS or PATH)")
+    found = None
+    if a_build:
+        found, where = find_calstis(a_build)
+        if found is None:
+            where = where.replace("--calstis", "--baseline-calstis", 1)
+            raise CalstisError(f"cs0.e (build A): {where}")
+    folder = Path(a_oref).resolve() if a_oref else None
+    if folder is not None:
+        check_oref(folder, option="--baseline-oref")
+    return dict(baseline_calstis=found, baseline_oref=folder, repeat=repeat)

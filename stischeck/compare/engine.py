@@ -83,6 +83,13 @@ class CompareSettings:
         """The reference folder side A reads."""
         return self.baseline_oref if self.baseline_oref is not None else self.oref
 
+    def builds(self) -> list:
+        """``(side, cs0.e, reference folder)`` of each calstis build: B, then A if any."""
+        out = [("calstis", self.calstis, self.oref)]
+        if self.two_builds:
+            out.append(("baseline", self.baseline_build, self.baseline_references))
+        return out
+
     def comparisons(self) -> tuple:
         """The cumulative comparisons made per configuration, primary first."""
         if not self.two_builds:
@@ -110,6 +117,8 @@ class CompareRun:
     parity: dict = field(default_factory=dict)
     #: (config, side) -> `stischeck.repeat.RepeatResult` (``repeat`` above 1).
     repeats: dict = field(default_factory=dict)
+    #: config -> build A's trailer against B's (`stischeck.trailers.change_rows`), two builds.
+    trailer_changes: dict = field(default_factory=dict)
 
 
 def hdu_rows(result) -> list:
@@ -297,11 +306,9 @@ def _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane) -
         # Longest first (more steps, CR rejection last of all): with several
         # cs0.e at a time the lane then ends with short runs, not one long one.
         order.sort(key=lambda c: (-len(c.performed), c.name))
-    sides = [("calstis", execute, settings.calstis, settings.oref)]
+    sides = [(side, execute, cs0, oref) for side, cs0, oref in settings.builds()]
     if execute is not execute_calstis:
         sides.append(("cs0", execute_calstis, settings.calstis, settings.oref))
-    if settings.two_builds:
-        sides.append(("baseline", execute, settings.baseline_build, settings.baseline_references))
     jobs: dict = {}
     for config in order:
         for side, function, cs0, oref in sides:
@@ -395,6 +402,11 @@ def _finish(run: CompareRun, config, futures: dict | None) -> None:
                 raw_copy, direct, wrapped, work / "cs0", work / "calstis"
             )
         comparisons = (*comparisons, PARITY)
+    a, b = run.runs.get((config.name, "baseline")), run.runs.get((config.name, "calstis"))
+    if a is not None and b is not None and a.trailer and b.trailer:
+        from stischeck.trailers import change_rows
+
+        run.trailer_changes[config.name] = change_rows(a.trailer, b.trailer)
     if run.settings.repeat > 1:
         _repeat(run, config)
     rows, frames = _compare_config(run, config, comparisons)
@@ -407,11 +419,8 @@ def _repeat(run: CompareRun, config) -> None:
     from stischeck.repeat import repeat_calstis
 
     settings = run.settings
-    builds = [("calstis", settings.calstis, settings.oref)]
-    if settings.two_builds:
-        builds.append(("baseline", settings.baseline_build, settings.baseline_references))
     work = settings.outdir / "runs" / config.name
-    for side, cs0, oref in builds:
+    for side, cs0, oref in settings.builds():
         first = run.runs.get((config.name, side))
         if first is None:
             continue
@@ -471,13 +480,10 @@ def _run_steplocal(run: CompareRun, pool) -> None:
         handle = pool.submit(
             staged, settings.oref, work / "steplocal-reference", (config.added,), None
         )
-        builds = [("steplocal-calstis", settings.calstis, settings.oref)]
-        if settings.two_builds:
-            # A and B each run the step on the same input: a difference is the step's own.
-            builds.append(
-                ("steplocal-baseline", settings.baseline_build, settings.baseline_references)
-            )
-        for side, cs0, oref in builds:
+        # With two builds, A and B each run the step on the same input: a difference
+        # between them is the step's own.
+        for build, cs0, oref in settings.builds():
+            side = f"steplocal-{build}"
             outcome = execute_calstis(
                 cs0,
                 staged,

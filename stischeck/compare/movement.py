@@ -106,7 +106,7 @@ def _comparison_names(settings) -> tuple:
     return A_VS_B, f"{ref_a}-vs-baseline", "reference-vs-calstis"
 
 
-def movement_rows(run, *, steplocal: bool = False) -> list:
+def movement_rows(run) -> list:
     """
     One row per configuration × product × extension × imset of the A vs B comparison.
 
@@ -114,9 +114,6 @@ def movement_rows(run, *, steplocal: bool = False) -> list:
     ----------
     run : CompareRun
         A finished two-build run (``settings.two_builds``).
-    steplocal : bool
-        Only the step-local A vs B rows (A and B each running the rung's
-        step on the same input), without a reference verdict.
 
     Returns
     -------
@@ -125,36 +122,23 @@ def movement_rows(run, *, steplocal: bool = False) -> list:
         ``extname`` "" where it was not compared pixel by pixel.
     """
     ab_name, ra_name, rb_name = _comparison_names(run.settings)
-    if steplocal:
-        ab_name, ra_name, rb_name = "steplocal-baseline-vs-steplocal-calstis", None, None
-    verdicts: dict = {}
-    keys = []
+    verdicts: dict = {}  # key -> comparison -> verdict, keys in row order
     for row in run.rows:
-        key = (row["configuration"], row.get("product", ""), row.get("extname", ""),
-               row.get("imset"))  # fmt: skip
         if row["comparison"] in (ab_name, ra_name, rb_name):
-            if key not in verdicts:
-                verdicts[key] = {}
-                keys.append(key)
-            verdicts[key][row["comparison"]] = row["verdict"]
+            key = (row["configuration"], row.get("product", ""), row.get("extname", ""),
+                   row.get("imset"))  # fmt: skip
+            verdicts.setdefault(key, {})[row["comparison"]] = row["verdict"]
     out = []
-    for key in keys:
-        v = verdicts[key]
+    for (config, product, extname, imset), v in verdicts.items():
         if ab_name not in v:
             continue  # the reference's own finding, with no A vs B counterpart here
         ab, ra, rb = v.get(ab_name), v.get(ra_name), v.get(rb_name)
-        config, product, extname, imset = key
-        words = movement(ab, ra, rb) if not steplocal else _steplocal_words(ab)
         out.append(
             dict(configuration=config, product=product, extname=extname, imset=imset,
-                 a_vs_b=ab, reference_vs_a=ra, reference_vs_b=rb, movement=words)
+                 a_vs_b=ab, reference_vs_a=ra, reference_vs_b=rb,
+                 movement=movement(ab, ra, rb))
         )  # fmt: skip
     return out
-
-
-def _steplocal_words(a_vs_b: str | None) -> str:
-    same = _same(a_vs_b)
-    return NOT_COMPARED if same is None else IDENTICAL if same else "A and B differ"
 
 
 def worst(movements) -> str:

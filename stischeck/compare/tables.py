@@ -133,41 +133,17 @@ def _repeat_summary(run) -> dict:
 
 
 def trailer_rows(run) -> list:
-    """Build A's trailer against build B's, per configuration and step (`stischeck.trailers`)."""
-    from stischeck.trailers import diff_trailers, read_trailer
+    """Build A's trailer against build B's, per configuration and step, in ladder order.
 
-    rows = []
-    for config in run.configurations:
-        a = run.runs.get((config.name, "baseline"))
-        b = run.runs.get((config.name, "calstis"))
-        if a is None or b is None or not a.trailer or not b.trailer:
-            continue
-        try:
-            diff = diff_trailers(read_trailer(Path(a.trailer)), read_trailer(Path(b.trailer)))
-        except Exception as err:  # noqa: BLE001 - an unreadable trailer is a row, not a crash
-            if _same_text(Path(a.trailer), Path(b.trailer)):
-                continue  # not calstis's layout (a stand-in's log), but the same on both sides
-            rows.append(dict(configuration=config.name, module="", step="", kind="unreadable",
-                             a=None, b=" ".join(str(err).split())))  # fmt: skip
-            continue
-        for step in diff.steps:
-            for change in step.changes:
-                rows.append(dict(configuration=config.name, module=step.module,
-                                 step=step.step, kind=change.kind, a=change.a,
-                                 b=change.b))  # fmt: skip
-    return rows
-
-
-def _same_text(a: Path, b: Path) -> bool:
-    """True when two logs are the same line for line after `stischeck.trailers.normalise_line`."""
-    from stischeck.trailers import normalise_line
-
-    try:
-        texts = [p.read_text(errors="replace").splitlines() for p in (a, b)]
-    except OSError:
-        return False
-    lines = [[normalise_line(x) for x in t if x.strip()] for t in texts]
-    return lines[0] == lines[1]
+    The rows of `stischeck.trailers.change_rows`, made by the engine as each
+    configuration finished (``run.trailer_changes``), with the configuration first.
+    """
+    changes = getattr(run, "trailer_changes", {})
+    return [
+        dict(configuration=config.name, **row)
+        for config in run.configurations
+        for row in changes.get(config.name, ())
+    ]
 
 
 def _trailer_summary(run) -> dict:

@@ -237,13 +237,18 @@ FLAKY = BIAS_PIXEL_OFF.replace(
 )
 
 
+def _repeat_dqicorr(corpus_dir, tmp_path, capsys, body: str, n: int):
+    """compare --steps DQICORR --repeat n of the one-imset case with cs0.e played by ``body``."""
+    raw, oref, _ = _case(corpus_dir, ONE_IMSET)
+    out = tmp_path / "out"
+    code, captured = compare_cli(capsys, raw, oref, fake_calstis(tmp_path, body), out,
+                                 "--steps", "DQICORR", "--repeat", str(n))  # fmt: skip
+    return code, captured, out
+
+
 @pytest.mark.corpus
 def test_repeat_reports_a_run_whose_products_differ_from_the_first(corpus_dir, tmp_path, capsys):
-    raw, oref, _ = _case(corpus_dir, ONE_IMSET)
-    flaky = fake_calstis(tmp_path, FLAKY)
-    out = tmp_path / "out"
-    code, captured = compare_cli(capsys, raw, oref, flaky, out, "--steps", "DQICORR",
-                                 "--repeat", "3")  # fmt: skip
+    code, captured, out = _repeat_dqicorr(corpus_dir, tmp_path, capsys, FLAKY, 3)
     assert code == 1, captured.out
     repeat = _summary(out)["repeat"]
     assert not repeat["deterministic"] and repeat["n"] == 3
@@ -256,11 +261,7 @@ def test_repeat_reports_a_run_whose_products_differ_from_the_first(corpus_dir, t
 
 @pytest.mark.corpus
 def test_repeat_of_a_deterministic_build_says_every_run_is_the_same(corpus_dir, tmp_path, capsys):
-    raw, oref, _ = _case(corpus_dir, ONE_IMSET)
-    good = fake_calstis(tmp_path, REFERENCE_AS_CALSTIS)
-    out = tmp_path / "out"
-    code, captured = compare_cli(capsys, raw, oref, good, out, "--steps", "DQICORR",
-                                 "--repeat", "2")  # fmt: skip
+    code, captured, out = _repeat_dqicorr(corpus_dir, tmp_path, capsys, REFERENCE_AS_CALSTIS, 2)
     assert code == 0, captured.out
     assert _summary(out)["repeat"]["deterministic"]
     assert "every run the same as run 1" in captured.out
