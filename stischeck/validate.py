@@ -648,7 +648,7 @@ def validate_references(raw, oref=None, *, switches=None) -> list:
         }
     wanted = {k for k, step in READ_BY.items() if step is None or step in set(switches)}
     lines = []
-    for key, entry in sorted(reference_files(raw, header, oref).items()):
+    for key, entry in sorted(reference_files(raw, header, oref, digests=False).items()):
         if key not in wanted or not entry.get("path"):
             continue
         path = Path(entry["path"])

@@ -325,7 +325,7 @@ def test_an_unreadable_oref_or_raw_file_is_one_line_for_an_ordinary_user(what, c
         locked, expected = oref, f"stischeck: {oref}: --oref cannot be read (permission denied)\n"
     elif what == "file":
         locked = next(oref.glob("*_bia.fits*"))
-        expected = f"stischeck: {locked}: Permission denied\n"
+        expected = f"stischeck: {locked}: cannot be read (Permission denied)\n"
     else:
         locked = raw
     locked.chmod(0)
