@@ -53,6 +53,7 @@ def run(args) -> int:
         OWN_SWITCHES,
         check_references,
         find_reference_folder,
+        read_raw_header,
         target_acquisition,
     )
     from stischeck.validate import check_oref, check_raw
@@ -61,8 +62,7 @@ def run(args) -> int:
     raw_path = Path(args.raw)
     check_raw(raw_path)  # the harness's schema first: one line naming file, HDU, keyword
     check_oref(args.oref)
-    raw = read_raw(raw_path)
-    header = raw.primary_header
+    header = read_raw_header(raw_path)  # the harness's own reader, as compare checks
     # The header's own switches, as cs0.e RAW would run them: the same reference check.
     own = Configuration(
         OWN_SWITCHES,
@@ -71,7 +71,8 @@ def run(args) -> int:
     oref = find_reference_folder(raw_path, header, args.oref)
     check_references(raw_path, header, [own], oref, damage=False)  # every file needed is there
     check_reference_files(raw_path, oref.path)  # and none is damaged
-    result = calibrate(raw, oref_dir=oref.path)
+    raw = read_raw(raw_path)  # only now: the checks' file bytes are gone by then
+    result = calibrate(raw, oref_dir=oref.path, consume_input=True)  # headers only after
     for message in result.messages:
         print(f"stischeck: warning: {message}", file=__import__("sys").stderr)
     if result.nothing_to_do:

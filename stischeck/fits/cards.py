@@ -13,13 +13,19 @@ through astropy as before.
 from dataclasses import dataclass
 from pathlib import Path
 
-from stischeck.fits.open import read_file_bytes
+from stischeck.fits.open import read_file_bytes, read_leading_blocks
 
 __all__ = ["PrimaryCards", "read_primary_cards", "with_string_values", "check_complete"]
 
 _BLOCK = 2880
 _CARD = 80
 _END = "END" + " " * 77
+
+
+def _ends_header(block: bytes) -> bool:
+    """True when a 2880-byte block holds the END card."""
+    end = _END.encode("ascii")
+    return any(block[k : k + _CARD] == end for k in range(0, len(block), _CARD))
 
 
 def _fits_string(text: str) -> str:
@@ -39,14 +45,14 @@ class PrimaryCards:
         The file (``.fits`` or ``.fits.gz``).
     cards : tuple of str
         Every 80-character card up to, not including, END.
-    rest : bytes
+    rest : bytes or None
         Everything after the primary header's blocks (primary data, extensions),
-        decompressed.
+        decompressed; None when read without it (``keep_rest=False``).
     """
 
     path: Path
     cards: tuple
-    rest: bytes
+    rest: bytes | None
 
     def _card(self, key: str) -> str | None:
         key = key.upper()
@@ -95,9 +101,15 @@ class PrimaryCards:
         return value if value else default
 
 
-def read_primary_cards(path: Path, *, error_cls, what: str = "file") -> PrimaryCards:
+def read_primary_cards(
+    path: Path, *, error_cls, what: str = "file", keep_rest: bool = True
+) -> PrimaryCards:
     """
     Read a FITS file's primary header cards and keep the rest of its bytes.
+
+    ``keep_rest`` False reads only the primary header's blocks (for its
+    keywords; a full-frame CRSPLIT = 8 raw file is 18 MB) and leaves
+    ``rest`` None.
 
     Raises
     ------
@@ -106,7 +118,10 @@ def read_primary_cards(path: Path, *, error_cls, what: str = "file") -> PrimaryC
         (no SIMPLE card), or truncated inside the primary header.
     """
     path = Path(path)
-    data = read_file_bytes(path, error_cls=error_cls, what=what)
+    if keep_rest:
+        data = read_file_bytes(path, error_cls=error_cls, what=what)
+    else:
+        data = read_leading_blocks(path, _ends_header, error_cls=error_cls, what=what)
     if data[:8] != b"SIMPLE  ":
         raise error_cls(f"{path}: not a readable FITS {what} (no SIMPLE card: not a FITS file)")
     cards = []
@@ -117,7 +132,7 @@ def read_primary_cards(path: Path, *, error_cls, what: str = "file") -> PrimaryC
         text = card.decode("ascii", errors="replace")
         if text == _END:
             end = -(-(start + _CARD) // _BLOCK) * _BLOCK
-            return PrimaryCards(path, tuple(cards), data[end:])
+            return PrimaryCards(path, tuple(cards), data[end:] if keep_rest else None)
         cards.append(text)
     raise error_cls(f"{path}: not a readable FITS {what} (file truncated inside a header)")
 

@@ -11,7 +11,7 @@ import warnings
 import zlib
 from pathlib import Path
 
-__all__ = ["open_fits", "open_fits_with_stored_headers", "read_file_bytes"]
+__all__ = ["open_fits", "open_fits_with_stored_headers", "read_file_bytes", "read_leading_blocks"]
 
 _READ_ERRORS = (OSError, ValueError, TypeError, IndexError, EOFError, Warning, zlib.error)
 
@@ -86,17 +86,53 @@ def read_file_bytes(path, *, error_cls, what: str = "file") -> bytes:
         (including a damaged gzip stream).
     """
     path = Path(path)
+    _check_readable_path(path, error_cls=error_cls, what=what)
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    except (OSError, EOFError, zlib.error) as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+
+
+def read_leading_blocks(path, is_last, *, error_cls, what: str = "file") -> bytes:
+    """
+    The first 2880-byte blocks of a ``.fits`` or ``.fits.gz`` file, to one ``is_last`` accepts.
+
+    Reads (and decompresses) no further: the primary header of an 18 MB raw
+    file without its data. A file that ends first gives what it has.
+
+    Raises
+    ------
+    error_cls
+        As `read_file_bytes`, for what is read.
+    """
+    path = Path(path)
+    _check_readable_path(path, error_cls=error_cls, what=what)
+    blocks = []
+    try:
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+            while True:
+                block = stream.read(_BLOCK)
+                blocks.append(block)
+                if len(block) < _BLOCK or is_last(block):
+                    return b"".join(blocks)
+    except (OSError, EOFError, zlib.error) as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+
+
+_BLOCK = 2880
+
+
+def _check_readable_path(path: Path, *, error_cls, what: str) -> None:
     if not path.exists():
         raise error_cls(f"{path}: {what} not found")
     if path.is_dir():
         raise error_cls(f"{path}: is a directory, not a FITS {what}")
     if path.stat().st_size == 0:
         raise error_cls(f"{path}: empty file, not a FITS {what}")
-    try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    except (OSError, EOFError, zlib.error) as err:
-        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
 
 
 def _open(path, error_cls, what: str):
