@@ -678,10 +678,10 @@ def null_extension_array(header, dtype) -> np.ndarray:
     Returns
     -------
     ndarray, shape (NPIX2, NPIX1)
-        A new array filled with PIXVALUE.
+        PIXVALUE everywhere, read-only and taking no memory (one value
+        broadcast): the raw ERR and DQ arrays are null extensions, and
+        expanded they would hold 6.6 MB per full-frame imset that nobody
+        writes (steps return new arrays).
     """
     shape = (int(header.get("NPIX2", 0)), int(header.get("NPIX1", 0)))
-    value = header.get("PIXVALUE", 0)
-    if value == 0 and not np.signbit(value):
-        return np.zeros(shape, dtype=dtype)
-    return np.full(shape, value, dtype=dtype)
+    return np.broadcast_to(np.asarray(header.get("PIXVALUE", 0)).astype(dtype), shape)
