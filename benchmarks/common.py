@@ -29,7 +29,7 @@ def reference_once(raw: Path, oref: Path, outdir: Path) -> tuple[float, float]:
 
     t0, c0 = time.perf_counter(), time.process_time()
     exposure = read_raw(raw)
-    result = calibrate(exposure, oref_dir=oref)
+    result = calibrate(exposure, oref_dir=oref, consume_input=True)
     for product in result.products:
         write_product(
             product, exposure.primary_header, product_path(raw, f"{outdir}/", product.suffix)

@@ -17,6 +17,7 @@ records the step's keywords; the arithmetic is in ``steps/`` (calstis2's in
 values in ``io/keywords.py``.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from reference_impl.io.hstio_header import clean as clean_header
 from reference_impl.io.hstio_header import put as put_keyword
 from reference_impl.io.hstio_numbers import card_double
 from reference_impl.io.rawfile import RawExposure, RawImset, exposure_from_parts
+from reference_impl.io.spool import ImageSpool
 from reference_impl.numerics import header_float
 from reference_impl.radial_velocity import heliocentric_radial_velocity_km_s
 from reference_impl.steps.atodcorr import apply_atod, select_atod_row
@@ -67,6 +69,11 @@ __all__ = ["CAL_VER", "OutputImset", "Product", "RunResult", "calibrate"]
 
 #: The calstis version whose behaviour this reference reproduces.
 CAL_VER = "3.5.0 (02-Feb-2026)"
+
+#: Part-a imsets of more than this many bytes in all are spooled to a temporary
+#: file: a full-frame CRSPLIT = 8 (53 MB), not CRSPLIT = 2 or 4 (13 and 27 MB).
+SPOOL_ABOVE_BYTES = 32 * 2**20
+
 
 #: Switches whose PERFORM makes cs0 run calstis1 (sciflags.c).
 _CS1_SWITCHES = (
@@ -252,7 +259,13 @@ def _is_bad_imset(raw: RawExposure, rim: RawImset) -> str | None:
     return None
 
 
-def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
+def calibrate(
+    raw: RawExposure,
+    *,
+    oref_dir: Path | None = None,
+    consume_input: bool = False,
+    spool_above_bytes: int = SPOOL_ABOVE_BYTES,
+) -> RunResult:
     """
     Reproduce what cs0.e writes for this raw file's header switches.
 
@@ -262,6 +275,16 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         From `reference_impl.io.rawfile.read_raw`.
     oref_dir : Path, optional
         Directory for ``oref$`` names (else the ``oref`` environment variable).
+    consume_input : bool
+        Let each raw imset's arrays go as soon as the first calstis1 run has
+        read them (``raw.imsets[k].imset`` is None afterwards; the headers
+        stay): for callers that only write the products, so that the raw
+        arrays are not held through the whole run.
+    spool_above_bytes : int
+        With CR rejection, part-a imsets of more bytes than this in all go
+        to a temporary file (in ``$TMPDIR``, deleted at the end) and come back
+        a block of rows at a time (`reference_impl.io.spool`); the products
+        are the same either way.
 
     Returns
     -------
@@ -293,11 +316,15 @@ def calibrate(raw: RawExposure, *, oref_dir: Path | None = None) -> RunResult:
         return RunResult([], messages, _nothing_to_do(info))
     performed = {s for s in _CS1_SWITCHES if info.performs(s)}
     if not cr_rejection:
-        product = _calstis1(raw, found, performed, info.statflag, messages, "flt")
+        product = _calstis1(
+            raw, found, performed, info.statflag, messages, "flt", consume=consume_input
+        )
         if product is None:
             return RunResult([], messages, _NOTHING_RUNNABLE)
         return RunResult([product], messages)
-    return _calibrate_with_cr_rejection(raw, found, performed, messages)
+    return _calibrate_with_cr_rejection(
+        raw, found, performed, messages, consume_input, spool_above_bytes
+    )
 
 
 def _nothing_to_do(info) -> str:
@@ -320,9 +347,10 @@ class _Calstis1Run:
 
     ``keep_err`` False: each imset's ERR is dropped once calibrated (the
     part-a run of the CR path when nothing downstream reads it: calstis2
-    combines SCI and DQ only), so it is not initialised. ``consume``: the
-    exposure is an intermediate the pipeline made itself (``_crj_tmp``, the
-    flagged ``_blv_tmp``), whose imsets' arrays may go as soon as read.
+    combines SCI and DQ only), so it is not initialised. ``consume``: each
+    imset's arrays may go as soon as read: the exposure is an intermediate
+    the pipeline made itself (``_crj_tmp``, the flagged ``_blv_tmp``), or
+    the raw exposure of a caller that asked `calibrate` to consume it.
     """
 
     raw: RawExposure
@@ -333,6 +361,7 @@ class _Calstis1Run:
     messages: list[str]
     keep_err: bool = True
     consume: bool = False
+    spool: "ImageSpool | None" = None
 
 
 def _calstis1(
@@ -345,11 +374,14 @@ def _calstis1(
     *,
     keep_err: bool = True,
     consume: bool = False,
+    spool: "ImageSpool | None" = None,
 ) -> "Product | None":
     """One calstis1 run over every imset of ``raw`` with the switches in ``perform``.
 
     Returns None when no step is runnable (calstis then writes nothing).
-    ``keep_err`` and ``consume``: see `_Calstis1Run`.
+    ``keep_err`` and ``consume``: see `_Calstis1Run`; ``spool``: each output
+    imset goes to that file as soon as it is made (the part-a run of a
+    large CR-SPLIT).
     """
     info = raw.info
     ccd = reffiles.read_ccdtab(
@@ -364,7 +396,7 @@ def _calstis1(
     if not _is_runnable(plan):
         return None
     bpix = _read_bpixtab(plan, info.opt_elem, messages)
-    run = _Calstis1Run(raw, ccd, plan, bpix, _References(plan), messages, keep_err, consume)
+    run = _Calstis1Run(raw, ccd, plan, bpix, _References(plan), messages, keep_err, consume, spool)
     verdicts = [_is_bad_imset(raw, rim) for rim in raw.imsets]  # once: each reads SCI
     good = [k for k, bad in enumerate(verdicts) if not bad]
     last_good = good[-1] if good else None
@@ -374,6 +406,8 @@ def _calstis1(
     history: list[str] = []
     for k, rim in enumerate(raw.imsets):
         out = _imset_output(run, rim, verdicts[k], is_last=k == last_good)
+        if spool is not None:
+            out.imset = spool.put_imset(out.imset)
         out_imsets.append(out)
         if good and k == good[0]:
             primary_keywords.update(_primary_updates(raw, rim, ccd, plan, history, out.notes))
@@ -962,9 +996,10 @@ def _calstis2(blv: RawExposure, found: dict, notes: list[str], *, flag_inputs: b
         found["CRREJTAB"], n_imsets=len(good), exptot_s=float(exptot), obstype=blv.info.obstype
     )
     noise, gains = noise_and_gain(readnse, gain, len(good))
+    by_rows = [rim.sci_and_dq_by_rows() for rim in good]  # spooled images stay on disk
     result = reject_cosmic_rays(
-        [rim.imset.sci for rim in good],  # a list, not a stacked copy
-        [rim.imset.dq for rim in good],
+        [sci for sci, _ in by_rows],  # a list, not a stacked copy
+        [dq for _, dq in by_rows],
         exptime_s=exptime,
         noise_dn=noise,
         gain_e_per_dn=gains,
@@ -1004,43 +1039,70 @@ def _flagged_inputs(blv: RawExposure, good: list, input_dq) -> RawExposure:
     good_ids = {id(rim) for rim in good}
     for rim in blv.imsets:
         if id(rim) in good_ids:
-            dq = input_dq[k]
+            flagged.append((rim.with_dq(input_dq[k]), rim.headers))
             k += 1
         else:
-            dq = rim.imset.dq
-        flagged.append((Imset(rim.imset.sci, rim.imset.err, dq), rim.headers))
+            flagged.append((rim.with_dq(None), rim.headers))
     return exposure_from_parts(blv.path, blv.primary_header, flagged)
 
 
 def _calibrate_with_cr_rejection(
-    raw: RawExposure, found: dict, performed: set[str], messages: list[str]
+    raw: RawExposure,
+    found: dict,
+    performed: set[str],
+    messages: list[str],
+    consume: bool,
+    spool_above_bytes: int,
 ) -> RunResult:
-    """cs0's CR path (spec §1.5): part a, calstis2, then calstis1 on the combined image."""
+    """cs0's CR path (spec §1.5): part a, calstis2, then calstis1 on the combined image.
+
+    ``consume``: part a may let each raw imset go once it has read it. Part-a
+    imsets larger than ``spool_above_bytes`` in all go to a temporary file
+    (calstis's ``_blv_tmp``) instead of memory.
+    """
     part_a = {s for s in performed if s in _PART_A}
     basic = {s for s in performed if s in _BASIC_2D}
     # Only an EXPSCORR _flt reads the part-a ERR arrays and the flagged inputs.
     make_flt = bool(basic) and raw.info.performs("EXPSCORR")
-    blv = raw
-    if part_a:
-        product = _calstis1(raw, found, part_a, False, messages, "blv_tmp", keep_err=make_flt)
-        if product is None:
-            return RunResult([], messages, _NOTHING_RUNNABLE)
-        blv = _materialize(raw, product)
-        del product
-    notes: list[str] = []
-    crj, flagged_blv = _calstis2(blv, found, notes, flag_inputs=make_flt)
-    if not basic:
-        return RunResult([crj], messages, notes=notes)
-    crj_tmp = _materialize(blv, crj)
-    del blv, crj  # the combined image lives on in crj_tmp; the part-a imsets are done
-    products = []
-    final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj", consume=True)
-    if final is None:
-        return RunResult([], messages, _NOTHING_RUNNABLE, notes)
-    products.append(final)
-    del crj_tmp
-    if make_flt:
-        flt = _calstis1(flagged_blv, found, basic, raw.info.statflag, messages, "flt", consume=True)
-        if flt is not None:
-            products.append(flt)
-    return RunResult(products, messages, notes=notes)
+    big = _part_a_bytes(raw, keep_err=make_flt) > spool_above_bytes
+    with ImageSpool() if part_a and big else nullcontext() as spool:
+        blv = raw
+        if part_a:
+            product = _calstis1(
+                raw, found, part_a, False, messages, "blv_tmp",
+                keep_err=make_flt, consume=consume, spool=spool,
+            )  # fmt: skip
+            if product is None:
+                return RunResult([], messages, _NOTHING_RUNNABLE)
+            blv = _materialize(raw, product)
+            del product
+        notes: list[str] = []
+        crj, flagged_blv = _calstis2(blv, found, notes, flag_inputs=make_flt)
+        if not basic:
+            return RunResult([crj], messages, notes=notes)
+        crj_tmp = _materialize(blv, crj)
+        del blv, crj  # the combined image lives on in crj_tmp; the part-a imsets are done
+        final = _calstis1(crj_tmp, found, basic, raw.info.statflag, messages, "crj", consume=True)
+        if final is None:
+            return RunResult([], messages, _NOTHING_RUNNABLE, notes)
+        products = [final]
+        del crj_tmp
+        if make_flt:
+            flt = _calstis1(
+                flagged_blv, found, basic, raw.info.statflag, messages, "flt", consume=True
+            )
+            if flt is not None:
+                products.append(flt)
+        return RunResult(products, messages, notes=notes)
+
+
+def _part_a_bytes(raw: RawExposure, *, keep_err: bool) -> int:
+    """Bytes the part-a imsets would hold in memory: SCI float32, DQ int16, ERR if kept."""
+    per_pixel = 4 + 2 + (4 if keep_err else 0)
+    return (
+        sum(
+            int(rim.headers["SCI"].get("NAXIS1", 0)) * int(rim.headers["SCI"].get("NAXIS2", 0))
+            for rim in raw.imsets
+        )
+        * per_pixel
+    )

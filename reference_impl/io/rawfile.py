@@ -14,6 +14,7 @@ from reference_impl.errors import RawInputError
 from reference_impl.geometry import Placement, placement_from_lt
 from reference_impl.imset import Imset
 from reference_impl.io.fitsutil import FitsReader, StoredImage
+from reference_impl.io.spool import SpooledImset
 from reference_impl.numerics import is_constant
 
 __all__ = [
@@ -203,10 +204,12 @@ class RawImset:
 
     Parameters
     ----------
-    imset : Imset or StoredSci
+    imset : Imset, StoredSci or SpooledImset
         The arrays; or, for a file read from disk, the SCI as stored (16-bit
         integers) with ERR and DQ, converted to float32 on each access of
-        `imset` (exact, and half the memory while the exposure is held).
+        `imset` (exact, and half the memory while the exposure is held); or
+        the arrays in a spool file (the part-a imsets of a large CR-SPLIT),
+        read back on each access.
     info : ImsetInfo
         Its SCI-header values.
     headers : dict
@@ -220,20 +223,44 @@ class RawImset:
 
     @property
     def imset(self) -> Imset:
-        """SCI (float32 DN), ERR (float32), DQ (int16); None once the pipeline let it go."""
-        if isinstance(self._imset, StoredSci):
+        """SCI (float32 DN), ERR (float32), DQ (int16); None once the pipeline let it go.
+
+        Kept as stored (`StoredSci`) or spooled (`reference_impl.io.spool.
+        SpooledImset`), the arrays are made anew on each access.
+        """
+        if isinstance(self._imset, (StoredSci, SpooledImset)):
             return self._imset.load()
         return self._imset
+
+    def sci_and_dq_by_rows(self) -> tuple:
+        """SCI and DQ as objects giving blocks of rows (``[r0:r1]``) and ``shape``.
+
+        The spooled images when the imset is spooled (nothing is loaded
+        whole), else the arrays.
+        """
+        if isinstance(self._imset, SpooledImset):
+            return self._imset.sci, self._imset.dq
+        imset = self.imset
+        return imset.sci, imset.dq
 
     @imset.setter
     def imset(self, value) -> None:
         self._imset = value
 
+    def with_dq(self, dq):
+        """The imset with ``dq`` in place of its DQ (None: its own), spooled parts left spooled."""
+        if isinstance(self._imset, SpooledImset):
+            return SpooledImset(
+                self._imset.sci, self._imset.err, self._imset.dq if dq is None else dq
+            )
+        imset = self.imset
+        return Imset(imset.sci, imset.err, imset.dq if dq is None else dq)
+
     def sci_is_constant(self) -> bool:
         """True when every SCI value is the same (checked on the stored values if kept)."""
         if isinstance(self._imset, StoredSci):
             return self._imset.sci.is_constant()
-        return is_constant(self._imset.sci)
+        return is_constant(self.imset.sci)
 
 
 @dataclass(frozen=True)

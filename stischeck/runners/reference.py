@@ -58,7 +58,7 @@ def reference_task(raw_copy: str, oref: str, outdir: str, performed: tuple, expe
     result = dict(side="reference", status="ok", message="", products={}, trailer=str(log))
     try:
         raw = read_raw(Path(raw_copy))
-        run = calibrate(raw, oref_dir=Path(oref) if oref else None)
+        run = calibrate(raw, oref_dir=Path(oref) if oref else None, consume_input=True)
         lines = [f"warning: {m}" for m in run.messages]
         for product in run.products:
             path = product_path(Path(raw_copy), f"{out}/", product.suffix)
