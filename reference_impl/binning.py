@@ -265,8 +265,14 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
             qr = (q[None, :] * rr).astype(f32)
             ps = (p[None, :] * ss).astype(f32)
             qs = (q[None, :] * ss).astype(f32)
-            j0 = jy[rows]
+            # The low-order rows this block reads, their columns gathered once
+            # for the block (ny / by rows of full width would be 4 MB).
+            lo = int(jy[rows].min())
+            j0 = jy[rows] - lo
             j1 = j0 + 1
+            near = slice(lo, int(j1.max()) + lo + 1)
+            sci_i0, sci_i1 = a_sci[near][:, ix], a_sci[near][:, ix + 1]
+            err_i0, err_i1 = a_err[near][:, ix], a_err[near][:, ix + 1]
             # a[j, i] for the block, gathered from the column-gathered rows.
             sci = (pr * sci_i0[j0]).astype(f32) + (qr * sci_i1[j0]).astype(f32)
             sci = sci.astype(f32) + (ps * sci_i0[j1]).astype(f32)
@@ -275,11 +281,6 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
             var = var.astype(f32) + sq_weighted(ps, err_i0[j1])
             var = var.astype(f32) + sq_weighted(qs, err_i1[j1])
         return sci, var
-
-    if bx != 1 and by != 1:
-        # Columns gathered once for all rows: the low-order flat is small.
-        sci_i0, sci_i1 = a_sci[:, ix], a_sci[:, ix + 1]
-        err_i0, err_i1 = a_err[:, ix], a_err[:, ix + 1]
 
     if bx == 1:
         dq = a_dq[dy1, :] | a_dq[dy2, :]

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reference_impl.imset import Imset, require_same_shape
 from reference_impl.numerics import median_f32, quadrature_f32, row_blocks
@@ -67,6 +68,26 @@ def dark_scale(*, factor: float, exptime_s: float, gain_e_per_dn: float) -> np.f
     return np.float32(factor * exptime_s / float(np.float32(gain_e_per_dn)))
 
 
+def _median_of_scaled(good: NDArray[np.float32], k: np.float32) -> np.float32:
+    """
+    `median_f32` of ``f32(good * k)`` (``good`` itself when k is 1), 0 for no pixels.
+
+    Rounding to float32 is monotonic, so the scaled values sort as ``good``
+    does (reversed for k < 0, which keeps the same middle pair): only the
+    middle values are scaled. ``good`` is this function's own copy and is
+    reordered in place.
+    """
+    n = good.size
+    if n == 0:
+        return np.float32(0.0)
+    middle_at = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    good.partition(middle_at)
+    middle = good[middle_at]
+    if k != np.float32(1.0):
+        middle = (middle * k).astype(np.float32)
+    return median_f32(middle)
+
+
 def subtract_dark(science: Imset, dark: Imset, *, scale: np.float32) -> DarkResult:
     """
     Subtract a dark image scaled to the exposure.
@@ -95,25 +116,19 @@ def subtract_dark(science: Imset, dark: Imset, *, scale: np.float32) -> DarkResu
     """
     require_same_shape(science.sci, dark.sci, what="dark image")
     k = np.float32(scale)
+    # MEANDARK first, so that its copy of the good pixels is gone before the outputs come.
+    meandark = _median_of_scaled(dark.sci[dark.dq == 0], k)
     shape = science.sci.shape
     out_sci = np.empty(shape, dtype=np.float32)
     out_err = np.empty(shape, dtype=np.float32)
-    good_mask = dark.dq == 0
-    good = np.empty(int(np.count_nonzero(good_mask)), dtype=np.float32)  # MEANDARK's values
-    n_good = 0
     # Scale and subtract block by block: the scaled dark is never a whole image.
     for rows in row_blocks(shape[0]):
         dark_sci, dark_err = dark.sci[rows], dark.err[rows]
         if k != np.float32(1.0):
             dark_sci = (dark_sci * k).astype(np.float32)
             dark_err = (dark_err * k).astype(np.float32)
-        values = dark_sci[good_mask[rows]]
-        good[n_good : n_good + values.size] = values
-        n_good += values.size
         # sub2d.c: SCI difference and ERR in quadrature, float32.
         np.subtract(science.sci[rows], dark_sci, out=out_sci[rows], dtype=np.float32)
         out_err[rows] = quadrature_f32(science.err[rows], dark_err)
-    del good_mask
-    meandark = median_f32(good, overwrite=True) if good.size else np.float32(0.0)
     dq = np.bitwise_or(science.dq, dark.dq, dtype=np.int16)
     return DarkResult(imset=Imset(out_sci, out_err, dq), meandark_dn=meandark, scale=k)

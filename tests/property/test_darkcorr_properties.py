@@ -90,3 +90,34 @@ def test_dark_removed_scales_with_exptime_within_two_ulp(dark, t, c, gain, facto
     scaled = _removed(dark, c * t, gain, factor)
     normal = np.abs(scaled) >= np.finfo(np.float32).tiny  # subnormals: see the test above
     assert np.all(np.abs(scaled - c * once)[normal] <= 2 * _ulp(scaled)[normal])
+
+
+DARK_VALUES = st.floats(-1e6, 1e6, allow_nan=False, width=32)
+SCALES = st.one_of(
+    st.sampled_from([1.0, 0.5, 3.0, -2.0, 1e-30, 1e30]),
+    st.floats(-1e4, 1e4, allow_nan=False, width=32),
+)
+
+
+@budget(ci=60)
+@given(values=st.lists(DARK_VALUES, min_size=1, max_size=40), scale=SCALES)
+@example(values=[1.0, 1.0000001, 3.0, 3.0000002], scale=1e-30)  # distinct, equal once scaled
+@example(values=[0.0, -1.0, 0.0], scale=0.0)  # a tie of +0 and -0 in the middle
+@example(values=[2.0, -4.0, 7.0, 1.0], scale=-1.5)  # a negative scale reverses the order
+def test_meandark_from_the_unscaled_dark_is_the_median_of_the_scaled_dark(values, scale):
+    # MEANDARK is computed before the subtraction from the unscaled good pixels,
+    # scaling only the middle ones: bit for bit the float32 median of f32(D*k).
+    # Except the sign of a zero median: where values of both signs scale to
+    # +-0 they tie, and no sort order says which zero is the middle one
+    # (hypothesis: [0, -1, 0] with k = 0; a real dark has k > 1e-3).
+    from reference_impl.numerics import median_f32
+    from reference_impl.steps.darkcorr import _median_of_scaled
+
+    dark = np.array(values, dtype=np.float32)
+    k = np.float32(scale)
+    scaled = dark if k == np.float32(1.0) else (dark * k).astype(np.float32)
+    expected = median_f32(scaled)
+    got = _median_of_scaled(dark.copy(), k)
+    assert got.dtype == np.float32 and got == expected
+    if expected != 0:
+        assert got.tobytes() == expected.tobytes()
