@@ -361,7 +361,6 @@ class _Calstis1Run:
     messages: list[str]
     keep_err: bool = True
     consume: bool = False
-    spool: "ImageSpool | None" = None
 
 
 def _calstis1(
@@ -396,7 +395,7 @@ def _calstis1(
     if not _is_runnable(plan):
         return None
     bpix = _read_bpixtab(plan, info.opt_elem, messages)
-    run = _Calstis1Run(raw, ccd, plan, bpix, _References(plan), messages, keep_err, consume, spool)
+    run = _Calstis1Run(raw, ccd, plan, bpix, _References(plan), messages, keep_err, consume)
     verdicts = [_is_bad_imset(raw, rim) for rim in raw.imsets]  # once: each reads SCI
     good = [k for k, bad in enumerate(verdicts) if not bad]
     last_good = good[-1] if good else None
