@@ -62,7 +62,7 @@ def open_fits_with_stored_headers(path, *, error_cls, what: str = "file"):
     headers = []
     try:
         for index in range(len(hdul)):
-            info = hdul.fileinfo(index)
+            info = hdul[index].fileinfo()  # HDUList.fileinfo re-serialises every header
             text = data[info["hdrLoc"] : info["datLoc"]].decode("latin-1")
             headers.append(fits.Header.fromstring(text))
     except _READ_ERRORS as err:
