@@ -8,9 +8,10 @@ alike to the judge (a test checks the imports).
 ``open``
     `open_fits`, `open_fits_with_stored_headers`: astropy, whole file in memory.
 ``cards``
-    `read_primary_cards`, `with_string_values`, `check_complete`: a raw file's
-    primary header as its 80-character cards, to copy it with new switch values
-    byte for byte.
+    `read_primary_cards`, `read_header_cards`, `with_string_values`, `extension_cards`,
+    `check_complete`, `card_value`: a file's headers as their 80-character
+    cards, without astropy: a raw file copied with new switch values byte for
+    byte, a product's switches checked without reading its data into arrays.
 ``hdus``
     `read_hdus`, `HduView`, `null_data`: every HDU keyed by (EXTNAME, EXTVER),
     as the comparator pairs them.
@@ -20,7 +21,10 @@ alike to the judge (a test checks the imports).
 
 from stischeck.fits.cards import (
     PrimaryCards,
+    card_value,
     check_complete,
+    extension_cards,
+    read_header_cards,
     read_primary_cards,
     with_string_values,
 )
@@ -33,11 +37,14 @@ __all__ = [
     "ImsetData",
     "PrimaryCards",
     "ProductData",
+    "card_value",
     "check_complete",
+    "extension_cards",
     "null_data",
     "open_fits",
     "open_fits_with_stored_headers",
     "read_hdus",
+    "read_header_cards",
     "read_imsets",
     "read_primary_cards",
     "with_string_values",

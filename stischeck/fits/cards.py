@@ -15,7 +15,15 @@ from pathlib import Path
 
 from stischeck.fits.open import read_file_bytes, read_leading_blocks
 
-__all__ = ["PrimaryCards", "read_primary_cards", "with_string_values", "check_complete"]
+__all__ = [
+    "PrimaryCards",
+    "card_value",
+    "read_primary_cards",
+    "with_string_values",
+    "extension_cards",
+    "read_header_cards",
+    "check_complete",
+]
 
 _BLOCK = 2880
 _CARD = 80
@@ -54,51 +62,64 @@ class PrimaryCards:
     cards: tuple
     rest: bytes | None
 
-    def _card(self, key: str) -> str | None:
-        key = key.upper()
-        for card in self.cards:
-            if card[:8].rstrip() == key and card[8:10] == "= ":
-                return card
-        return None
-
     def __contains__(self, key: str) -> bool:
-        return self._card(key) is not None
+        return _find_card(self.cards, key) is not None
 
     def get(self, key: str, default=None):
-        """
-        A keyword's value: str (trailing blanks removed), bool, int or float; ``default`` if absent.
+        """A keyword's value (`card_value`); ``default`` if absent."""
+        return card_value(self.cards, key, default)
 
-        Only fixed-format values are read (strings quoted from column 11,
-        logical T/F, integers and reals); a value of any other form is
-        returned as its raw text.
-        """
-        card = self._card(key)
-        if card is None:
-            return default
-        field = card[10:]
-        stripped = field.lstrip()
-        if stripped.startswith("'"):
-            out, k = [], 1
-            while k < len(stripped):
-                ch = stripped[k]
-                if ch == "'":
-                    if stripped[k + 1 : k + 2] == "'":
-                        out.append("'")
-                        k += 2
-                        continue
-                    break
-                out.append(ch)
-                k += 1
-            return "".join(out).rstrip()
-        value = stripped.split("/", 1)[0].strip()
-        if value in ("T", "F"):
-            return value == "T"
-        for kind in (int, float):
-            try:
-                return kind(value.replace("D", "E"))
-            except ValueError:
-                continue
-        return value if value else default
+
+def _find_card(cards, key: str) -> str | None:
+    key = key.upper()
+    for card in cards:
+        if card[:8].rstrip() == key and card[8:10] == "= ":
+            return card
+    return None
+
+
+def card_value(cards, key: str, default=None):
+    """
+    A keyword's value in a header's cards: str (trailing blanks removed), bool, int or float.
+
+    Only fixed-format values are read (strings quoted from column 11,
+    logical T/F, integers and reals); a value of any other form is returned
+    as its raw text. ``default`` when the keyword is absent.
+
+    Parameters
+    ----------
+    cards : sequence of str
+        80-character cards, as `PrimaryCards.cards` or one item of `extension_cards`.
+    key : str
+    default : optional
+    """
+    card = _find_card(cards, key)
+    if card is None:
+        return default
+    field = card[10:]
+    stripped = field.lstrip()
+    if stripped.startswith("'"):
+        out, k = [], 1
+        while k < len(stripped):
+            ch = stripped[k]
+            if ch == "'":
+                if stripped[k + 1 : k + 2] == "'":
+                    out.append("'")
+                    k += 2
+                    continue
+                break
+            out.append(ch)
+            k += 1
+        return "".join(out).rstrip()
+    value = stripped.split("/", 1)[0].strip()
+    if value in ("T", "F"):
+        return value == "T"
+    for kind in (int, float):
+        try:
+            return kind(value.replace("D", "E"))
+        except ValueError:
+            continue
+    return value if value else default
 
 
 def read_primary_cards(
@@ -227,12 +248,18 @@ def _data_bytes(cards: list) -> int:
     return bitpix // 8 * _value(cards, "GCOUNT", 1) * (_value(cards, "PCOUNT", 0) + n)
 
 
-def check_complete(primary: PrimaryCards, *, error_cls, what: str = "file") -> int:
+def extension_cards(primary: PrimaryCards, *, error_cls, what: str = "file") -> list[tuple]:
     """
-    Check that every HDU's data are all there; return the number of extensions.
+    The cards of every extension header after the primary one, checking that all data are there.
 
-    Walks the extension headers after the primary one and adds up the data
-    sizes their cards declare (padding of the last block may be short).
+    Walks the headers after the primary one and adds up the data sizes their
+    cards declare (padding of the last block may be short). Needs
+    ``primary.rest`` (`read_primary_cards` with ``keep_rest=True``).
+
+    Returns
+    -------
+    list of tuple of str
+        One tuple of 80-character cards (END excluded) per extension, in file order.
 
     Raises
     ------
@@ -240,30 +267,98 @@ def check_complete(primary: PrimaryCards, *, error_cls, what: str = "file") -> i
         One line naming the file when a header or data run past the end.
     """
     rest = primary.rest
-    offset = -(-_data_bytes(list(primary.cards)) // _BLOCK) * _BLOCK
-    n_ext = 0
     try:
-        while offset < len(rest):
-            if rest[offset : offset + 8] != b"XTENSION":
-                break  # trailing padding: nothing more to read
-            cards, k = [], offset
-            while True:
-                card = rest[k : k + _CARD]
-                if len(card) < _CARD:
-                    raise ValueError("file truncated inside a header")
-                k += _CARD
-                text = card.decode("ascii", errors="replace")
-                if text == _END:
-                    break
-                cards.append(text)
-            data_start = offset + -(-(k - offset) // _BLOCK) * _BLOCK
-            size = _data_bytes(cards)
-            if data_start + size > len(rest):
-                raise ValueError(f"file truncated: extension {n_ext + 1} data end past the end")
-            n_ext += 1
-            offset = data_start + -(-size // _BLOCK) * _BLOCK
-        if _data_bytes(list(primary.cards)) > len(rest):
-            raise ValueError("file truncated: primary data end past the end")
+        return _walk_extensions(lambda at, n: rest[at : at + n], len(rest), 0, primary.cards)
     except ValueError as err:
         raise error_cls(f"{primary.path}: not a readable FITS {what} ({err})") from err
-    return n_ext
+
+
+def read_header_cards(path, *, error_cls, what: str = "file") -> tuple[PrimaryCards, list[tuple]]:
+    """
+    Every header of a FITS file as its cards, reading no data.
+
+    A plain file is read header block by header block, its data skipped by
+    the sizes the cards declare and checked against the file's size; a
+    ``.fits.gz`` is decompressed whole (`read_primary_cards`, `extension_cards`).
+
+    Returns
+    -------
+    (PrimaryCards, list of tuple of str)
+        The primary header (``rest`` None for a plain file) and each
+        extension's cards, in file order.
+
+    Raises
+    ------
+    error_cls
+        One line naming the file: missing, not FITS, or truncated (a header
+        or data declared past the end).
+    """
+    import os
+
+    path = Path(path)
+    primary = read_primary_cards(path, error_cls=error_cls, what=what, keep_rest=False)
+    with path.open("rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            primary = read_primary_cards(path, error_cls=error_cls, what=what)
+            return primary, extension_cards(primary, error_cls=error_cls, what=what)
+        size = os.fstat(handle.fileno()).st_size
+        header_end = -(-(len(primary.cards) + 1) * _CARD // _BLOCK) * _BLOCK
+        try:
+            cards = _walk_extensions(
+                lambda at, n: os.pread(handle.fileno(), n, header_end + at),
+                size - header_end,
+                0,
+                primary.cards,
+            )
+        except ValueError as err:
+            raise error_cls(f"{path}: not a readable FITS {what} ({err})") from err
+    return primary, cards
+
+
+def _walk_extensions(read_at, size: int, start: int, primary_cards) -> list[tuple]:
+    """
+    The extension headers' cards, from the end of the primary header.
+
+    ``read_at(offset, n)`` gives the bytes at ``offset`` after the primary
+    header (fewer at the end), ``size`` how many there are. Raises ValueError
+    naming what runs past the end.
+    """
+    primary_data = _data_bytes(list(primary_cards))
+    offset = start + -(-primary_data // _BLOCK) * _BLOCK
+    headers = []
+    while offset < size:
+        if read_at(offset, 8) != b"XTENSION":
+            break  # trailing padding: nothing more to read
+        cards, k, ended = [], offset, False
+        while not ended:
+            block = read_at(k, _BLOCK)
+            for at in range(0, len(block) - _CARD + 1, _CARD):
+                text = block[at : at + _CARD].decode("ascii", errors="replace")
+                if text == _END:
+                    ended = True
+                    break
+                cards.append(text)
+            if not ended and len(block) < _BLOCK:
+                raise ValueError("file truncated inside a header")
+            k += _BLOCK
+        data_start = k
+        data = _data_bytes(cards)
+        if data_start + data > size:
+            raise ValueError(f"file truncated: extension {len(headers) + 1} data end past the end")
+        headers.append(tuple(cards))
+        offset = data_start + -(-data // _BLOCK) * _BLOCK
+    if primary_data > size:
+        raise ValueError("file truncated: primary data end past the end")
+    return headers
+
+
+def check_complete(primary: PrimaryCards, *, error_cls, what: str = "file") -> int:
+    """
+    Check that every HDU's data are all there (`extension_cards`); return the number of extensions.
+
+    Raises
+    ------
+    error_cls
+        One line naming the file when a header or data run past the end.
+    """
+    return len(extension_cards(primary, error_cls=error_cls, what=what))

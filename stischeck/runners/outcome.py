@@ -122,20 +122,21 @@ def check_products(products: dict, performed: tuple) -> tuple[str, dict]:
         product and why.
     """
     from stischeck.errors import InputFileError
-    from stischeck.fits.open import open_fits
+    from stischeck.fits.cards import card_value, read_header_cards
 
     header_switches, problems = {}, []
     for suffix, path in sorted(products.items()):
         try:
-            # The harness's reader, not the reference's: a truncated file fails here.
-            imset_ok = []
-            with open_fits(path, error_cls=InputFileError, what="product") as hdul:
-                header = hdul[0].header
-                obstype = str(header.get("OBSTYPE", "")).strip().upper()
-                for hdu in hdul[1:]:
-                    if str(hdu.header.get("EXTNAME", "")).strip().upper() == "SCI":
-                        imset_ok.append(hdu.header.get("IMSET_OK", True) is not False)
-            header_switches[suffix] = {k: str(header.get(k, "")).strip() for k in performed}
+            # The harness's card reader, not the reference's: a truncated file fails
+            # here. Headers only: the comparison reads the data, once.
+            primary, extensions = read_header_cards(path, error_cls=InputFileError, what="product")
+            imset_ok = [
+                card_value(cards, "IMSET_OK", True) is not False
+                for cards in extensions
+                if str(card_value(cards, "EXTNAME", "")).strip().upper() == "SCI"
+            ]
+            obstype = str(primary.get("OBSTYPE", "")).strip().upper()
+            header_switches[suffix] = {k: str(primary.get(k, "")).strip() for k in performed}
         except Exception as err:  # noqa: BLE001 - any unreadable product is one finding
             reason = str(err).splitlines()[0]
             reason = reason.split(": ", 1)[1] if reason.startswith(str(path)) else reason

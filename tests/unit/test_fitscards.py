@@ -7,7 +7,13 @@ import pytest
 from astropy.io import fits
 
 from stischeck.errors import InputFileError
-from stischeck.fits.cards import check_complete, read_primary_cards, with_string_values
+from stischeck.fits.cards import (
+    card_value,
+    check_complete,
+    read_header_cards,
+    read_primary_cards,
+    with_string_values,
+)
 
 
 @pytest.fixture
@@ -84,3 +90,55 @@ def test_gzipped_files_are_read_and_truncation_is_one_line(raw, tmp_path):
     plain.write_text("not fits")
     with pytest.raises(InputFileError, match="no SIMPLE card"):
         read_primary_cards(plain, error_cls=InputFileError)
+
+
+@pytest.fixture
+def product(tmp_path):
+    """A calstis-like product: primary, two imsets (one a null ERR), a table, unpadded end."""
+    primary = fits.PrimaryHDU()
+    primary.header["ROOTNAME"] = "o8k401010"
+    primary.header["FLATCORR"] = "COMPLETE"
+    hdus = [primary]
+    for imset in (1, 2):
+        sci = fits.ImageHDU(np.full((5, 7), imset, np.float32), name="SCI", ver=imset)
+        sci.header["IMSET_OK"] = imset == 1
+        for k in range(40):  # a second header block
+            sci.header[f"HIST{k}"] = k
+        err = fits.ImageHDU(name="ERR", ver=imset)
+        err.header["PIXVALUE"] = 0.0
+        hdus += [sci, err, fits.ImageHDU(np.zeros((5, 7), np.int16), name="DQ", ver=imset)]
+    hdus.append(fits.BinTableHDU.from_columns([fits.Column("A", "J", array=[1, 2, 3])]))
+    path = tmp_path / "o8k401010_flt.fits"
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+def test_every_header_is_read_as_astropy_reads_it(product, tmp_path):
+    gz = tmp_path / "gz_flt.fits.gz"
+    gz.write_bytes(gzip.compress(product.read_bytes()))
+    for path in (product, gz):
+        primary, extensions = read_header_cards(path, error_cls=InputFileError)
+        with fits.open(path) as hdul:
+            assert len(extensions) == len(hdul) - 1
+            assert primary.get("FLATCORR") == hdul[0].header["FLATCORR"]
+            for cards, hdu in zip(extensions, hdul[1:]):
+                assert [c[:8].rstrip() for c in cards] == list(hdu.header.keys())
+                assert card_value(cards, "EXTNAME") == hdu.header.get("EXTNAME")
+                assert card_value(cards, "IMSET_OK", True) == hdu.header.get("IMSET_OK", True)
+
+
+@pytest.mark.parametrize(
+    "cut, reason",
+    [
+        (2880 * 2 + 100, "truncated inside a header"),  # inside SCI,1's second header block
+        (-2880, "data end past the end"),  # the table's data block is gone
+    ],
+)
+def test_a_truncated_product_is_one_line_naming_it(product, tmp_path, cut, reason):
+    short = tmp_path / "short_flt.fits"
+    data = product.read_bytes()
+    short.write_bytes(data[:cut])
+    with pytest.raises(
+        InputFileError, match=rf"short_flt.fits: not a readable FITS product .*{reason}"
+    ):
+        read_header_cards(short, error_cls=InputFileError, what="product")
