@@ -121,7 +121,7 @@ def test_every_header_is_read_as_astropy_reads_it(product, tmp_path):
         with fits.open(path) as hdul:
             assert len(extensions) == len(hdul) - 1
             assert primary.get("FLATCORR") == hdul[0].header["FLATCORR"]
-            for cards, hdu in zip(extensions, hdul[1:]):
+            for cards, hdu in zip(extensions, hdul[1:], strict=True):
                 assert [c[:8].rstrip() for c in cards] == list(hdu.header.keys())
                 assert card_value(cards, "EXTNAME") == hdu.header.get("EXTNAME")
                 assert card_value(cards, "IMSET_OK", True) == hdu.header.get("IMSET_OK", True)
