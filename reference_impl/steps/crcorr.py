@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl import dqflags
-from reference_impl.numerics import row_blocks
+from reference_impl.numerics import positive_part, row_blocks, select
 from reference_impl.types import CRRejectParameters, parse_sigmas  # noqa: F401 (re-exported)
 
 __all__ = [
@@ -158,9 +158,13 @@ def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
     nbins = hi - lo + 1
     hist = np.zeros(nbins, dtype=np.int64)
     for rows in row_blocks(ny):
-        values = sci[rows][dq[rows] == 0]
-        h = np.trunc(values.astype(np.float64)).astype(np.int64) - lo
-        hist += np.bincount(h[(h >= 0) & (h < nbins)], minlength=nbins)
+        # float32 -> int64 truncates toward zero, as C's (int) does.
+        h = sci[rows][dq[rows] == 0].astype(np.int64)
+        h -= lo
+        # As unsigned, a bin below 0 is above nbins too: every value outside
+        # the histogram goes to one extra bin, dropped.
+        np.minimum(h.view(np.uint64), nbins, out=h.view(np.uint64))
+        hist += np.bincount(h, minlength=nbins + 1)[:nbins]
     return _cr_mode(hist, float(lo))
 
 
@@ -268,33 +272,46 @@ def _hits(cond, spillable, excluded, offsets, earlier_hits):
 
 
 def _minimum_guess(sci, sky, efac, noise, gain, scale):
-    """INITGUES = minimum (spec §12.4, crrej_init.c): the smallest rate and its variance."""
+    """INITGUES = minimum (spec §12.4, crrej_init.c): the smallest rate and its variance.
+
+    Per imset ``pic = (SCI - sky) / efac`` and ``var = (noise² + max(SCI, 0)/gain
+    + (scale·max(SCI - sky, 0))²) / efac²``, each operation rounded to
+    float32; the first imset with the smallest ``pic`` gives both.
+    """
     n = len(sci)
     shape = sci[0].shape
     ave = np.empty(shape, dtype=_F)
     avevar = np.empty(shape, dtype=_F)
     for rows in row_blocks(shape[0]):
+        ave_rows, avevar_rows = ave[rows], avevar[rows]
         for k in range(n):
-            raw = sci[k][rows]
-            pic = ((raw - sky[k]) / efac[k]).astype(_F, copy=False)
-            raw0 = np.where(raw > 0, raw, _F(0))
-            signal0 = (raw - sky[k]).astype(_F, copy=False)
-            signal0 = np.where(signal0 > 0, signal0, _F(0))
-            s0 = (scale * signal0).astype(_F, copy=False)
-            var = (
-                ((noise[k] * noise[k]) + (raw0 / gain[k]).astype(_F, copy=False)).astype(
-                    _F, copy=False
-                )
-                + (s0 * s0).astype(_F, copy=False)
-            ).astype(_F, copy=False)
-            var = (var / _F(efac[k] * efac[k])).astype(_F, copy=False)
+            pic, var = _minimum_guess_terms(sci[k][rows], sky[k], efac[k], noise[k], gain[k], scale)
             if k == 0:
-                ave[rows], avevar[rows] = pic, var
+                ave_rows[...], avevar_rows[...] = pic, var
             else:
-                take = pic < ave[rows]
-                ave[rows] = np.where(take, pic, ave[rows])
-                avevar[rows] = np.where(take, var, avevar[rows])
+                take = pic < ave_rows
+                select(take, pic, ave_rows, out=ave_rows)
+                select(take, var, avevar_rows, out=avevar_rows)
     return ave, avevar
+
+
+def _minimum_guess_terms(raw, sky, efac, noise, gain, scale):
+    """``(pic, var)`` of one imset on some rows for `_minimum_guess`, float32.
+
+    The two ``max(x, 0)`` are `positive_part`, whose results are squared or
+    added to ``noise²``.
+    """
+    signal = np.subtract(raw, sky, dtype=_F)
+    pic = np.divide(signal, efac, dtype=_F)
+    positive_part(signal, out=signal)
+    np.multiply(signal, scale, out=signal)
+    np.multiply(signal, signal, out=signal)  # (scale·signal0)²
+    var = positive_part(raw)
+    np.divide(var, gain, out=var)
+    np.add(var, _F(noise * noise), out=var)  # noise² + raw0/gain
+    np.add(var, signal, out=var)
+    np.divide(var, _F(efac * efac), out=var)
+    return pic, var
 
 
 def _median_guess(sci, sky, efac):
@@ -434,19 +451,22 @@ def _iteration_thresholds(stack: _Stack, k: int, a, avevar, sig2, *, first_minim
     sky, efac, gain, scale = stack.sky[k], stack.efac[k], stack.gain[k], stack.scale
     rog2 = _F(stack.noise[k] * stack.noise[k])
     exp2 = _F(efac * efac)
-    dum = ((a * efac).astype(_F, copy=False) + sky).astype(_F, copy=False)
-    val = np.where(dum > 0, dum, _F(0))
-    pixsky = (dum - sky).astype(_F, copy=False)
-    pixsky = np.where(pixsky > 0, pixsky, _F(0))
-    base = (rog2 + (val / gain).astype(_F, copy=False)).astype(_F, copy=False)
-    sp = (scale * pixsky).astype(_F, copy=False)
-    thresh = (
-        (sig2 * (base + (sp * sp).astype(_F, copy=False)).astype(_F, copy=False)).astype(
-            _F, copy=False
-        )
-        / exp2
-    ).astype(_F, copy=False)
-    spthresh = ((sig2 * base).astype(_F, copy=False) / exp2).astype(_F, copy=False)
+    # In place, each operation rounded to float32 as in the C; max(x, 0) is
+    # `positive_part` (both are squared or added to rog2, a square).
+    dum = np.multiply(a, efac, dtype=_F)
+    np.add(dum, sky, out=dum)  # dum = a·efac + sky
+    sp = np.subtract(dum, sky, dtype=_F)
+    positive_part(sp, out=sp)  # pixsky = max(dum - sky, 0)
+    np.multiply(sp, scale, out=sp)
+    np.multiply(sp, sp, out=sp)  # (scale·pixsky)²
+    base = positive_part(dum, out=dum)  # val = max(dum, 0)
+    np.divide(base, gain, out=base)
+    np.add(base, rog2, out=base)  # base = rog2 + val/gain
+    thresh = np.add(base, sp, out=sp)
+    np.multiply(thresh, sig2, out=thresh)
+    np.divide(thresh, exp2, out=thresh)  # sig2·(base + sp²) / exp2
+    spthresh = np.multiply(base, sig2, out=base)
+    np.divide(spthresh, exp2, out=spthresh)  # sig2·base / exp2
     return thresh, spthresh
 
 
@@ -466,11 +486,12 @@ def _mark_rejected(stack: _Stack, k: int, ext: slice, n_own: int, a, thresholds,
     """
     thresh, spthresh = thresholds
     sky, efac = stack.sky[k], stack.efac[k]
-    pic = ((stack.sci[k][ext] - sky) / efac).astype(_F, copy=False)
-    d = (pic - a).astype(_F, copy=False)
-    d2 = (d * d).astype(_F, copy=False)
+    pic = np.subtract(stack.sci[k][ext], sky, dtype=_F)
+    np.divide(pic, efac, out=pic)
+    d2 = np.subtract(pic, a, dtype=_F)
+    np.multiply(d2, d2, out=d2)
     cond = d2 > thresh
-    spillable = ~(d2 <= (stack.psig2 * spthresh).astype(_F, copy=False))
+    spillable = ~(d2 <= np.multiply(spthresh, stack.psig2, dtype=_F))
     excluded = (stack.dq[k][ext] & stack.badinpdq) != 0
     hit = _hits(cond, spillable, excluded, stack.offsets, carried[k])
     above = carried[k].shape[0]
@@ -488,45 +509,53 @@ def _spill_neighbours(hit, offsets, above: int, n_own: int):
     return _shifted_any(hit, offsets)[above : above + n_own]
 
 
-def _accumulate_ok(sums: _BlockSums, stack: _Stack, k: int, pic, ok) -> None:
-    """``sum += f32(pic·efac_k)`` and ``efacsum += efac_k`` where still OK (spec §12.5)."""
+def _accumulate_ok(sums: _BlockSums, stack: _Stack, k: int, pic, ok):
+    """``sum += f32(pic·efac_k)`` and ``efacsum += efac_k`` where still OK (spec §12.5).
+
+    Returns ``f32(pic·efac_k)`` (DN), which the last iteration uses again.
+    """
     efac = stack.efac[k]
-    sums.total = np.where(
-        ok,
-        (sums.total + (pic * efac).astype(_F, copy=False)).astype(_F, copy=False),
-        sums.total,
-    )
-    sums.efacsum = np.where(ok, (sums.efacsum + efac).astype(_F, copy=False), sums.efacsum)
+    scaled = np.multiply(pic, efac, dtype=_F)
+    select(ok, np.add(sums.total, scaled, dtype=_F), sums.total, out=sums.total)
+    # efac_k > 0 is finite, so adding ok·efac_k (0 where not OK) adds it only where OK.
+    np.add(sums.efacsum, np.multiply(ok, efac, dtype=_F), out=sums.efacsum)
+    return scaled
 
 
-def _accumulate_last(sums: _BlockSums, stack: _Stack, k: int, pic, ok, rejected, rows) -> None:
+def _accumulate_last(sums: _BlockSums, stack: _Stack, k: int, scaled, ok, rejected, rows) -> None:
     """
     The last iteration's extra sums (spec §12.5, §12.6): ``sumvar`` and the merged DQ.
 
     ``sumvar += noise² + val/gain + (s·val)²`` with the sky-included
-    ``val = max(pic·efac + sky, 0)`` where OK; the output DQ ORs each input's
-    DQ without 8192 and keeps 8192 only where every imset was rejected.
+    ``val = max(pic·efac + sky, 0)`` where OK (``scaled`` is ``f32(pic·efac)``;
+    ``max`` is `positive_part`, squared or added to ``noise²``). The output DQ
+    ORs each input's DQ without 8192 and keeps 8192 only where every imset
+    was rejected.
     """
-    efac, sky, gain = stack.efac[k], stack.sky[k], stack.gain[k]
+    sky, gain = stack.sky[k], stack.gain[k]
     rog2 = _F(stack.noise[k] * stack.noise[k])
-    dum = ((pic * efac).astype(_F, copy=False) + sky).astype(_F, copy=False)
-    val = np.where(dum > 0, dum, _F(0))
-    sv = (stack.scale * val).astype(_F, copy=False)
-    term = (
-        (rog2 + (val / gain).astype(_F, copy=False)).astype(_F, copy=False)
-        + (sv * sv).astype(_F, copy=False)
-    ).astype(_F, copy=False)
-    sums.sumvar = np.where(ok, (sums.sumvar + term).astype(_F, copy=False), sums.sumvar)
-    merged = sums.merged_dq | (stack.dq[k][rows] & _NOCR)
-    sums.merged_dq = np.where(rejected, merged, merged & _NOCR).astype(np.int16)
+    val = np.add(scaled, sky, dtype=_F)
+    positive_part(val, out=val)
+    sv = np.multiply(val, stack.scale, dtype=_F)
+    np.multiply(sv, sv, out=sv)
+    term = np.divide(val, gain, out=val)
+    np.add(term, rog2, out=term)
+    np.add(term, sv, out=term)  # (rog2 + val/gain) + (s·val)²
+    select(ok, np.add(sums.sumvar, term, out=term), sums.sumvar, out=sums.sumvar)
+    np.bitwise_or(sums.merged_dq, stack.dq[k][rows] & _NOCR, out=sums.merged_dq)
+    np.bitwise_and(sums.merged_dq, _cr_bit_where(rejected) | _NOCR, out=sums.merged_dq)
+
+
+def _cr_bit_where(mask):
+    """int16: 8192 (the CR bit) where ``mask``, else 0."""
+    return np.multiply(mask, _CRFLAG, dtype=np.int16)
 
 
 def _input_flags(stack: _Stack, k: int, rows: slice, rejected):
     """Imset ``k``'s DQ with this run's CR flags on ``rows`` (spec §12.7), as CRMASK says."""
     if not stack.crmask:
         return stack.dq[k][rows]
-    own = stack.dq[k][rows] & _NOCR
-    return np.where(rejected, own | _CRFLAG, own)
+    return (stack.dq[k][rows] & _NOCR) | _cr_bit_where(rejected)
 
 
 def _reject_block(stack: _Stack, ave, avevar, sig2, rows: slice, carried, *, it, last, outputs):
@@ -556,9 +585,9 @@ def _reject_block(stack: _Stack, ave, avevar, sig2, rows: slice, carried, *, it,
         thresholds = _iteration_thresholds(stack, k, a, var, sig2, first_minimum=first_minimum)
         pic, rejected, excluded = _mark_rejected(stack, k, ext, n_own, a, thresholds, carried)
         ok = ~rejected & ~excluded
-        _accumulate_ok(sums, stack, k, pic, ok)
+        scaled = _accumulate_ok(sums, stack, k, pic, ok)
         if last:
-            _accumulate_last(sums, stack, k, pic, ok, rejected, rows)
+            _accumulate_last(sums, stack, k, scaled, ok, rejected, rows)
             n_rejected += int(np.count_nonzero(rejected))
             if outputs.input_dq is not None:
                 outputs.input_dq[k][rows] = _input_flags(stack, k, rows, rejected)

@@ -8,8 +8,10 @@ from reference_impl.numerics import (
     RunningSum,
     is_constant,
     median_f32,
+    positive_part,
     quadrature_f32,
     row_blocks,
+    select,
 )
 
 RNG = np.random.default_rng(7)
@@ -172,3 +174,54 @@ def test_running_sum_exact_route_holds_with_the_loose_bound_near_two_to_the_53()
 )
 def test_is_constant_compares_every_value_with_the_first(values, expected):
     assert is_constant(values) is expected
+
+
+def _awkward_floats(rng, shape):
+    """float32 with NaNs (two payloads), infinities, both zeros and subnormals among normals."""
+    values = rng.normal(0, 10, shape).astype(np.float32)
+    specials = np.array(
+        [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45], dtype=np.float32
+    )
+    where = rng.random(shape) < 0.2
+    values[where] = rng.choice(specials, int(where.sum()))
+    return values
+
+
+@pytest.mark.parametrize("shape", [(1,), (64, 1024), (7, 3, 5), (0, 4)])
+def test_select_gives_the_bits_np_where_gives(shape):
+    rng = np.random.default_rng(7)
+    a, b = _awkward_floats(rng, shape), _awkward_floats(rng, shape)
+    for p in (0.0, 0.03, 0.5, 1.0):
+        mask = rng.random(shape) < p
+        expected = np.where(mask, a, b).view(np.int32)
+        assert np.array_equal(select(mask, a, b).view(np.int32), expected)
+        into_b = b.copy()
+        select(mask, a, into_b, out=into_b)
+        assert np.array_equal(into_b.view(np.int32), expected)
+
+
+def test_select_works_on_row_views_of_a_larger_array():
+    rng = np.random.default_rng(8)
+    image, other = _awkward_floats(rng, (100, 30)), _awkward_floats(rng, (100, 30))
+    rows = slice(10, 74)
+    mask = rng.random((64, 30)) < 0.5
+    expected = np.where(mask, other[rows], image[rows])
+    select(mask, other[rows], image[rows], out=image[rows])
+    assert np.array_equal(image[rows].view(np.int32), expected.view(np.int32))
+
+
+def test_positive_part_is_the_c_conditional_up_to_the_sign_of_zero():
+    rng = np.random.default_rng(9)
+    x = _awkward_floats(rng, (50, 40))
+    c_value = np.where(x > 0, x, np.float32(0))  # x > 0 ? x : 0, NaN gives 0
+    got = positive_part(x)
+    assert got.dtype == np.float32 and not np.isnan(got).any()
+    assert np.array_equal(got, c_value)  # equal as numbers: -0 == +0
+    # What the callers do with it (square it, add it to a square) removes the sign.
+    assert np.array_equal((got * got).view(np.int32), (c_value * c_value).view(np.int32))
+    assert np.array_equal(
+        (np.float32(4.0) + got).view(np.int32), (np.float32(4.0) + c_value).view(np.int32)
+    )
+    out = x.copy()
+    positive_part(out, out=out)
+    assert np.array_equal(out, c_value)
