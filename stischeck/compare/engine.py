@@ -187,10 +187,12 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     """
     Run every configuration on both sides (and the step-local runs), then compare.
 
-    Three lanes run at once: cs0.e runs (``jobs`` at a time, in ladder order),
-    the reference (one worker process by default, taking the configurations
-    in ladder order), and the comparisons, each made as soon as both sides of
-    a configuration are done. Errors of either program are recorded as
+    Three lanes run at once: cs0.e runs (``jobs`` at a time), the reference
+    (one worker process by default), and the comparisons, each made as soon
+    as both sides of a configuration are done. Both programs take the
+    configurations in one order (`_run_order`), so that the sides of each
+    finish close together and the comparisons spread over the run instead of
+    queueing at its end. Errors of either program are recorded as
     ``error`` rows, never raised; only problems with the user's inputs (raised
     before anything runs) stop it.
     """
@@ -217,7 +219,8 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
         _stop_children_on_error(),
     ):
         handles = []
-        for config in configurations:
+        order = _run_order(settings, configurations)
+        for config in order:
             sides = [("reference", settings.oref)]
             if settings.baseline_oref is not None and settings.two_builds:
                 sides.append(("baseline-reference", settings.baseline_oref))
@@ -227,7 +230,7 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
                     inputs[config.name], oref, work, config.performed, _expects_products(config)
                 )
                 handles.append((config, side, handle))
-        side_jobs = _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane)
+        side_jobs = _submit_calstis(settings, order, inputs, runs_dir, execute, lane)
 
         # Only now, with cs0.e running: the imports hold the interpreter lock for a while.
         threading.Thread(target=_warm_imports, daemon=True).start()
@@ -290,8 +293,23 @@ def _expects_products(config) -> bool | None:
     return None if set(config.performed) <= _SKIPPABLE_ALONE else True
 
 
+def _run_order(settings: CompareSettings, configurations: list) -> list:
+    """
+    The order both programs take the configurations in: ladder order, or longest first.
+
+    With several cs0.e at a time, longest first (more steps; names break
+    ties): the calstis lane then ends with short runs, not one long one, and
+    the reference, taking the same order, finishes each configuration about
+    when calstis does, so its comparison can start at once.
+    """
+    order = list(configurations)
+    if settings.overlap and settings.jobs > 1:
+        order.sort(key=lambda c: (-len(c.performed), c.name))
+    return order
+
+
 def _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane) -> dict:
-    """Queue every calstis run on the lane; config name -> {side: future}.
+    """Queue every calstis run on the lane, in the order given; config name -> {side: future}.
 
     Side ``calstis`` is build B (``--calstis``) on ``oref``; ``cs0`` its parity
     run (``runner="stistools"``); ``baseline`` build A on reference set A.
@@ -301,16 +319,11 @@ def _submit_calstis(settings, configurations, inputs, runs_dir, execute, lane) -
     if settings.calstis is None:
         return {}
     submit = lane.submit if settings.overlap else _run_now
-    order = list(configurations)
-    if settings.overlap and settings.jobs > 1:
-        # Longest first (more steps, CR rejection last of all): with several
-        # cs0.e at a time the lane then ends with short runs, not one long one.
-        order.sort(key=lambda c: (-len(c.performed), c.name))
     sides = [(side, execute, cs0, oref) for side, cs0, oref in settings.builds()]
     if execute is not execute_calstis:
         sides.append(("cs0", execute_calstis, settings.calstis, settings.oref))
     jobs: dict = {}
-    for config in order:
+    for config in configurations:
         for side, function, cs0, oref in sides:
             jobs.setdefault(config.name, {})[side] = submit(
                 function,
