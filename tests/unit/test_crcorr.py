@@ -26,6 +26,7 @@ from reference_impl import dqflags
 from reference_impl.numerics import BLOCK_ROWS
 from reference_impl.steps.crcorr import (
     CRRejectParameters,
+    _median_guess,
     parse_sigmas,
     reject_cosmic_rays,
     sky_mode,
@@ -371,3 +372,36 @@ def test_sky_mode_over_many_row_blocks_follows_the_spec(level):
     dq[:BLOCK_ROWS] = dqflags.DETECTORPROB  # a block with no sky pixel at all
     # The bin position is a float32 (cr_mode.c), so within its rounding at ~100 bins.
     assert float(sky_mode(sci, dq)) == pytest.approx(spec_sky(sci, dq), abs=1e-4)
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 7, 8, 9])
+def test_median_guess_network_gives_the_sorted_middle_values(n):
+    rng = np.random.default_rng(n)
+    shape = (BLOCK_ROWS + 9, 33)  # two blocks, the second short
+    sci = [rng.normal(40, 15, shape).astype(np.float32) for _ in range(n)]
+    for frame in sci:  # ties, both zeros and infinities among the values
+        tie = rng.random(shape) < 0.2
+        frame[tie] = np.round(frame[tie] / 30)
+        frame[rng.random(shape) < 0.05] = rng.choice(np.float32([0.0, -0.0, np.inf, -np.inf]))
+    sky = np.zeros(n, np.float32)
+    efac = np.ones(n, np.float32)
+    ordered = np.sort(np.stack(sci, axis=-1), axis=-1)
+    if n % 2:
+        expected = ordered[..., n // 2]
+    else:
+        with np.errstate(invalid="ignore"):  # inf + -inf
+            expected = (ordered[..., n // 2 - 1] + ordered[..., n // 2]) / np.float32(2)
+    with np.errstate(invalid="ignore"):
+        got = _median_guess(sci, sky, efac)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, expected, equal_nan=True)  # as numbers (+0 == -0)
+
+
+def test_median_guess_sorts_a_block_with_nan_as_np_sort_does():
+    rng = np.random.default_rng(11)
+    sci = [rng.normal(40, 15, (5, 6)).astype(np.float32) for _ in range(4)]
+    sci[1][2, 3] = np.nan
+    ordered = np.sort(np.stack(sci, axis=-1), axis=-1)  # NaN last
+    expected = (ordered[..., 1] + ordered[..., 2]) / np.float32(2)
+    got = _median_guess(sci, np.zeros(4, np.float32), np.ones(4, np.float32))
+    assert np.array_equal(got.view(np.int32), expected.view(np.int32))
