@@ -409,8 +409,11 @@ def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     # Histograms of the 16-bit words make every per-bit count one pass over 65536 bins.
     words = np.arange(65536, dtype=np.uint32)
     hist_a = np.bincount(ua, minlength=65536)
-    hist_b = np.bincount(ub, minlength=65536)
-    hist_both = np.bincount(ua & ub, minlength=65536)
+    if n_differ:
+        hist_b = np.bincount(ub, minlength=65536)
+        hist_both = np.bincount(ua & ub, minlength=65536)
+    else:  # the same words: every bit is in both
+        hist_b = hist_both = hist_a
     bits, first = {}, {}
     width = a.shape[-1] if a.ndim else 1
     for k in range(16):
