@@ -59,6 +59,15 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     """Run the comparison; print a few lines; return 0, 1 or 2."""
+    from stischeck.runners.reference import ReferencePool
+
+    # The reference worker starts while the inputs are checked (a core is idle
+    # until cs0.e starts); any error before the runs stops it with the rest.
+    with ReferencePool(1).warm() as pool:
+        return _run(args, pool)
+
+
+def _run(args, reference_pool) -> int:
     from stischeck.compare.keep import prune_agreeing_runs
     from stischeck.compare.service import compare_dataset, plan_comparison
     from stischeck.diff.policy import load_policy
@@ -100,6 +109,7 @@ def run(args) -> int:
         steplocal=args.steplocal,
         progress=sys.stderr.isatty(),
         runner=args.runner,
+        reference_pool=reference_pool,
         **baseline,
     )
     sys.stdout.write(outcome.text)

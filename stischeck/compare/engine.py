@@ -183,7 +183,9 @@ def hdu_rows(result) -> list:
     return list(rows.values())
 
 
-def run_compare(settings: CompareSettings, configurations: list, rootname: str) -> CompareRun:
+def run_compare(
+    settings: CompareSettings, configurations: list, rootname: str, *, reference_pool=None
+) -> CompareRun:
     """
     Run every configuration on both sides (and the step-local runs), then compare.
 
@@ -195,6 +197,10 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     queueing at its end. Errors of either program are recorded as
     ``error`` rows, never raised; only problems with the user's inputs (raised
     before anything runs) stop it.
+
+    ``reference_pool``: a `ReferencePool` the caller started early
+    (`ReferencePool.warm`); this run uses it and closes it. None: a new one of
+    ``settings.reference_processes`` workers.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -213,8 +219,10 @@ def run_compare(settings: CompareSettings, configurations: list, rootname: str) 
     inputs = _stage_inputs(settings, configurations, runs_dir)
 
     processes = 1 if settings.reference_processes is None else settings.reference_processes
+    if reference_pool is None:
+        reference_pool = ReferencePool(processes)
     with (
-        ReferencePool(processes) as pool,
+        reference_pool as pool,
         ThreadPoolExecutor(max(1, settings.jobs)) as lane,
         _stop_children_on_error(),
     ):
@@ -354,6 +362,7 @@ def _stop_children_on_error():
 
 def _warm_imports() -> None:
     """Import what the comparisons and tables need while the first runs go on."""
+    import astropy.io.fits  # noqa: F401
     import pandas  # noqa: F401
 
     import stischeck.diff.products  # noqa: F401

@@ -141,6 +141,7 @@ def compare_dataset(
     steplocal: str = "auto",
     runner: str = "cs0",
     progress: bool = False,
+    reference_pool=None,
     **engine,
 ) -> CompareOutcome:
     """
@@ -159,6 +160,8 @@ def compare_dataset(
         Time limit of one run, seconds.
     jobs, steplocal, runner, progress
         As ``stischeck compare`` (``--jobs``, ``--steplocal``, ``--runner``).
+    reference_pool : ReferencePool, optional
+        Workers started early (`run_compare`); used and closed here.
     **engine
         Further `CompareSettings` fields (``reference_processes``, ``overlap``).
 
@@ -187,7 +190,9 @@ def compare_dataset(
         **engine,
     )
     try:
-        run = run_compare(settings, plan.configurations, plan.rootname)
+        run = run_compare(
+            settings, plan.configurations, plan.rootname, reference_pool=reference_pool
+        )
         summary = write_outputs(run)
     except BaseException as err:
         # Whatever stopped it, the folder says so: half a run is never read as a result.
