@@ -425,6 +425,13 @@ def _identical(shape, n, confusion, flagged_flat, has_err, integer=False) -> Flo
     )
 
 
+def _per_bit_counts(hist: np.ndarray) -> np.ndarray:
+    """Pixels with each of the 16 bits set, from a histogram of 16-bit words; int64, shape (16,)."""
+    present = np.flatnonzero(hist)
+    has_bit = (present[:, None] >> np.arange(16)) & 1
+    return (has_bit * hist[present][:, None]).sum(axis=0)
+
+
 def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     """
     Compare two DQ arrays bit by bit (no tolerance).
@@ -443,20 +450,19 @@ def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     ub = b.astype(np.uint16, copy=False).ravel()
     xor = ua ^ ub
     n_differ = int(np.count_nonzero(xor))
-    # Histograms of the 16-bit words make every per-bit count one pass over 65536 bins.
-    words = np.arange(65536, dtype=np.uint32)
+    # Histograms of the 16-bit words: every per-bit count from the few words present.
     hist_a = np.bincount(ua, minlength=65536)
+    per_bit_a = _per_bit_counts(hist_a)
     if n_differ:
-        hist_b = np.bincount(ub, minlength=65536)
-        hist_both = np.bincount(ua & ub, minlength=65536)
+        per_bit_b = _per_bit_counts(np.bincount(ub, minlength=65536))
+        per_bit_both = _per_bit_counts(np.bincount(ua & ub, minlength=65536))
     else:  # the same words: every bit is in both
-        hist_b = hist_both = hist_a
+        per_bit_b = per_bit_both = per_bit_a
     bits, first = {}, {}
     width = a.shape[-1] if a.ndim else 1
     for k in range(16):
         bit = 1 << k
-        has = (words & bit) != 0
-        in_a, in_b, both = (int(h[has].sum()) for h in (hist_a, hist_b, hist_both))
+        in_a, in_b, both = int(per_bit_a[k]), int(per_bit_b[k]), int(per_bit_both[k])
         if in_a or in_b:
             bits[bit] = (in_a - both, in_b - both, both)
             if in_a != both or in_b != both:
