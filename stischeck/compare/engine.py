@@ -119,6 +119,8 @@ class CompareRun:
     repeats: dict = field(default_factory=dict)
     #: config -> build A's trailer against B's (`stischeck.trailers.change_rows`), two builds.
     trailer_changes: dict = field(default_factory=dict)
+    #: Future of `stischeck.compare.tables.input_provenance`, computed while the runs go on.
+    input_provenance: object = None
 
 
 def hdu_rows(result) -> list:
@@ -204,6 +206,7 @@ def run_compare(
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    from stischeck.compare.tables import input_provenance
     from stischeck.runners.reference import ReferencePool
     from stischeck.runners.stistools_wrapper import runner_function
 
@@ -217,6 +220,7 @@ def run_compare(
     claim_outdir(settings.outdir, "compare")
     progress = _Progress(settings.progress, total=len(configurations))
     inputs = _stage_inputs(settings, configurations, runs_dir)
+    run.input_provenance = _in_background(input_provenance, settings, rootname)
 
     processes = 1 if settings.reference_processes is None else settings.reference_processes
     if reference_pool is None:
@@ -358,6 +362,22 @@ def _stop_children_on_error():
     except BaseException:
         cancel_all()
         raise
+
+
+def _in_background(fn, *args):
+    """A Future of ``fn(*args)``, computed in a thread of its own (hashing releases the GIL)."""
+    from concurrent.futures import Future
+
+    future = Future()
+
+    def work():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as err:  # noqa: BLE001 - handed to whoever reads the future
+            future.set_exception(err)
+
+    threading.Thread(target=work, daemon=True).start()
+    return future
 
 
 def _warm_imports() -> None:
