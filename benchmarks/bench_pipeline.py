@@ -21,8 +21,10 @@ switch OMIT, and all sides read it and the case's ``oref/``:
 
 * ``cs0.e``: ``cs0.e raw outdir/`` as a process; wall time and peak RSS
   (``ru_maxrss`` from ``os.wait4``).
-* ``reference``: a fresh interpreter per run imports what ``stischeck
-  reference`` imports, notes its peak RSS (the baseline), then reads,
+* ``reference``: a fresh interpreter per run, in the environment the
+  ``stischeck`` program gives itself (``stischeck.cli.PROGRAM_ENV``: OpenBLAS
+  on one thread), imports what ``stischeck reference`` imports, notes its
+  peak RSS (the baseline), then reads,
   calibrates and writes once; the pipeline's own wall time and its peak RSS
   above that baseline. A second, warm run in the same interpreter is timed
   too (shown for information).
@@ -51,7 +53,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import load, plain_oref, reference_once, set_switches, stats, table, user_env
+from common import (
+    load,
+    plain_oref,
+    program_env,
+    reference_once,
+    set_switches,
+    stats,
+    table,
+    user_env,
+)
 
 SIX_STEPS = ("DQICORR", "BLEVCORR", "BIASCORR", "CRCORR", "DARKCORR", "FLATCORR")
 IMPORTS = (
@@ -198,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 cpu = _run.last_cpu
                 _, _, text = _run([*me, str(args.case_dir), "--worker", "inprocess", "--raw",
                                    str(raw), "--oref", str(lay_oref), "--out", str(r_out)],
-                                  env)  # fmt: skip
+                                  program_env(env))  # fmt: skip
                 ref = json.loads(text)
                 p_wall, p_peak, _ = _run([sys.executable, "-m", "stischeck.cli", "reference",
                                           str(raw), "--oref", str(lay_oref), "--outroot",

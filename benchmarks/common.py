@@ -70,6 +70,17 @@ def table(header: tuple[str, ...], rows: list[tuple]) -> None:
         print("  ".join(cells))
 
 
+def program_env(env: dict) -> dict:
+    """``env`` with what the ``stischeck`` program sets for itself (`stischeck.cli.PROGRAM_ENV`).
+
+    For a child that times the reference in-process as the program runs it;
+    a value already in ``env`` wins, as in the program.
+    """
+    from stischeck.cli import PROGRAM_ENV
+
+    return {**PROGRAM_ENV, **env}
+
+
 def user_env(**extra) -> dict:
     """The environment of a timed child process, as on a user's machine, plus ``extra``.
 

@@ -205,6 +205,12 @@ def _one_line(err: BaseException) -> str:
     return f"internal error ({type(err).__name__}): {text}; rerun with --debug for a traceback"
 
 
+#: Environment the program sets for itself and its children unless the user set it
+#: (`entry`): the harness's numpy is elementwise, and OpenBLAS's worker thread only
+#: spins (measured: 0.13 s of CPU per process, on the core compare's cs0.e and
+#: reference worker need).
+PROGRAM_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+
 #: Commands whose process ends without the interpreter's teardown (`entry`).
 EXIT_WITHOUT_TEARDOWN = frozenset({"compare", "diff", "reference"})
 
@@ -213,7 +219,7 @@ def entry() -> None:
     """
     The ``stischeck`` program: `main`, then exit with its code.
 
-    OpenBLAS runs one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise.
+    `PROGRAM_ENV` is set first (OpenBLAS on one thread unless the user says otherwise).
     compare, diff and reference end with ``os._exit`` once stdout and stderr
     are flushed: the teardown of an interpreter that loaded pandas and
     astropy takes 0.1-0.15 s (a tenth of a full-frame compare), and those
@@ -221,11 +227,8 @@ def entry() -> None:
     and worker pools stopped before `main` returns. Other commands (batch
     stops its cluster in an ``atexit`` handler) exit normally.
     """
-    # The harness's numpy is elementwise; OpenBLAS's worker thread only spins
-    # (measured: 0.13 s of CPU per process on the other core, which compare's
-    # cs0.e and reference worker need). A user's own setting wins; children
-    # (the reference worker) inherit it.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    for name, value in PROGRAM_ENV.items():
+        os.environ.setdefault(name, value)  # the user's own setting wins; children inherit it
     argv = sys.argv[1:]
     code = main(argv)
     command = next((a for a in argv if not a.startswith("-")), None)
