@@ -166,14 +166,12 @@ def _read_plain_images(path: Path) -> list | None:
     """
     import mmap
 
-    from stischeck.fits.open import read_file_bytes
-
-    if path.name.endswith(".gz"):
-        return _plain_images_in(path, read_file_bytes(path, error_cls=InputFileError))
-    from stischeck.fits.open import _check_readable_path
+    from stischeck.fits.open import _check_readable_path, read_file_bytes
 
     _check_readable_path(path, error_cls=InputFileError, what="file")
     try:
+        if path.name.endswith(".gz"):
+            return _plain_images_in(path, read_file_bytes(path, error_cls=InputFileError))
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
             return _plain_images_in(path, m)
     except (OSError, ValueError):
