@@ -253,7 +253,12 @@ def _shifted_any(mask: NDArray[np.bool_], offsets) -> NDArray[np.bool_]:
 
 
 def _row_half_widths(offsets) -> dict | None:
-    """``{dj: w}`` when each offset row ``dj`` is exactly the columns ``-w..w``, else None."""
+    """``{dj: w}`` when each offset row ``dj`` is exactly the columns ``-w..w``, else None.
+
+    None for no offsets at all (a negative CRRADIUS): nothing is a neighbour.
+    """
+    if not offsets:
+        return None
     rows: dict = {}
     for dj, di in offsets:
         rows.setdefault(dj, set()).add(di)

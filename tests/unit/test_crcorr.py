@@ -26,7 +26,9 @@ from reference_impl import dqflags
 from reference_impl.numerics import BLOCK_ROWS
 from reference_impl.steps.crcorr import (
     CRRejectParameters,
+    _circle_offsets,
     _median_guess,
+    _shifted_any,
     parse_sigmas,
     reject_cosmic_rays,
     sky_mode,
@@ -405,3 +407,20 @@ def test_median_guess_sorts_a_block_with_nan_as_np_sort_does():
     expected = (ordered[..., 1] + ordered[..., 2]) / np.float32(2)
     got = _median_guess(sci, np.zeros(4, np.float32), np.ones(4, np.float32))
     assert np.array_equal(got.view(np.int32), expected.view(np.int32))
+
+
+@pytest.mark.parametrize("radius", [-1.0, 0.0, 1.0, 1.5, 2.1, 3.2])
+def test_spill_neighbourhood_is_every_offset_within_the_image(radius):
+    """The separable dilation against the definition, on images smaller than the circle too."""
+    offsets = _circle_offsets(np.float32(radius))
+    rng = np.random.default_rng(int(radius * 10) + 20)
+    for ny, nx in [(1, 1), (2, 7), (6, 3), (9, 11)]:
+        mask = rng.random((ny, nx)) < 0.2
+        expected = np.zeros_like(mask)
+        for y in range(ny):
+            for x in range(nx):
+                expected[y, x] = any(
+                    0 <= y + dj < ny and 0 <= x + di < nx and mask[y + dj, x + di]
+                    for dj, di in offsets
+                )
+        assert np.array_equal(_shifted_any(mask, offsets), expected)
