@@ -366,18 +366,11 @@ def _stop_children_on_error():
 
 def _in_background(fn, *args):
     """A Future of ``fn(*args)``, computed in a thread of its own (hashing releases the GIL)."""
-    from concurrent.futures import Future
-
-    future = Future()
-
-    def work():
-        try:
-            future.set_result(fn(*args))
-        except BaseException as err:  # noqa: BLE001 - handed to whoever reads the future
-            future.set_exception(err)
-
-    threading.Thread(target=work, daemon=True).start()
-    return future
+    executor = ThreadPoolExecutor(1)
+    try:
+        return executor.submit(fn, *args)
+    finally:
+        executor.shutdown(wait=False)
 
 
 def _warm_imports() -> None:

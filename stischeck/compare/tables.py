@@ -430,7 +430,7 @@ def input_provenance(settings, rootname: str) -> dict:
 def provenance(run) -> dict:
     """Versions, inputs with checksums, reference files, and timing of the whole run."""
     s = run.settings
-    pending = getattr(run, "input_provenance", None)
+    pending = run.input_provenance  # started by run_compare; None for a run made otherwise
     inputs = pending.result() if pending is not None else input_provenance(s, run.rootname)
     return dict(
         **inputs,
