@@ -13,10 +13,11 @@ through astropy as before.
 from dataclasses import dataclass
 from pathlib import Path
 
-from stischeck.fits.open import read_file_bytes, read_leading_blocks
+from stischeck.fits.open import BLOCK, is_gzipped, read_file_bytes, read_leading_blocks
 
 __all__ = [
     "PrimaryCards",
+    "ends_header",
     "card_value",
     "read_primary_cards",
     "with_string_values",
@@ -25,13 +26,12 @@ __all__ = [
     "check_complete",
 ]
 
-_BLOCK = 2880
 _CARD = 80
 _END = "END" + " " * 77
 
 
-def _ends_header(block: bytes) -> bool:
-    """True when a 2880-byte block holds the END card."""
+def ends_header(block: bytes) -> bool:
+    """True when a 2880-byte header block holds the END card."""
     end = _END.encode("ascii")
     return any(block[k : k + _CARD] == end for k in range(0, len(block), _CARD))
 
@@ -142,7 +142,7 @@ def read_primary_cards(
     if keep_rest:
         data = read_file_bytes(path, error_cls=error_cls, what=what)
     else:
-        data = read_leading_blocks(path, _ends_header, error_cls=error_cls, what=what)
+        data = read_leading_blocks(path, ends_header, error_cls=error_cls, what=what)
     if data[:8] != b"SIMPLE  ":
         raise error_cls(f"{path}: not a readable FITS {what} (no SIMPLE card: not a FITS file)")
     cards = []
@@ -152,7 +152,7 @@ def read_primary_cards(
             break
         text = card.decode("ascii", errors="replace")
         if text == _END:
-            end = -(-(start + _CARD) // _BLOCK) * _BLOCK
+            end = -(-(start + _CARD) // BLOCK) * BLOCK
             return PrimaryCards(path, tuple(cards), data[end:] if keep_rest else None)
         cards.append(text)
     raise error_cls(f"{path}: not a readable FITS {what} (file truncated inside a header)")
@@ -196,7 +196,7 @@ def with_string_values(primary: PrimaryCards, values: dict) -> bytes:
         else:
             cards[k] = card
     header = "".join(cards) + _END
-    header += " " * (-len(header) % _BLOCK)
+    header += " " * (-len(header) % BLOCK)
     return header.encode("ascii") + primary.rest
 
 
@@ -268,7 +268,7 @@ def extension_cards(primary: PrimaryCards, *, error_cls, what: str = "file") -> 
     """
     rest = primary.rest
     try:
-        return _walk_extensions(lambda at, n: rest[at : at + n], len(rest), 0, primary.cards)
+        return _walk_extensions(lambda at, n: rest[at : at + n], len(rest), primary.cards)
     except ValueError as err:
         raise error_cls(f"{primary.path}: not a readable FITS {what} ({err})") from err
 
@@ -296,18 +296,17 @@ def read_header_cards(path, *, error_cls, what: str = "file") -> tuple[PrimaryCa
     import os
 
     path = Path(path)
+    if is_gzipped(path, error_cls=error_cls, what=what):
+        primary = read_primary_cards(path, error_cls=error_cls, what=what)
+        return primary, extension_cards(primary, error_cls=error_cls, what=what)
     primary = read_primary_cards(path, error_cls=error_cls, what=what, keep_rest=False)
+    header_end = -(-(len(primary.cards) + 1) * _CARD // BLOCK) * BLOCK
     with path.open("rb") as handle:
-        if handle.read(2) == b"\x1f\x8b":
-            primary = read_primary_cards(path, error_cls=error_cls, what=what)
-            return primary, extension_cards(primary, error_cls=error_cls, what=what)
         size = os.fstat(handle.fileno()).st_size
-        header_end = -(-(len(primary.cards) + 1) * _CARD // _BLOCK) * _BLOCK
         try:
             cards = _walk_extensions(
                 lambda at, n: os.pread(handle.fileno(), n, header_end + at),
                 size - header_end,
-                0,
                 primary.cards,
             )
         except ValueError as err:
@@ -315,7 +314,7 @@ def read_header_cards(path, *, error_cls, what: str = "file") -> tuple[PrimaryCa
     return primary, cards
 
 
-def _walk_extensions(read_at, size: int, start: int, primary_cards) -> list[tuple]:
+def _walk_extensions(read_at, size: int, primary_cards) -> list[tuple]:
     """
     The extension headers' cards, from the end of the primary header.
 
@@ -324,29 +323,29 @@ def _walk_extensions(read_at, size: int, start: int, primary_cards) -> list[tupl
     naming what runs past the end.
     """
     primary_data = _data_bytes(list(primary_cards))
-    offset = start + -(-primary_data // _BLOCK) * _BLOCK
+    offset = -(-primary_data // BLOCK) * BLOCK
     headers = []
     while offset < size:
         if read_at(offset, 8) != b"XTENSION":
             break  # trailing padding: nothing more to read
         cards, k, ended = [], offset, False
         while not ended:
-            block = read_at(k, _BLOCK)
+            block = read_at(k, BLOCK)
             for at in range(0, len(block) - _CARD + 1, _CARD):
                 text = block[at : at + _CARD].decode("ascii", errors="replace")
                 if text == _END:
                     ended = True
                     break
                 cards.append(text)
-            if not ended and len(block) < _BLOCK:
+            if not ended and len(block) < BLOCK:
                 raise ValueError("file truncated inside a header")
-            k += _BLOCK
+            k += BLOCK
         data_start = k
         data = _data_bytes(cards)
         if data_start + data > size:
             raise ValueError(f"file truncated: extension {len(headers) + 1} data end past the end")
         headers.append(tuple(cards))
-        offset = data_start + -(-data // _BLOCK) * _BLOCK
+        offset = data_start + -(-data // BLOCK) * BLOCK
     if primary_data > size:
         raise ValueError("file truncated: primary data end past the end")
     return headers

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from stischeck.errors import InputFileError
+from stischeck.fits.cards import ends_header
+from stischeck.fits.open import BLOCK
 
 __all__ = ["HduView", "read_hdus", "null_data"]
 
@@ -143,12 +145,6 @@ def _read_with_astropy(path: Path) -> list:
     return views
 
 
-_BLOCK = 2880
-_END_CARD = b"END" + b" " * 77
-#: BITPIX -> big-endian dtype of the stored pixels.
-_STORED = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
-
-
 def _read_plain_images(path: Path) -> list | None:
     """
     Every HDU of a file made of unscaled images only, or None for any other file.
@@ -166,11 +162,11 @@ def _read_plain_images(path: Path) -> list | None:
     """
     import mmap
 
-    from stischeck.fits.open import _check_readable_path, read_file_bytes
+    from stischeck.fits.open import is_gzipped, read_file_bytes
 
-    _check_readable_path(path, error_cls=InputFileError, what="file")
+    gzipped = is_gzipped(path, error_cls=InputFileError, what="file")
     try:
-        if path.name.endswith(".gz"):
+        if gzipped:
             return _plain_images_in(path, read_file_bytes(path, error_cls=InputFileError))
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
             return _plain_images_in(path, m)
@@ -202,8 +198,9 @@ def _plain_images_in(path: Path, data) -> list | None:
             )
         array = None
         if count:
-            stored = np.frombuffer(data, dtype=_STORED[bitpix], count=count, offset=end)
-            array = stored.astype(stored.dtype.newbyteorder("="))
+            native = np.dtype(_BITPIX_DTYPES[bitpix])
+            stored = np.frombuffer(data, dtype=native.newbyteorder(">"), count=count, offset=end)
+            array = stored.astype(native)
             del stored  # releases the mmap
             array = array.reshape(shape)
         extname, extver = _names(index, header)
@@ -212,22 +209,19 @@ def _plain_images_in(path: Path, data) -> list | None:
             array = null_data(header, _BITPIX_DTYPES[bitpix])
             null = array is not None
         views.append(HduView(extname, extver, header, array, bitpix, null))
-        offset = end + -(-nbytes // _BLOCK) * _BLOCK
+        offset = end + -(-nbytes // BLOCK) * BLOCK
         index += 1
     return views
 
 
 def _header_end(data, offset: int) -> int | None:
     """The offset after the header block holding END, or None when there is none."""
-    position = offset
-    while position < len(data):
-        block = bytes(data[position : position + _BLOCK])
-        for at in range(0, len(block) - 79, 80):
-            if block[at : at + 80] == _END_CARD:
-                return position + _BLOCK
-        if len(block) < _BLOCK:
+    for position in range(offset, len(data), BLOCK):
+        block = bytes(data[position : position + BLOCK])
+        if ends_header(block):
+            return position + BLOCK
+        if len(block) < BLOCK:
             return None
-        position += _BLOCK
     return None
 
 
@@ -241,7 +235,7 @@ def _plain_image_shape(header, index: int) -> tuple | None:
         return None
     bitpix = header.get("BITPIX")
     naxis = header.get("NAXIS")
-    if bitpix not in _STORED or not isinstance(naxis, int) or not 0 <= naxis <= 999:
+    if bitpix not in _BITPIX_DTYPES or not isinstance(naxis, int) or not 0 <= naxis <= 999:
         return None
     shape = tuple(header.get(f"NAXIS{k}") for k in range(naxis, 0, -1))
     if not all(isinstance(n, int) and n >= 0 for n in shape):

@@ -11,7 +11,18 @@ import warnings
 import zlib
 from pathlib import Path
 
-__all__ = ["open_fits", "open_fits_with_stored_headers", "read_file_bytes", "read_leading_blocks"]
+__all__ = [
+    "open_fits",
+    "open_fits_with_stored_headers",
+    "read_file_bytes",
+    "read_leading_blocks",
+    "is_gzipped",
+    "check_readable_path",
+    "BLOCK",
+]
+
+#: Bytes in a FITS block (FITS 4.0 section 3.1).
+BLOCK = 2880
 
 _READ_ERRORS = (OSError, ValueError, TypeError, IndexError, EOFError, Warning, zlib.error)
 
@@ -86,11 +97,32 @@ def read_file_bytes(path, *, error_cls, what: str = "file") -> bytes:
         (including a damaged gzip stream).
     """
     path = Path(path)
-    _check_readable_path(path, error_cls=error_cls, what=what)
+    check_readable_path(path, error_cls=error_cls, what=what)
     try:
         data = path.read_bytes()
-        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        return gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
     except (OSError, EOFError, zlib.error) as err:
+        raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzipped(path, *, error_cls, what: str = "file") -> bool:
+    """
+    True when the file starts with the gzip magic bytes (whatever its name says).
+
+    Raises
+    ------
+    error_cls
+        One line naming the file: missing, a directory, empty, or unreadable.
+    """
+    path = Path(path)
+    check_readable_path(path, error_cls=error_cls, what=what)
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == _GZIP_MAGIC
+    except OSError as err:
         raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
 
 
@@ -107,26 +139,22 @@ def read_leading_blocks(path, is_last, *, error_cls, what: str = "file") -> byte
         As `read_file_bytes`, for what is read.
     """
     path = Path(path)
-    _check_readable_path(path, error_cls=error_cls, what=what)
+    compressed = is_gzipped(path, error_cls=error_cls, what=what)
     blocks = []
     try:
         with path.open("rb") as raw:
-            compressed = raw.read(2) == b"\x1f\x8b"
-            raw.seek(0)
             stream = gzip.GzipFile(fileobj=raw) if compressed else raw
             while True:
-                block = stream.read(_BLOCK)
+                block = stream.read(BLOCK)
                 blocks.append(block)
-                if len(block) < _BLOCK or is_last(block):
+                if len(block) < BLOCK or is_last(block):
                     return b"".join(blocks)
     except (OSError, EOFError, zlib.error) as err:
         raise error_cls(f"{path}: not a readable FITS {what} ({_reason(err)})") from err
 
 
-_BLOCK = 2880
-
-
-def _check_readable_path(path: Path, *, error_cls, what: str) -> None:
+def check_readable_path(path: Path, *, error_cls, what: str) -> None:
+    """Raise ``error_cls`` (one line naming the file) when it is missing, a folder or empty."""
     if not path.exists():
         raise error_cls(f"{path}: {what} not found")
     if path.is_dir():
