@@ -287,13 +287,18 @@ class ReferencePool:
         if self.processes == 0:
             return self
         try:
-            with _sigint_blocked():
-                pool = self._ensure()
-                pool.submit(_warm_worker)
-            self._procs.update(getattr(pool, "_processes", None) or {})
+            self._to_worker(_warm_worker)
         except (OSError, RuntimeError):
             pass  # submit raises ReferenceWorkerError, naming what happened
         return self
+
+    def _to_worker(self, fn, *args):
+        """Start the workers if need be (SIGINT ignored) and queue ``fn(*args)``; its Future."""
+        with _sigint_blocked():
+            pool = self._ensure()
+            future = pool.submit(fn, *args)
+        self._procs.update(getattr(pool, "_processes", None) or {})
+        return future
 
     def submit(self, raw_copy: Path, oref: Path | None, outdir: Path, performed, expects):
         """Start a run; returns a handle for `result`.
@@ -309,12 +314,9 @@ class ReferencePool:
         if self.processes == 0:
             return _Done(reference_task(*args)), time.perf_counter()
         try:
-            with _sigint_blocked():
-                pool = self._ensure()
-                future = pool.submit(reference_task, *args)
+            future = self._to_worker(reference_task, *args)
         except (OSError, BrokenProcessPool, RuntimeError) as err:
             raise self._dead(err) from err
-        self._procs.update(getattr(pool, "_processes", None) or {})
         return future, time.perf_counter()
 
     def result(
