@@ -242,14 +242,14 @@ def _shifted_any(mask: NDArray[np.bool_], offsets) -> NDArray[np.bool_]:
     """
     widths = _row_half_widths(offsets)
     if widths is None:
-        return _shifted_any_each(mask, offsets)
+        return _or_of_shifts(mask.shape, offsets, lambda _dj: mask)
     by_width = {0: mask}
     for w in range(1, max(widths.values()) + 1):
         wider = by_width[w - 1].copy()
         wider[:, w:] |= mask[:, :-w]
         wider[:, :-w] |= mask[:, w:]
         by_width[w] = wider
-    return _shifted_any_each(None, [(dj, 0) for dj in widths], sources=by_width, widths=widths)
+    return _or_of_shifts(mask.shape, [(dj, 0) for dj in widths], lambda dj: by_width[widths[dj]])
 
 
 def _row_half_widths(offsets) -> dict | None:
@@ -271,16 +271,14 @@ def _row_half_widths(offsets) -> dict | None:
     return widths
 
 
-def _shifted_any_each(mask, offsets, *, sources=None, widths=None):
-    """OR of ``mask`` (or ``sources[widths[dj]]``) shifted by each offset, clipped to the image."""
-    first = mask if sources is None else sources[0]
-    ny, nx = first.shape
-    out = np.zeros_like(first)
+def _or_of_shifts(shape: tuple, offsets, source):
+    """OR over ``offsets`` of ``source(dj)`` shifted by ``(dj, di)``, clipped to the image."""
+    ny, nx = shape
+    out = np.zeros(shape, dtype=bool)
     for dj, di in offsets:
         if abs(dj) >= ny or abs(di) >= nx:
             continue  # shifted out of the image (a slice end would wrap around)
-        source = mask if sources is None else sources[widths[dj]]
-        src = source[max(dj, 0) : ny + min(dj, 0), max(di, 0) : nx + min(di, 0)]
+        src = source(dj)[max(dj, 0) : ny + min(dj, 0), max(di, 0) : nx + min(di, 0)]
         out[max(-dj, 0) : ny + min(-dj, 0), max(-di, 0) : nx + min(-di, 0)] |= src
     return out
 
