@@ -23,7 +23,8 @@ switch OMIT, and all sides read it and the case's ``oref/``:
   (``ru_maxrss`` from ``os.wait4``).
 * ``reference``: a fresh interpreter per run, in the environment the
   ``stischeck`` program gives itself (``stischeck.cli.PROGRAM_ENV``: OpenBLAS
-  on one thread), imports what ``stischeck reference`` imports, notes its
+  on one thread) with its malloc settings (``stischeck.allocator``: freed
+  arrays are reused, not unmapped), imports what ``stischeck reference`` imports, notes its
   peak RSS (the baseline), then reads,
   calibrates and writes once; the pipeline's own wall time and its peak RSS
   above that baseline. A second, warm run in the same interpreter is timed
@@ -103,6 +104,9 @@ def _prepare(case_dir: Path, crsplit: list[int], work: Path) -> dict:
 
 
 def _inprocess(raw: Path, oref: Path, out: Path) -> dict:
+    from stischeck.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the program's entry point does first
     exec(IMPORTS, {})  # noqa: S102 - the same imports as the baseline in every child
     baseline = _maxrss_mib()
     cold, cold_cpu = reference_once(raw, oref, out)

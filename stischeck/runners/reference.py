@@ -142,6 +142,9 @@ class ReferenceWorkerError(StischeckError):
 def _worker_init(parent_pid: int) -> None:
     """Set up a reference worker: quiet on Ctrl-C, gone with its parent, no numpy warnings.
 
+    Its malloc keeps freed arrays for reuse, as the ``stischeck`` program's does
+    (`stischeck.allocator.keep_freed_memory`).
+
     SIGINT from a terminal reaches the whole process group; the parent stops
     the workers itself, so a worker prints no KeyboardInterrupt traceback.
     Floating-point warnings of numpy are not for the user (a real problem is
@@ -150,8 +153,10 @@ def _worker_init(parent_pid: int) -> None:
     import signal
     import warnings
 
+    from stischeck.allocator import keep_freed_memory
     from stischeck.runners.process import die_with_parent
 
+    keep_freed_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent_pid)
     warnings.simplefilter("ignore", RuntimeWarning)
