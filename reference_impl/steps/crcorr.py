@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reference_impl import dqflags
-from reference_impl.numerics import positive_part, row_blocks, select
+from reference_impl.numerics import BLOCK_ROWS, positive_part, row_blocks, select
 from reference_impl.types import CRRejectParameters, parse_sigmas  # noqa: F401 (re-exported)
 
 __all__ = [
@@ -128,44 +128,44 @@ def sky_mode(sci: NDArray[np.float32], dq: NDArray[np.int16]) -> np.float32:
     -----
     The histogram has 1-DN bins from ``trunc(min(0, min)) - 1`` (or -1000) to
     ``trunc(mean + 1) * 2``, the mean being a sequential float32 sum over the
-    count; a value goes to bin ``trunc(value) - lo``. Two passes over row
-    blocks (sum and minimum, then the histogram) keep the memory small; the
-    float32 sum carries from block to block, so it is the raster-order sum.
+    count; a value goes to bin ``trunc(value) - lo``. The DQ == 0 values are
+    gathered once, a block of rows at a time (a spooled imset is read from
+    disk once), and the float32 sum runs over them in raster order.
     """
-    ny = sci.shape[0]
-    count, lowest, nan_seen = 0, 0.0, False
-    total = _F(0)
-    for rows in row_blocks(ny):
-        values = sci[rows][dq[rows] == 0].astype(_F, copy=False)  # a copy, raster order
-        if not values.size:
-            continue
-        block_min = float(values.min())
-        if np.isnan(block_min):
-            nan_seen = True
-        else:
-            lowest = min(lowest, block_min)
-        if count:
-            # Continue the sequential sum: the first addend absorbs the carry.
-            values[0] = _F(total + values[0])
-        total = np.cumsum(values, dtype=_F)[-1]
-        count += values.size
-    # min(0, NaN) is 0 in Python: a NaN anywhere gives amin 0 (as one whole min did).
-    amin = 0.0 if nan_seen else lowest
+    values = _good_values(sci, dq)
+    count = values.size
+    lowest = float(values.min()) if count else 0.0
+    # min(0, NaN) is 0 in Python: a NaN anywhere gives amin 0.
+    amin = 0.0 if np.isnan(lowest) else min(0.0, lowest)
     lo = MIN_SKY_DN if amin < MIN_SKY_DN else int(amin) - 1
+    total = np.cumsum(values, dtype=_F)[-1] if count else _F(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         amax = _F(total / _F(count))
     hi = 1 if amax <= 0 else int(float(amax) + 1.0) * 2
     nbins = hi - lo + 1
     hist = np.zeros(nbins, dtype=np.int64)
-    for rows in row_blocks(ny):
+    chunk = BLOCK_ROWS * sci.shape[1]
+    for start in range(0, count, chunk):
         # float32 -> int64 truncates toward zero, as C's (int) does.
-        h = sci[rows][dq[rows] == 0].astype(np.int64)
+        h = values[start : start + chunk].astype(np.int64)
         h -= lo
         # As unsigned, a bin below 0 is above nbins too: every value outside
         # the histogram goes to one extra bin, dropped.
         np.minimum(h.view(np.uint64), nbins, out=h.view(np.uint64))
         hist += np.bincount(h, minlength=nbins + 1)[:nbins]
     return _cr_mode(hist, float(lo))
+
+
+def _good_values(sci, dq) -> NDArray[np.float32]:
+    """The float32 SCI values where DQ is 0, in raster order, reading each block of rows once."""
+    ny, nx = sci.shape
+    values = np.empty(ny * nx, dtype=_F)
+    n = 0
+    for rows in row_blocks(ny):
+        good = sci[rows][dq[rows] == 0]
+        values[n : n + good.size] = good
+        n += good.size
+    return values[:n]
 
 
 def stack_exposure_times(exptimes_s) -> tuple[NDArray[np.float32], np.float32]:
