@@ -375,7 +375,6 @@ def _in_background(fn, *args):
 
 def _warm_imports() -> None:
     """Import what the comparisons and tables need while the first runs go on."""
-    import astropy.io.fits  # noqa: F401
     import pandas  # noqa: F401
 
     import stischeck.diff.products  # noqa: F401

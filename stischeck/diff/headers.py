@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from stischeck.fits.stored_header import StoredCard
+
 __all__ = ["CardCount", "KeywordDifference", "compare_headers", "REPRESENTATION_KEYWORDS"]
 
 #: Cards that describe how the pixels are stored (type, axes, null-extension
@@ -69,6 +71,8 @@ def _cards(header) -> dict:
 
 def _stored_image(card):
     """The card's text as read from its file (CONTINUE cards included), or None if unknown."""
+    if isinstance(card, StoredCard):
+        return card.image
     image = getattr(card, "_image", None)
     if image and not getattr(card, "_modified", True):
         return image
@@ -161,8 +165,13 @@ def compare_headers(
 
 def _ignored(key, header_a, header_b, extname, extver, policy) -> list:
     """One ``"ignored"`` entry when the cards of an ignored keyword differ in number or value."""
-    values_a = [c.value for c in header_a.cards if c.keyword == key]
-    values_b = [c.value for c in header_b.cards if c.keyword == key]
+    cards_a = [c for c in header_a.cards if c.keyword == key]
+    cards_b = [c for c in header_b.cards if c.keyword == key]
+    images_a = [_stored_image(c) for c in cards_a]
+    if None not in images_a and images_a == [_stored_image(c) for c in cards_b]:
+        return []  # the same text: the same values, without parsing one
+    values_a = [c.value for c in cards_a]
+    values_b = [c.value for c in cards_b]
     if len(values_a) == len(values_b) and all(
         _same_value(a, b) for a, b in zip(values_a, values_b, strict=True)
     ):

@@ -36,7 +36,9 @@ class HduView:
         ``"PRIMARY"`` for HDU 0.
     extver : int
         The imset number for SCI/ERR/DQ (0 for the primary HDU).
-    header : astropy.io.fits.Header
+    header : stischeck.fits.stored_header.StoredHeader or astropy.io.fits.Header
+        The cards as stored; a `StoredHeader` (values parsed by astropy on
+        demand) where `_read_plain_images` read the file and every card is plain.
     data : ndarray or None
         Native byte order; a null extension (NAXIS = 0 with PIXVALUE and
         NPIX1/NPIX2) is expanded to its constant array.
@@ -67,8 +69,9 @@ def read_hdus(path) -> list:
     Read every HDU of a ``.fits`` or ``.fits.gz`` file.
 
     A file of unscaled images only (every calstis product) is read by
-    `_read_plain_images`: each header parsed once by astropy from the
-    stored bytes, each array taken from the file's bytes with one copy. Any
+    `_read_plain_images`: each header kept as its stored cards
+    (`stischeck.fits.stored_header`), each array taken from the file's bytes
+    with one copy. Any
     other file (scaled data, BSCALE/BZERO: raw files; tables; anything
     unusual) is read through astropy, whose unsigned-integer convention the
     comparison then sees. Both give the same views (tested).
@@ -176,7 +179,7 @@ def _read_plain_images(path: Path) -> list | None:
 
 def _plain_images_in(path: Path, data) -> list | None:
     """`_read_plain_images` on the file's bytes (``bytes`` or an ``mmap``)."""
-    from astropy.io import fits
+    from stischeck.fits.stored_header import stored_header
 
     views, offset, index = [], 0, 0
     while offset < len(data):
@@ -184,7 +187,7 @@ def _plain_images_in(path: Path, data) -> list | None:
         end = _header_end(data, offset)
         if end is None or data[start : start + 8] != (b"SIMPLE  " if index == 0 else b"XTENSION"):
             return None
-        header = fits.Header.fromstring(bytes(data[start:end]).decode("latin-1"))
+        header = stored_header(bytes(data[start:end]).decode("latin-1"))
         shape = _plain_image_shape(header, index)
         if shape is None:
             return None
