@@ -259,6 +259,10 @@ def _parse_card(text: str):
     return key, None, shown or "(no value)", ""
 
 
+#: A byte outside printable ASCII (32-126), which no header card may hold.
+_NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
+
+
 def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
     """The HDUs (cards parsed) and a structural problem ('' if none).
 
@@ -284,7 +288,7 @@ def _walk(data: bytes, every_card: bool = False) -> tuple[list, str]:
             pos += BLOCK
             for k in range(0, BLOCK, CARD):
                 chunk = block[k : k + CARD]
-                if any(b < 32 or b > 126 for b in chunk):
+                if _NOT_PRINTABLE.search(chunk):
                     key = chunk[:8].decode("ascii", "replace").strip()
                     bad.append(
                         f"card {k // CARD + 1 + (pos - BLOCK - offset) // CARD} "
