@@ -447,6 +447,12 @@ def _per_bit_counts(hist: np.ndarray) -> np.ndarray:
     return (has_bit * hist[present][:, None]).sum(axis=0)
 
 
+def _as_uint16(values: np.ndarray) -> np.ndarray:
+    if values.dtype.itemsize == 2 and values.dtype.kind in "iu" and values.dtype.isnative:
+        return values.view(np.uint16)
+    return values.astype(np.uint16)
+
+
 def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     """
     Compare two DQ arrays bit by bit (no tolerance).
@@ -461,8 +467,8 @@ def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     DQComparison
         For every bit set anywhere: pixels with it only in a, only in b, in both.
     """
-    ua = a.astype(np.uint16, copy=False).ravel()
-    ub = b.astype(np.uint16, copy=False).ravel()
+    # The same bits as unsigned words: a view of native 16-bit data, else a copy.
+    ua, ub = (_as_uint16(x).ravel() for x in (a, b))
     xor = ua ^ ub
     n_differ = int(np.count_nonzero(xor))
     # Histograms of the 16-bit words: every per-bit count from the few words present.

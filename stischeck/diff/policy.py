@@ -137,6 +137,8 @@ class Policy:
     ignored_keywords: dict = field(default_factory=dict)
     keyword_rules: tuple = ()
     extends: str = "none"
+    # keyword -> ignore_reason(keyword): every header of every product asks again.
+    _reasons: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -158,10 +160,17 @@ class Policy:
 
     def ignore_reason(self, keyword: str):
         """The reason ``keyword`` is not compared (first matching pattern), or None."""
-        for pattern, reason in self.ignored_keywords.items():
-            if fnmatch.fnmatchcase(keyword, pattern):
-                return reason
-        return None
+        try:
+            return self._reasons[keyword]
+        except KeyError:
+            pass
+        reason = next(
+            (why for pattern, why in self.ignored_keywords.items()
+             if fnmatch.fnmatchcase(keyword, pattern)),
+            None,
+        )  # fmt: skip
+        self._reasons[keyword] = reason
+        return reason
 
     def keyword_rule(self, keyword: str, step: str, extension: str):
         """The first `KeywordRule` for this keyword, step and extension, or None."""
