@@ -10,7 +10,7 @@ import numpy as np
 from reference_impl.errors import ShapeMismatchError
 from reference_impl.geometry import Placement
 from reference_impl.imset import Imset, readonly_view
-from reference_impl.numerics import row_blocks
+from reference_impl.numerics import row_blocks, sqrt_f32
 
 __all__ = ["bin_block", "match_reference", "expand_bilinear", "expand_bilinear_blocks"]
 
@@ -244,27 +244,29 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
     dx1, dx2 = _interp_dq_info(ax, nx_in)
     dy1, dy2 = _interp_dq_info(ay, ny_in)
 
+    # Every operand below is float32, so each product and sum is rounded to
+    # float32 as the C evaluates it, left to right.
     def sq_weighted(w, e):
         # C evaluates w * e1*e1 as (w*e1)*e1.
-        return ((w * e).astype(f32) * e).astype(f32)
+        return (w * e) * e
 
     def expand_rows(rows: slice):
         """SCI and variance of output rows ``rows`` (every term per pixel)."""
         if bx == 1:
             rr, ss = r[rows, None], s[rows, None]
             j = jy[rows]
-            sci = (rr * a_sci[j, :]).astype(f32) + (ss * a_sci[j + 1, :]).astype(f32)
+            sci = (rr * a_sci[j, :]) + (ss * a_sci[j + 1, :])
             var = sq_weighted(rr, a_err[j, :]) + sq_weighted(ss, a_err[j + 1, :])
         elif by == 1:
             pp, qq = p[None, :], q[None, :]
-            sci = (pp * a_sci[rows][:, ix]).astype(f32) + (qq * a_sci[rows][:, ix + 1]).astype(f32)
+            sci = (pp * a_sci[rows][:, ix]) + (qq * a_sci[rows][:, ix + 1])
             var = sq_weighted(pp, a_err[rows][:, ix]) + sq_weighted(qq, a_err[rows][:, ix + 1])
         else:
             rr, ss = r[rows, None], s[rows, None]
-            pr = (p[None, :] * rr).astype(f32)
-            qr = (q[None, :] * rr).astype(f32)
-            ps = (p[None, :] * ss).astype(f32)
-            qs = (q[None, :] * ss).astype(f32)
+            pr = p[None, :] * rr
+            qr = q[None, :] * rr
+            ps = p[None, :] * ss
+            qs = q[None, :] * ss
             # The low-order rows this block reads, their columns gathered once
             # for the block (ny / by rows of full width would be 4 MB).
             lo = int(jy[rows].min())
@@ -274,12 +276,12 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
             sci_i0, sci_i1 = a_sci[near][:, ix], a_sci[near][:, ix + 1]
             err_i0, err_i1 = a_err[near][:, ix], a_err[near][:, ix + 1]
             # a[j, i] for the block, gathered from the column-gathered rows.
-            sci = (pr * sci_i0[j0]).astype(f32) + (qr * sci_i1[j0]).astype(f32)
-            sci = sci.astype(f32) + (ps * sci_i0[j1]).astype(f32)
-            sci = sci.astype(f32) + (qs * sci_i1[j1]).astype(f32)
+            sci = (pr * sci_i0[j0]) + (qr * sci_i1[j0])
+            sci = sci + (ps * sci_i0[j1])
+            sci = sci + (qs * sci_i1[j1])
             var = sq_weighted(pr, err_i0[j0]) + sq_weighted(qr, err_i1[j0])
-            var = var.astype(f32) + sq_weighted(ps, err_i0[j1])
-            var = var.astype(f32) + sq_weighted(qs, err_i1[j1])
+            var = var + sq_weighted(ps, err_i0[j1])
+            var = var + sq_weighted(qs, err_i1[j1])
         return sci, var
 
     if bx == 1:
@@ -295,5 +297,5 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
     for rows in row_blocks(ny):
         with np.errstate(invalid="ignore"):
             sci, var = expand_rows(rows)
-            err = np.sqrt(np.asarray(var, dtype=f32).astype(np.float64)).astype(f32)
+            err = sqrt_f32(np.asarray(var, dtype=f32))
         yield rows, Imset(np.asarray(sci, dtype=f32), err, np.ascontiguousarray(dq[rows], np.int16))

@@ -12,7 +12,7 @@ from reference_impl import dqflags
 from reference_impl.binning import expand_bilinear_blocks
 from reference_impl.errors import NotImplementedStepError, ShapeMismatchError
 from reference_impl.imset import Imset, readonly_view, require_same_shape
-from reference_impl.numerics import row_blocks
+from reference_impl.numerics import row_blocks, sqrt_f32
 
 __all__ = [
     "multiply_flats",
@@ -48,10 +48,12 @@ def multiply_flats(a: Imset, b: Imset) -> Imset:
 def _mult2d(a_sci, a_err, b_sci, b_err):
     """SCI and ERR of mult2d.c for one block (float32; the sqrt in double, rounded once)."""
     sci = np.multiply(a_sci, b_sci, dtype=np.float32)
-    a_db = (a_sci * b_err).astype(np.float32)
-    b_da = (b_sci * a_err).astype(np.float32)
-    var = (a_db * a_db + b_da * b_da).astype(np.float32)
-    return sci, np.sqrt(var.astype(np.float64)).astype(np.float32)
+    a_db = np.multiply(a_sci, b_err, dtype=np.float32)
+    b_da = np.multiply(b_sci, a_err, dtype=np.float32)
+    np.multiply(a_db, a_db, out=a_db)
+    np.multiply(b_da, b_da, out=b_da)
+    var = np.add(a_db, b_da, out=a_db)
+    return sci, sqrt_f32(var)
 
 
 def combine_flats_in_blocks(p_sci, d_sci, err_blocks, lflt: Imset | None):
