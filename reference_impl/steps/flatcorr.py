@@ -204,14 +204,14 @@ def apply_flat(science: Imset, flat: Imset) -> Imset:
         a, e_a = science.sci[rows], science.err[rows]
         f, e_f = flat.sci[rows], flat.err[rows]
         zero = f == 0
-        safe_f = np.where(zero, np.float32(1.0), f).astype(np.float32)
+        safe_f = np.where(zero, np.float32(1.0), f)
         with np.errstate(invalid="ignore", over="ignore"):
-            sci = (a / safe_f).astype(np.float32)
-            a_expr = (e_a / safe_f).astype(np.float32)
-            b_expr = (((e_f * a).astype(np.float32)) / safe_f).astype(np.float32) / safe_f
-            b_expr = b_expr.astype(np.float32)
-            var = (a_expr * a_expr + b_expr * b_expr).astype(np.float32)
-            err = np.sqrt(var.astype(np.float64)).astype(np.float32)
+            # Every operand is float32: each step is rounded to float32, in the C's order.
+            sci = a / safe_f
+            a_expr = e_a / safe_f
+            b_expr = (e_f * a) / safe_f / safe_f
+            var = a_expr * a_expr + b_expr * b_expr
+            err = sqrt_f32(var)
         out_sci[rows] = np.where(zero, a, sci)
         out_err[rows] = np.where(zero, e_a, err)
         dq = science.dq[rows]
