@@ -11,8 +11,6 @@ that wants astropy's HDU data.
 import gzip
 import io
 import math
-import mmap
-import os
 import warnings
 import zlib
 from pathlib import Path
@@ -110,10 +108,7 @@ class _Source:
 
     Gzip members are inflated with zlib in bounded pieces straight into the
     caller's buffer (``gzip.GzipFile.readinto`` is about twice as slow), so a
-    file is never held whole in memory, compressed or not. A plain file is
-    memory-mapped, read-only: `take` then hands out its bytes in place, so an
-    image is converted from the page cache in one pass instead of being
-    copied out first (the copy was a tenth of a full-frame reference run).
+    file is never held whole in memory, compressed or not.
     """
 
     _PIECE = 1 << 20
@@ -125,37 +120,9 @@ class _Source:
         self._inflate = zlib.decompressobj(31) if self._gzip else None
         self._tail = b""  # compressed input not yet consumed
         self._pending = memoryview(b"")  # inflated bytes not yet handed out
-        self._map, self._pos = None, 0
-        if not self._gzip and os.fstat(self._file.fileno()).st_size > 0:
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
 
     def close(self) -> None:
-        """Close the file; the map goes when the last array taken from it does."""
-        self._map = None  # arrays from `take` keep it alive; it unmaps with the last one
         self._file.close()
-
-    @property
-    def mapped(self) -> bool:
-        """True for a plain, non-empty file: `take` can hand out its bytes in place."""
-        return self._map is not None
-
-    def take(self, dtype: np.dtype, count: int) -> np.ndarray:
-        """
-        The next ``count`` values of ``dtype`` of a `mapped` file, in place.
-
-        A read-only array over the mapped file (no copy); the position moves past it.
-
-        Raises
-        ------
-        OSError
-            When the file ends before the values do.
-        """
-        nbytes = count * dtype.itemsize
-        if self._pos + nbytes > len(self._map):
-            raise OSError("file ends before the data do")
-        values = np.frombuffer(self._map, dtype=dtype, count=count, offset=self._pos)
-        self._pos += nbytes
-        return values
 
     def _inflate_some(self, limit: int) -> bytes:
         """Up to ``limit`` more inflated bytes (b"" at the end of the file)."""
@@ -182,13 +149,7 @@ class _Source:
         """Fill ``buffer`` (a writable buffer) as far as the file goes; the count read."""
         view = memoryview(buffer).cast("B")
         if not self._gzip:
-            if self._map is None:
-                return 0  # an empty file
-            got = max(0, min(len(view), len(self._map) - self._pos))
-            with memoryview(self._map) as mapped:
-                view[:got] = mapped[self._pos : self._pos + got]
-            self._pos += got
-            return got
+            return self._file.readinto(view)
         filled = 0
         while filled < len(view):
             if not len(self._pending):
@@ -205,9 +166,10 @@ class _Source:
     def skip(self, n: int) -> int:
         """Skip ``n`` bytes; the count skipped."""
         if not self._gzip:
-            end = 0 if self._map is None else len(self._map)
-            here, self._pos = self._pos, min(self._pos + n, end)
-            return self._pos - here
+            here = self._file.tell()
+            end = self._file.seek(0, 2)
+            self._file.seek(min(here + n, end))
+            return min(n, end - here)
         scratch = bytearray(min(n, self._PIECE))
         done = 0
         while done < n:
@@ -274,30 +236,13 @@ class FitsHdu:
         return str(self.header.get("XTENSION", "")).strip() == "IMAGE"
 
     def _read(self, buffer) -> None:
-        self._start_reading()
+        if not self._unread:
+            raise ValueError(f"HDU {self.index} data already read")
+        self._unread = False
         got = self._reader._source.readinto(buffer)
         if got < len(memoryview(buffer).cast("B")):
             raise OSError(f"file truncated: HDU {self.index} data end past the end of the file")
         self._reader._skip_padding(self._size)
-
-    def _start_reading(self) -> None:
-        if not self._unread:
-            raise ValueError(f"HDU {self.index} data already read")
-        self._unread = False
-
-    def _take(self, dtype: np.dtype, shape: tuple) -> np.ndarray | None:
-        """The data in place in a plain file (read-only, stored byte order), or None (gzip)."""
-        if not self._reader._source.mapped:
-            return None
-        self._start_reading()
-        try:
-            values = self._reader._source.take(dtype, math.prod(shape))
-        except OSError:
-            raise OSError(
-                f"file truncated: HDU {self.index} data end past the end of the file"
-            ) from None
-        self._reader._skip_padding(self._size)
-        return values.reshape(shape)
 
     def _finish(self) -> None:
         """Skip the data if nobody took them."""
@@ -333,9 +278,8 @@ class FitsHdu:
         float32, and is done so directly. ``BLANK`` is ignored: hstio reads
         with a null value of 0, which turns cfitsio's undefined-pixel check
         off, so a BLANK pixel is scaled like any other (astropy would give NaN
-        when scaling). Data already in ``dtype`` (big-endian on disk) are
-        byte-swapped straight from the mapped file (a gzipped one: read into
-        the output array and swapped in place): no second copy.
+        when scaling). Data already in ``dtype`` (big-endian on disk) are read
+        into the output array and byte-swapped in place: no second copy.
         """
         try:
             return self._image(np.dtype(dtype))
@@ -346,9 +290,6 @@ class FitsHdu:
         stored = StoredImage.header_dtype(self.header, self.index)
         if stored is not None and StoredImage.is_unscaled(self.header):
             if stored.newbyteorder("=") == dtype:
-                in_place = self._take(stored, StoredImage.header_shape(self.header))
-                if in_place is not None:
-                    return in_place.astype(dtype)  # swapped from the page cache: one pass
                 # Read into the output itself and swap in place: no second array.
                 raw = np.empty(StoredImage.header_shape(self.header), dtype=stored)
                 self._read(raw)
@@ -375,22 +316,18 @@ class FitsHdu:
                     r1 = min(r0 + rows, ny)
                     yield slice(r0, r1), null_extension_array(self.header, dtype)[: r1 - r0]
                 return
-            in_place = self._take(stored, shape)  # None for a gzipped file
-            if in_place is None:
-                self._start_reading()
+            if not self._unread:
+                raise ValueError(f"HDU {self.index} data already read")
+            self._unread = False
             for r0 in range(0, ny, rows):
                 r1 = min(r0 + rows, ny)
-                if in_place is not None:
-                    raw = in_place[r0:r1]
-                else:
-                    raw = np.empty((r1 - r0, *shape[1:]), dtype=stored)
-                    if self._reader._source.readinto(raw) < raw.nbytes:
-                        raise OSError(
-                            f"file truncated: HDU {self.index} data end past the end of the file"
-                        )
+                raw = np.empty((r1 - r0, *shape[1:]), dtype=stored)
+                if self._reader._source.readinto(raw) < raw.nbytes:
+                    raise OSError(
+                        f"file truncated: HDU {self.index} data end past the end of the file"
+                    )
                 yield slice(r0, r1), StoredImage(self.header, raw).array(dtype)
-            if in_place is None:
-                self._reader._skip_padding(self._size)
+            self._reader._skip_padding(self._size)
         except _READ_ERRORS as err:
             raise self._errors_named(err) from err
 
@@ -405,11 +342,8 @@ class FitsHdu:
         stored = StoredImage.header_dtype(self.header, self.index)
         if stored is None:
             return StoredImage(self.header, None)
-        shape = StoredImage.header_shape(self.header)
-        raw = self._take(stored, shape)  # in place in a plain file: converted later, once
-        if raw is None:
-            raw = np.empty(shape, dtype=stored)
-            self._read(raw)
+        raw = np.empty(StoredImage.header_shape(self.header), dtype=stored)
+        self._read(raw)
         return StoredImage(self.header, raw)
 
 

@@ -148,34 +148,6 @@ def test_image_returns_a_new_writable_array(tmp_path):
     np.testing.assert_array_equal(_image(path, ("SCI", 1), np.float32), values)
 
 
-@pytest.mark.parametrize("compress", [False, True])
-def test_blocks_and_stored_data_outlive_the_reader_and_leave_the_file_as_it_was(tmp_path, compress):
-    sci = np.arange(12, dtype=">i2").reshape(4, 3)
-    err = np.linspace(0, 1, 12, dtype=">f4").reshape(4, 3)
-    path = _write(
-        tmp_path / ("m.fits.gz" if compress else "m.fits"),
-        [
-            (_image_header(16, sci.shape, "SCI", 1), sci.tobytes()),
-            (_image_header(-32, err.shape, "ERR", 1), err.tobytes()),
-        ],
-        compress=compress,
-    )
-    before = path.read_bytes()
-    with FitsReader(path) as reader:
-        hdus = iter(reader)
-        stored = next(hdus).stored()  # a plain file's stays in the mapped file
-        blocks = list(next(hdus).image_blocks(np.float32, rows=3))
-    # The reader is closed: what it handed out is still readable, and only readable.
-    np.testing.assert_array_equal(stored.array(np.float32), sci)
-    assert [rows for rows, _ in blocks] == [slice(0, 3), slice(3, 4)]
-    np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), err)
-    assert all(b.flags.writeable and b.dtype == np.float32 for _, b in blocks)
-    if not compress:
-        with pytest.raises(ValueError, match="read-only"):
-            stored.raw[0, 0] = 7
-    assert path.read_bytes() == before
-
-
 def test_reader_yields_extensions_in_order_with_upper_case_names(tmp_path):
     one = np.zeros((2, 2), ">f4")
     two = np.ones((2, 2), ">f4")
