@@ -172,14 +172,17 @@ def _medians_of_all_good(values: NDArray, good: NDArray[np.bool_], *, axis: int)
 def _replace_virtual_outliers(
     sci: NDArray[np.float32], vx: tuple[int, int], vy: tuple[int, int], blev_clip: float
 ) -> NDArray[np.float32]:
-    """Copy of SCI with high outliers in the virtual overscan replaced (rejectHighValues).
+    """Copy of SCI's virtual-overscan rows with their high outliers replaced (rejectHighValues).
 
-    Pixels above ``median + clip*sigma`` are visited in raster order and
-    replaced, in place, by the float32 median of the 21 pixels of their row
-    around them, so later replacements see earlier ones. DQ is ignored.
+    Returns rows ``vy[0]..vy[1]`` (inclusive) of SCI, every column: only they
+    are read afterwards, and a copy of the whole frame would be 4 MB. Pixels
+    of the virtual overscan above ``median + clip*sigma`` are visited in
+    raster order and replaced, in place, by the float32 median of the 21
+    pixels of their row around them, so later replacements see earlier ones.
+    DQ is ignored.
     """
-    work = sci.copy()
-    region = work[vy[0] : vy[1] + 1, vx[0] : vx[1] + 1].astype(np.float64)
+    work = sci[vy[0] : vy[1] + 1].copy()
+    region = work[:, vx[0] : vx[1] + 1].astype(np.float64)
     median = median_f64(region)
     deviations = np.abs(region.ravel() - median)
     mad = median_f64(deviations)
@@ -190,7 +193,7 @@ def _replace_virtual_outliers(
     threshold = median + float(np.float32(blev_clip)) * sigma
     candidates = np.argwhere(region > threshold)  # row-major: raster order
     for dj, di in candidates:
-        j, i = vy[0] + int(dj), vx[0] + int(di)
+        j, i = int(dj), vx[0] + int(di)  # j: a row of ``work``
         if not work[j, i] > threshold:
             continue
         i0 = max(i - 10, vx[0])
@@ -214,17 +217,17 @@ def _drift_slope(
     vx, vy = layout.virtual_cols, layout.virtual_rows
     if vx[1] <= vx[0] or vy[1] <= vy[0]:
         return None
-    work = _replace_virtual_outliers(sci, vx, vy, blev_clip)
+    work = _replace_virtual_outliers(sci, vx, vy, blev_clip)  # the virtual rows only
     mid = (vx[0] + vx[1]) // 2
     xs, ys = [], []
     rows = slice(vy[0], vy[1] + 1)
     cols = slice(vx[0], vx[1] + 1)
     good = (dq[rows] & np.int16(sdqflags)) == 0
-    medians = _medians_of_all_good(work[rows, cols], good[:, cols], axis=0)
+    medians = _medians_of_all_good(work[:, cols], good[:, cols], axis=0)
     for k, i in enumerate(range(vx[0], vx[1] + 1)):
         level = medians[k]
         if level is None:
-            values = work[rows, i][good[:, i]]
+            values = work[:, i][good[:, i]]
             level = median_f64(values) if values.size else None
         if level is not None:
             xs.append(float(i - mid))
