@@ -448,8 +448,9 @@ def _per_bit_counts(hist: np.ndarray) -> np.ndarray:
 
 
 def _as_uint16(values: np.ndarray) -> np.ndarray:
-    if values.dtype.itemsize == 2 and values.dtype.kind in "iu" and values.dtype.isnative:
-        return values.view(np.uint16)
+    """The same bits as unsigned 16-bit words: a view of 16-bit integers (either byte order)."""
+    if values.dtype.itemsize == 2 and values.dtype.kind in "iu":
+        return values.view(np.dtype(np.uint16).newbyteorder(values.dtype.byteorder))
     return values.astype(np.uint16)
 
 
@@ -467,7 +468,6 @@ def compare_dq(a: np.ndarray, b: np.ndarray) -> DQComparison:
     DQComparison
         For every bit set anywhere: pixels with it only in a, only in b, in both.
     """
-    # The same bits as unsigned words: a view of native 16-bit data, else a copy.
     ua, ub = (_as_uint16(x).ravel() for x in (a, b))
     xor = ua ^ ub
     n_differ = int(np.count_nonzero(xor))

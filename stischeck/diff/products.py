@@ -10,7 +10,7 @@ from stischeck.diff.headers import compare_headers
 from stischeck.diff.policy import default_policy
 from stischeck.diff.result import DiffResult, ExtensionDiff, StructureDifference
 from stischeck.diff.tables import compare_tables
-from stischeck.fits.hdus import read_hdus
+from stischeck.fits.hdus import native, read_hdus
 from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
 __all__ = ["diff_products", "diff_hdus", "DEFAULT_SDQFLAGS"]
@@ -112,12 +112,16 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
 def _compare_data(a, b, by_key_a, by_key_b, policy, step, n_worst) -> ExtensionDiff:
     extname, extver = a.key
     is_int = np.issubdtype(a.data.dtype, np.integer) and np.issubdtype(b.data.dtype, np.integer)
+    data_a, data_b = a.data, b.data
+    if not _same_bytes(data_a, data_b):
+        # Arithmetic from here: native values (a byte-identical pair keeps its
+        # stored order; the comparison then looks at bytes and classes only).
+        data_a, data_b = native(data_a), native(data_b)
     if extname == "DQ" or (is_int and a.data.dtype.itemsize == 2 and extname != "SCI"):
-        comparison = compare_dq(a.data, b.data)
+        comparison = compare_dq(data_a, data_b)
         verdict = "identical" if comparison.identical else "differ"
         return ExtensionDiff(extname, extver, "dq", comparison, verdict, (), a.null, b.null)
 
-    data_a, data_b = a.data, b.data
     if is_int:
         # Integers (raw SCI): exact differences in int64, not float ulps.
         data_a, data_b = data_a.astype(np.int64), data_b.astype(np.int64)

@@ -7,7 +7,7 @@ import pytest
 from astropy.io import fits
 
 from stischeck.errors import InputFileError
-from stischeck.fits.hdus import _read_plain_images, _read_with_astropy, read_hdus
+from stischeck.fits.hdus import _read_plain_images, _read_with_astropy, native, read_hdus
 
 
 def _same_views(a, b):
@@ -24,9 +24,10 @@ def _same_views(a, b):
         if y.data is None:
             assert x.data is None
         else:
-            assert x.data.dtype == y.data.dtype and x.data.shape == y.data.shape
-            assert x.data.dtype.isnative
-            assert np.array_equal(x.data.view(np.uint8), y.data.view(np.uint8))
+            # The plain path keeps the stored (big-endian) order; the values are the same.
+            xs, ys = native(x.data), native(y.data)
+            assert xs.dtype == ys.dtype and xs.shape == ys.shape and xs.dtype.isnative
+            assert np.array_equal(xs.view(np.uint8), ys.view(np.uint8))
 
 
 def _product(path, *, extra=()):
@@ -95,3 +96,15 @@ def test_corpus_products_read_the_same_both_ways(corpus_dir):
         fast = _read_plain_images(path)
         assert fast is not None, path
         _same_views(fast, _read_with_astropy(path))
+
+
+def test_plain_arrays_are_read_only_views_that_outlive_the_read(tmp_path):
+    path = _product(tmp_path / "v_flt.fits")
+    before = path.read_bytes()
+    views = _read_plain_images(path)
+    sci = next(v for v in views if v.extname == "SCI")
+    assert sci.data.dtype == np.dtype(">f4") and not sci.data.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        sci.data[0, 0] = 1.0
+    assert native(sci.data).dtype.isnative and native(sci.data).flags.writeable
+    assert path.read_bytes() == before  # the file is never written
