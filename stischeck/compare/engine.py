@@ -266,12 +266,18 @@ def run_compare(
             for name in [n for n in pending if _all_done(side_jobs.get(n))]:
                 _finish(run, pending.pop(name), side_jobs.get(name))
                 progress.step(name)
-        while pending:
-            futures = [f for n in pending for f in (side_jobs.get(n) or {}).values()]
-            wait([f for f in futures if not f.done()] or futures, return_when=FIRST_COMPLETED)
-            for name in [n for n in pending if _all_done(side_jobs.get(n))]:
+        while True:
+            ready = [n for n in pending if _all_done(side_jobs.get(n))]
+            if len(ready) == len(pending):
+                # Every run of both programs is in: the worker exits during the comparisons left.
+                pool.release()
+            for name in ready:
                 _finish(run, pending.pop(name), side_jobs.get(name))
                 progress.step(name)
+            if not pending:
+                break
+            futures = [f for n in pending for f in (side_jobs.get(n) or {}).values()]
+            wait([f for f in futures if not f.done()] or futures, return_when=FIRST_COMPLETED)
 
         if settings.calstis is not None and settings.steplocal != "never":
             diverged = any(r["verdict"] in ("differ", "error") for r in run.rows)

@@ -429,3 +429,21 @@ def test_numpy_floating_point_warnings_never_reach_the_user(monkeypatch, capsys)
     monkeypatch.setattr(info, "run", overflowing)
     assert main(["info"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_released_pool_lets_its_worker_exit_and_starts_a_new_one_when_needed():
+    from stischeck.runners.reference import ReferencePool
+
+    pool = ReferencePool(1)
+    try:
+        first = pool._to_worker(os.getpid).result(timeout=60)
+        pool.release()  # no more runs for now: the worker exits on its own
+        t0 = time.monotonic()
+        while _alive(first) and time.monotonic() - t0 < 30:
+            time.sleep(0.05)
+        assert not _alive(first)
+        second = pool._to_worker(os.getpid).result(timeout=60)  # a later run: a new worker
+        assert second != first and _alive(second)
+    finally:
+        pool.close()
+    assert not _alive(second)
