@@ -6,6 +6,7 @@ dead worker stops everything at once; no child outlives stischeck; partial
 output never sits under a final name; the reason for exit 2 is on stderr.
 """
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -256,9 +257,15 @@ def test_a_signal_stops_a_hung_cs0e_and_every_worker_at_once(sig, case, tmp_path
 def test_children_end_themselves_when_stischeck_is_killed(case, tmp_path):
     proc, pids = _start_hanging_compare(case, tmp_path)
     children = _descendants(proc.pid) + [int(p.name) for p in pids.iterdir()]
-    assert children
-    semaphores = _shared_memory_mapped_by([proc.pid, *children])
-    assert semaphores, "the reference pool's queues hold POSIX semaphores"
+    try:
+        assert children
+        semaphores = _shared_memory_mapped_by([proc.pid, *children])
+        assert semaphores, "the reference pool's queues hold POSIX semaphores"
+    except AssertionError:
+        for pid in [proc.pid, *children]:  # a failed check leaves no hung compare behind
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise
     proc.kill()  # SIGKILL: no handler runs
     _, err = proc.communicate(timeout=30)
     t0 = time.monotonic()
