@@ -18,7 +18,9 @@ that drift of a shared machine hits both alike:
 
 Printed: median, min and max wall time of each side, the median of the
 per-pair ratios compare / cs0.e x6, and whether it is within the issue's
-target of 1.2x, and what compare leaves on disk (MB) against the 10 MB target.
+target of 1.2x; a host check (two cs0.e at once against one alone, before
+and after the pairs: a shared machine's second core is not always all
+there); and what compare leaves on disk (MB) against the 10 MB target.
 The compare runs must say AGREE (exit 0); anything else stops the benchmark.
 Every child runs with bytecode caching on (`common.user_env`).
 """
@@ -72,6 +74,37 @@ def _six_cs0e(cs0: str, copies: list[Path], env: dict) -> float:
     return time.perf_counter() - t0
 
 
+def _parallel_factor(cs0: str, copy: Path, env: dict) -> float:
+    """Wall of two cs0.e runs of ``copy`` at once over one alone (best of 3 each).
+
+    About 1.0 when the machine's two cores are both there; a loaded host
+    (a busy sibling core) shows up here first, and a compare, which keeps
+    both cores busy, then reads high against cs0.e runs made one at a time.
+    """
+
+    def run(n: int) -> float:
+        outs = []
+        for k in range(n):
+            out = copy.parent / f"par-{k}"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            outs.append(out)
+        t0 = time.perf_counter()
+        procs = [
+            subprocess.Popen([cs0, copy.name, f"{out.name}/"], cwd=copy.parent, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for out in outs
+        ]  # fmt: skip
+        for proc in procs:
+            proc.wait()
+        wall = time.perf_counter() - t0
+        for out in outs:
+            shutil.rmtree(out)
+        return wall
+
+    return min(run(2) for _ in range(3)) / min(run(1) for _ in range(3))
+
+
 def _disk_mb(folder: Path) -> float:
     """Bytes left in ``folder`` (every file under it), in MB (10^6)."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
@@ -105,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         copies = _prepare(args.raw, tmp / "bare")
+        parallel = [_parallel_factor(cs0, copies[-1], env)]
         for k in range(args.repeat + 1):
             a = _six_cs0e(cs0, copies, env)
             b = _compare(args.raw, oref, cs0, tmp / f"compare-{k}", args.jobs)
@@ -114,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 bare.append(a)
                 cmp_.append(b)
                 ratios.append(b / a)
+        parallel.append(_parallel_factor(cs0, copies[-1], env))
     med = statistics.median
     print(f"raw: {args.raw.name}; {args.repeat} timed pairs after one warm-up; wall seconds; "
           f"{load()}")  # fmt: skip
@@ -126,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         f"compare / cs0.e x6: median {ratio:.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f});"
         f" within {TARGET}x: {verdict}"
     )
+    print(f"host check: two cs0.e at once take {parallel[0]:.2f}x one alone before the pairs, "
+          f"{parallel[1]:.2f}x after (about 1.0 when both cores are free; a loaded host "
+          "slows compare, which uses both, more than cs0.e runs made one at a time)")  # fmt: skip
     within = "yes" if max(disk) <= DISK_TARGET_MB else "no"
     print(f"left on disk by compare (default --keep differing): {max(disk):.2f} MB; "
           f"within {DISK_TARGET_MB:g} MB: {within}")  # fmt: skip
