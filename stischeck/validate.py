@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from stischeck.errors import InputFileError
-from stischeck.fits.cards import string_end
+from stischeck.fits.cards import parse_value, string_end
 
 __all__ = [
     "Rule",
@@ -216,18 +216,6 @@ def _value_text(text: str) -> str:
     return rest.split("/")[0].strip()
 
 
-_VALUE = re.compile(
-    r"""^\s*(?:
-        (?P<str>'(?:[^']|'')*')
-      | (?P<bool>[TF])
-      | (?P<float>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][+-]?\d+)?)
-      | (?P<complex>\(\s*[^,()]+,\s*[^,()]+\))
-      | (?P<none>)
-    )\s*(?:/.*)?$""",
-    re.VERBOSE,
-)
-
-
 def _parse_card(text: str):
     """(keyword, value, value text, problem or '') of one 80-character card.
 
@@ -239,24 +227,15 @@ def _parse_card(text: str):
     if text[8:10] != "= " or key in ("COMMENT", "HISTORY", ""):
         return key, None, "", ""
     shown = _value_text(text)
-    match = _VALUE.match(text[10:])
-    if match is None:
+    parsed = parse_value(text[10:])
+    if parsed is None:
         return key, None, shown, f"{key} = {shown} does not parse"
-    if match["str"] is not None:
-        return key, match["str"][1:-1].replace("''", "'").rstrip(), shown, ""
-    if match["bool"] is not None:
-        return key, match["bool"] == "T", shown, ""
-    if match["float"] is not None:
-        number = match["float"]
-        if re.fullmatch(r"[+-]?\d+", number):
-            return key, int(number), shown, ""
-        value = float(number.replace("D", "E").replace("d", "e"))
-        if not math.isfinite(value):
-            return key, None, shown, f"{key} = {shown} is not a finite number"
-        return key, value, shown, ""
-    if match["complex"] is not None:
-        return key, match["complex"], shown, ""
-    return key, None, shown or "(no value)", ""
+    kind, value = parsed
+    if kind == "real" and not math.isfinite(value):
+        return key, None, shown, f"{key} = {shown} is not a finite number"
+    if kind == "none":
+        return key, None, shown or "(no value)", ""
+    return key, value, shown, ""
 
 
 #: A byte outside printable ASCII (32-126), which no header card may hold.

@@ -10,6 +10,7 @@ header is copied through unchanged, byte for byte. Anything beyond that goes
 through astropy as before.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ __all__ = [
     "PrimaryCards",
     "ends_header",
     "card_value",
+    "parse_value",
     "read_primary_cards",
     "with_string_values",
     "extension_cards",
@@ -78,13 +80,61 @@ def _find_card(cards, key: str) -> str | None:
     return None
 
 
+#: A value field (columns 11-80) as FITS 4.0 section 4.2 writes it, then an optional comment.
+_VALUE = re.compile(
+    r"""^\s*(?:
+        (?P<string>'(?:[^']|'')*')
+      | (?P<logical>[TF])
+      | (?P<number>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][+-]?\d+)?)
+      | (?P<complex>\(\s*[^,()]+,\s*[^,()]+\))
+      | (?P<none>)
+    )\s*(?:/.*)?$""",
+    re.VERBOSE,
+)
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_value(field: str) -> tuple[str, object] | None:
+    """
+    A card's value field (columns 11-80) read as FITS 4.0 section 4.2 writes values.
+
+    Returns
+    -------
+    tuple or None
+        ``(kind, value)``: ``("string", str)`` (quotes undoubled, trailing
+        blanks removed), ``("logical", bool)``, ``("integer", int)``,
+        ``("real", float)`` (E or D exponent, either case), ``("complex",
+        its text)`` or ``("none", None)`` (no value); None when the field is
+        none of these.
+    """
+    match = _VALUE.match(field)
+    if match is None:
+        return None
+    if match["string"] is not None:
+        return "string", match["string"][1:-1].replace("''", "'").rstrip()
+    if match["logical"] is not None:
+        return "logical", match["logical"] == "T"
+    number = match["number"]
+    if number is not None:
+        if _INTEGER.fullmatch(number):
+            return "integer", int(number)
+        return "real", float(number.replace("D", "E").replace("d", "e"))
+    if match["complex"] is not None:
+        return "complex", match["complex"]
+    return "none", None
+
+
+#: The kinds of `parse_value` that `card_value` returns as values.
+_SIMPLE_KINDS = frozenset({"string", "logical", "integer", "real"})
+
+
 def card_value(cards, key: str, default=None):
     """
     A keyword's value in a header's cards: str (trailing blanks removed), bool, int or float.
 
-    Only fixed-format values are read (strings quoted from column 11,
-    logical T/F, integers and reals); a value of any other form is returned
-    as its raw text. ``default`` when the keyword is absent.
+    Only fixed-format values are read (`parse_value`: strings, logical T/F,
+    integers and reals); a value of any other form is returned as its raw
+    text. ``default`` when the keyword is absent or has no value.
 
     Parameters
     ----------
@@ -96,29 +146,10 @@ def card_value(cards, key: str, default=None):
     card = _find_card(cards, key)
     if card is None:
         return default
-    field = card[10:]
-    stripped = field.lstrip()
-    if stripped.startswith("'"):
-        out, k = [], 1
-        while k < len(stripped):
-            ch = stripped[k]
-            if ch == "'":
-                if stripped[k + 1 : k + 2] == "'":
-                    out.append("'")
-                    k += 2
-                    continue
-                break
-            out.append(ch)
-            k += 1
-        return "".join(out).rstrip()
-    value = stripped.split("/", 1)[0].strip()
-    if value in ("T", "F"):
-        return value == "T"
-    for kind in (int, float):
-        try:
-            return kind(value.replace("D", "E"))
-        except ValueError:
-            continue
+    parsed = parse_value(card[10:])
+    if parsed is not None and parsed[0] in _SIMPLE_KINDS:
+        return parsed[1]
+    value = card[10:].split("/", 1)[0].strip()
     return value if value else default
 
 

@@ -19,19 +19,18 @@ non-ASCII keyword, a value card without ``= ``) is parsed by astropy whole,
 as before.
 """
 
+import math
 import re
+
+from stischeck.fits.cards import parse_value
 
 __all__ = ["StoredCard", "StoredHeader", "stored_header"]
 
 _CARD = 80
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
 _KEYWORD = re.compile(r"[A-Z0-9_-]* *")
-# Fixed-format values (FITS 4.0 section 4.2), then an optional comment.
-_TAIL = r"\s*(?:/.*)?"
-_STRING = re.compile(r"\s*'((?:[^']|'')*)'" + _TAIL)
-_LOGICAL = re.compile(r"\s*([TF])" + _TAIL)
-_INTEGER = re.compile(r"\s*([+-]?\d+)" + _TAIL)
-_REAL = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[ED][+-]?\d+)?)" + _TAIL)
+#: The kinds of `parse_value` read here (the same values and types as astropy's).
+_READ_HERE = frozenset({"string", "logical", "integer", "real"})
 
 
 class StoredCard:
@@ -60,8 +59,9 @@ class StoredCard:
         """The card's value, as ``astropy.io.fits.Card.fromstring(image).value`` gives it.
 
         Commentary text (COMMENT, HISTORY, blank keyword) and a fixed-format
-        number, string (trailing blanks removed, as astropy does by default)
-        or logical are read here; anything else by astropy.
+        string (trailing blanks removed, as astropy does by default), logical,
+        integer or finite real (`stischeck.fits.cards.parse_value`) are read
+        here; anything else by astropy.
         """
         if self._value is self._UNPARSED:
             self._value = self._parse()
@@ -70,15 +70,11 @@ class StoredCard:
     def _parse(self):
         if self.keyword in _COMMENTARY:
             return self.image[8:].rstrip()  # the text after the keyword, as astropy gives it
-        field = self.image[10:]
-        if m := _STRING.fullmatch(field):
-            return m.group(1).replace("''", "'").rstrip()
-        if m := _LOGICAL.fullmatch(field):
-            return m.group(1) == "T"
-        if m := _INTEGER.fullmatch(field):
-            return int(m.group(1))
-        if m := _REAL.fullmatch(field):
-            return float(m.group(1).replace("D", "E"))
+        parsed = parse_value(self.image[10:])
+        if parsed is not None:
+            kind, value = parsed
+            if kind in _READ_HERE and (kind != "real" or math.isfinite(value)):
+                return value
         from astropy.io import fits
 
         return fits.Card.fromstring(self.image).value
