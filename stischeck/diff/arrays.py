@@ -18,6 +18,7 @@ __all__ = [
     "WorstPixel",
     "compare_float",
     "compare_dq",
+    "same_bytes",
     "ulp_distance",
     "value_class",
     "DQ_BIT_NAMES",
@@ -109,6 +110,11 @@ class DQComparison:
     def differing_bits(self) -> list:
         """Bit values whose counts differ in position (only_a or only_b > 0), lowest first."""
         return [bit for bit, (oa, ob, _) in sorted(self.bits.items()) if oa or ob]
+
+
+def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two arrays have one dtype (byte order included) and the same bytes."""
+    return a.dtype == b.dtype and np.array_equal(a.ravel().view(np.uint8), b.ravel().view(np.uint8))
 
 
 def value_class(values: np.ndarray) -> np.ndarray:
@@ -210,10 +216,10 @@ def compare_float(
         ca, cb = value_class(a_flat), value_class(b_flat)
         confusion = np.bincount(ca.astype(np.int64) * 4 + cb, minlength=16).reshape(4, 4)
     # Fast path: bit-identical arrays (the common verdict) need no arithmetic.
-    if a_flat.dtype == b_flat.dtype and np.array_equal(
-        a_flat.view(np.uint8), b_flat.view(np.uint8)
-    ):
+    if same_bytes(a_flat, b_flat):
         return _identical(shape, n, confusion, flagged_flat, err is not None, integer)
+    # Arithmetic from here, on native values (arrays may come as stored, big-endian).
+    a_flat, b_flat = (x.astype(x.dtype.newbyteorder("="), copy=False) for x in (a_flat, b_flat))
 
     if all_finite:
         differ_idx = np.flatnonzero(a_flat != b_flat)

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from stischeck.diff.arrays import compare_dq, compare_float
+from stischeck.diff.arrays import compare_dq, compare_float, same_bytes
 from stischeck.diff.headers import compare_headers
 from stischeck.diff.policy import default_policy
 from stischeck.diff.result import DiffResult, ExtensionDiff, StructureDifference
 from stischeck.diff.tables import compare_tables
-from stischeck.fits.hdus import native, read_hdus
+from stischeck.fits.hdus import read_hdus
 from stischeck.vocabulary import DEFAULT_SDQFLAGS
 
 __all__ = ["diff_products", "diff_hdus", "DEFAULT_SDQFLAGS"]
@@ -112,11 +112,9 @@ def diff_hdus(hdus_a, hdus_b, *, path_a, path_b, policy, step, n_worst=10) -> Di
 def _compare_data(a, b, by_key_a, by_key_b, policy, step, n_worst) -> ExtensionDiff:
     extname, extver = a.key
     is_int = np.issubdtype(a.data.dtype, np.integer) and np.issubdtype(b.data.dtype, np.integer)
+    # The arrays may come as stored (big-endian): the comparisons decide a
+    # byte-identical pair on its bytes and convert the others themselves.
     data_a, data_b = a.data, b.data
-    if not _same_bytes(data_a, data_b):
-        # Arithmetic from here: native values (a byte-identical pair keeps its
-        # stored order; the comparison then looks at bytes and classes only).
-        data_a, data_b = native(data_a), native(data_b)
     if extname == "DQ" or (is_int and a.data.dtype.itemsize == 2 and extname != "SCI"):
         comparison = compare_dq(data_a, data_b)
         verdict = "identical" if comparison.identical else "differ"
@@ -125,7 +123,7 @@ def _compare_data(a, b, by_key_a, by_key_b, policy, step, n_worst) -> ExtensionD
     if is_int:
         # Integers (raw SCI): exact differences in int64, not float ulps.
         data_a, data_b = data_a.astype(np.int64), data_b.astype(np.int64)
-    elif data_a.dtype != data_b.dtype:
+    elif data_a.dtype.newbyteorder("=") != data_b.dtype.newbyteorder("="):  # not byte order only
         data_a, data_b = data_a.astype(np.float64), data_b.astype(np.float64)
     rules = policy.rules_for(step, extname)
     err = _err_for(extname, extver, by_key_a, by_key_b, data_a.shape)
@@ -174,13 +172,9 @@ def _err_for(extname, extver, by_key_a, by_key_b, shape):
     ]
     if not errs:
         return None
-    if len(errs) == 1 or _same_bytes(*errs):
+    if len(errs) == 1 or same_bytes(*errs):
         return errs[0]  # fmax(e, e) is e, bit for bit
     return np.fmax(errs[0], errs[1])
-
-
-def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == b.dtype and np.array_equal(a.ravel().view(np.uint8), b.ravel().view(np.uint8))
 
 
 def _flagged(a, extver, by_key_a, by_key_b, shape):

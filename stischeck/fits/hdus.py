@@ -37,8 +37,8 @@ class HduView:
     extver : int
         The imset number for SCI/ERR/DQ (0 for the primary HDU).
     header : stischeck.fits.stored_header.StoredHeader or astropy.io.fits.Header
-        The cards as stored; a `StoredHeader` (values parsed by astropy on
-        demand) where `_read_plain_images` read the file and every card is plain.
+        The cards as stored; a `StoredHeader` (each value read when asked for)
+        where `_read_plain_images` read the file and every card is plain.
     data : ndarray or None
         The values. From `_read_plain_images` a read-only view of the file's
         bytes, big-endian as stored; from astropy (and a null extension, NAXIS
@@ -72,11 +72,10 @@ def read_hdus(path) -> list:
 
     A file of unscaled images only (every calstis product) is read by
     `_read_plain_images`: each header kept as its stored cards
-    (`stischeck.fits.stored_header`), each array taken from the file's bytes
-    with one copy. Any
-    other file (scaled data, BSCALE/BZERO: raw files; tables; anything
+    (`stischeck.fits.stored_header`), each array a view of the file's bytes.
+    Any other file (scaled data, BSCALE/BZERO: raw files; tables; anything
     unusual) is read through astropy, whose unsigned-integer convention the
-    comparison then sees. Both give the same views (tested).
+    comparison then sees. Both give the same values (tested).
 
     Raises
     ------
@@ -97,9 +96,7 @@ def read_hdus(path) -> list:
 
 def native(values: np.ndarray | None) -> np.ndarray | None:
     """``values`` in native byte order: itself if it is, else a converted copy."""
-    if values is None or values.dtype.isnative:
-        return values
-    return values.astype(values.dtype.newbyteorder("="))
+    return None if values is None else values.astype(values.dtype.newbyteorder("="), copy=False)
 
 
 def _names(index: int, header) -> tuple[str, int]:
@@ -150,9 +147,7 @@ def _read_with_astropy(path: Path) -> list:
                 data = null_data(header, _BITPIX_DTYPES.get(bitpix, np.float32))
                 null = data is not None
             else:
-                data = np.asarray(data)
-                if data.dtype.byteorder == ">":
-                    data = data.astype(data.dtype.newbyteorder("="))
+                data = native(np.asarray(data))
             views.append(HduView(extname, extver, header, data, bitpix, null, is_table=is_table))
     return views
 
