@@ -297,5 +297,5 @@ def expand_bilinear_blocks(low: Imset, shape: tuple[int, int]):
     for rows in row_blocks(ny):
         with np.errstate(invalid="ignore"):
             sci, var = expand_rows(rows)
-            err = sqrt_f32(np.asarray(var, dtype=f32))
+            err = sqrt_f32(var)
         yield rows, Imset(np.asarray(sci, dtype=f32), err, np.ascontiguousarray(dq[rows], np.int16))

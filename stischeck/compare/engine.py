@@ -261,19 +261,20 @@ def run_compare(
 
         # Compare each configuration once all of its sides are in.
         pending = {}
-        for config in reference_results():
-            pending[config.name] = config
+
+        def finish_ready() -> None:
             for name in [n for n in pending if _all_done(side_jobs.get(n))]:
                 _finish(run, pending.pop(name), side_jobs.get(name))
                 progress.step(name)
+
+        for config in reference_results():
+            pending[config.name] = config
+            finish_ready()
         while True:
-            ready = [n for n in pending if _all_done(side_jobs.get(n))]
-            if len(ready) == len(pending):
+            if all(_all_done(side_jobs.get(n)) for n in pending):
                 # Every run of both programs is in: the worker exits during the comparisons left.
                 pool.release()
-            for name in ready:
-                _finish(run, pending.pop(name), side_jobs.get(name))
-                progress.step(name)
+            finish_ready()
             if not pending:
                 break
             futures = [f for n in pending for f in (side_jobs.get(n) or {}).values()]
